@@ -1,0 +1,49 @@
+//! Audit log entries: who did what, from where, and how it ended.
+
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+/// Event names recorded in the log (stable: admins filter by them).
+pub mod event {
+    pub const SIGN_IN: &str = "auth.signIn";
+    pub const SIGN_UP: &str = "auth.signUp";
+    pub const SIGN_OUT: &str = "auth.signOut";
+    pub const TOKEN_RENEW: &str = "auth.tokenRenew";
+    pub const PASSWORD_CHANGE: &str = "auth.changePassword";
+    pub const ADMIN_CHANGE: &str = "admin.change";
+    pub const SESSION_REVOKE: &str = "admin.sessionRevoke";
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditEntry {
+    pub at: i64,
+    pub event: String,
+    pub outcome: Outcome,
+    pub user_id: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub authenticator: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub reason: Option<String>,
+    pub detail: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub entry: NewAuditEntry,
+}

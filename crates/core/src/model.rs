@@ -1,0 +1,193 @@
+//! The records authgate keeps, and the rules for their fields.
+//! These types are never serialised to clients directly: the API builds its own views, so a
+//! password hash or a sealed secret cannot leak by accident.
+
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub nickname: Option<String>,
+    pub is_admin: bool,
+    pub enabled: bool,
+    pub password_hash: Option<String>,
+    pub password_changed_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Fields of a user to be created. `phone` is already E.164, `email` already lower case.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub nickname: Option<String>,
+    pub is_admin: bool,
+    pub enabled: bool,
+    pub password_hash: Option<String>,
+}
+
+/// A partial update: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub username: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub nickname: Option<Option<String>>,
+    pub is_admin: Option<bool>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authenticator {
+    pub id: i64,
+    pub name: String,
+    pub auth_type: String,
+    pub title: String,
+    pub description: String,
+    /// The type's options as stored: secrets are sealed (see `secret_box`).
+    pub options: Map<String, Value>,
+    pub enabled: bool,
+    pub sort: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAuthenticator {
+    pub name: String,
+    pub auth_type: String,
+    pub title: String,
+    pub description: String,
+    pub options: Map<String, Value>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuthenticatorPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub options: Option<Map<String, Value>>,
+    pub enabled: Option<bool>,
+}
+
+/// An external identity bound to a user (NocoBase's `usersAuthenticators`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    pub id: i64,
+    pub authenticator: String,
+    pub uuid: String,
+    pub user_id: i64,
+    pub nickname: Option<String>,
+    pub avatar: Option<String>,
+    pub meta: Map<String, Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One sign-in: the chain of tokens renewed from it shares it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: String,
+    pub user_id: i64,
+    pub authenticator: String,
+    pub signed_in_at: i64,
+    pub last_renewed_at: Option<i64>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A JWT as the server remembers it. The token itself is never stored: it can be rebuilt from
+/// these fields and the signing key (Ed25519 signatures are deterministic).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuedToken {
+    pub jti: String,
+    pub session_id: String,
+    pub user_id: i64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub renewed_to: Option<String>,
+    pub renewed_at: Option<i64>,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum FieldError {
+    #[error("The username may have 1 to 50 characters and no spaces or any of @ . < > \" ' /")]
+    Username,
+    #[error("'{0}' is not a valid e-mail address")]
+    Email(String),
+    #[error("The authenticator name (Auth UID) may have 1 to 64 letters, digits, - or _")]
+    AuthenticatorName,
+    #[error("The nickname may have at most 100 characters")]
+    Nickname,
+}
+
+pub fn validate_username(name: &str) -> Result<String, FieldError> {
+    let ok = (1..=50).contains(&name.chars().count())
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "@.<>\"'/".contains(c));
+    ok.then(|| name.to_string()).ok_or(FieldError::Username)
+}
+
+/// Lower-cases and sanity-checks an e-mail address (full RFC 5322 parsing buys nothing here).
+pub fn normalize_email(email: &str) -> Result<String, FieldError> {
+    let e = email.trim().to_lowercase();
+    let valid = e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(e.split_once('@'), Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+               && !domain.ends_with('.') && !domain.contains('@'));
+    valid.then_some(e).ok_or_else(|| FieldError::Email(email.to_string()))
+}
+
+pub fn validate_nickname(nickname: &str) -> Result<String, FieldError> {
+    let n = nickname.trim();
+    (n.chars().count() <= 100 && !n.chars().any(char::is_control))
+        .then(|| n.to_string())
+        .ok_or(FieldError::Nickname)
+}
+
+pub fn validate_authenticator_name(name: &str) -> Result<String, FieldError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| name.to_string())
+        .ok_or(FieldError::AuthenticatorName)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert!(validate_username("admin").is_ok());
+        assert!(validate_username("张三").is_ok());
+        for bad in ["", "a b", "a@b", "<x>", &"x".repeat(51)] {
+            assert!(validate_username(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(normalize_email(" Ann@Example.COM ").unwrap(), "ann@example.com");
+        for bad in ["", "ann", "ann@", "@x.com", "a@b", "a b@c.com", "a@b@c.com"] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn authenticator_names() {
+        assert!(validate_authenticator_name("dingtalk-corp_2").is_ok());
+        assert!(validate_authenticator_name("ding talk").is_err());
+        assert!(validate_authenticator_name("").is_err());
+    }
+}
