@@ -1,0 +1,56 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A unique field already holds this value; the field's name is given.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("Please keep and enable at least one authenticator")]
+    LastEnabledAuthenticator,
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Transient contention that a caller may retry (SQLite busy, PostgreSQL serialisation).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                let code = e.code().unwrap_or_default();
+                code == "40001" || code == "40P01" || code == "5" || code == "6" || code == "517"
+            }
+            StoreError::Db(sqlx::Error::PoolTimedOut) => true,
+            _ => false,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Maps a unique violation to the field it concerns, from the index or constraint name.
+pub(crate) fn map_unique(err: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &err {
+        if db.is_unique_violation() {
+            let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+            for field in ["username", "email", "phone", "name", "uuid"] {
+                if text.contains(&format!("_{field}_")) || text.contains(&format!(".{field}")) {
+                    return StoreError::Conflict(match field {
+                        "username" => "Username",
+                        "email" => "E-mail",
+                        "phone" => "Phone number",
+                        "name" => "Authenticator name",
+                        _ => "Identity",
+                    });
+                }
+            }
+            return StoreError::Conflict("Record");
+        }
+    }
+    StoreError::Db(err)
+}

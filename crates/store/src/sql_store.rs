@@ -1,0 +1,752 @@
+//! The SQL both databases understand. The two backends differ only in their migrations,
+//! connection setup, how a write transaction begins and how a table is locked, so the shared
+//! implementation is written once here and instantiated for each pool type.
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub(crate) fn like_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() + 2);
+    p.push('%');
+    for c in term.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+macro_rules! impl_sql_store {
+    ($store:ty, $db:ty) => {
+        use async_trait::async_trait;
+        use authgate_core::audit::{AuditEntry, NewAuditEntry};
+        use authgate_core::model::*;
+        use authgate_core::token_policy::TokenPolicy;
+        use sqlx::{QueryBuilder, Row};
+        use $crate::error::{map_unique, StoreError, StoreResult};
+        use $crate::queries::*;
+        use $crate::rows::*;
+        use $crate::sql_store::like_pattern;
+
+        fn push_user_filters<'a>(qb: &mut QueryBuilder<'a, $db>, q: &'a UserQuery) {
+            qb.push(" WHERE 1=1");
+            if let Some(term) = q.search.as_deref().filter(|t| !t.trim().is_empty()) {
+                let pattern = like_pattern(term.trim());
+                qb.push(" AND (lower(username) LIKE ");
+                qb.push_bind(pattern.clone());
+                qb.push(" ESCAPE '\\' OR email LIKE ");
+                qb.push_bind(pattern.clone());
+                qb.push(" ESCAPE '\\' OR phone LIKE ");
+                qb.push_bind(pattern.clone());
+                qb.push(" ESCAPE '\\' OR lower(nickname) LIKE ");
+                qb.push_bind(pattern);
+                qb.push(" ESCAPE '\\')");
+            }
+            if let Some(id) = q.id {
+                qb.push(" AND id = ").push_bind(id);
+            }
+            if let Some(v) = &q.username {
+                qb.push(" AND lower(username) = lower(").push_bind(v).push(")");
+            }
+            if let Some(v) = &q.email {
+                qb.push(" AND email = lower(").push_bind(v).push(")");
+            }
+            if let Some(v) = &q.phone {
+                qb.push(" AND phone = ").push_bind(v);
+            }
+            if let Some(v) = q.is_admin {
+                qb.push(" AND is_admin = ").push_bind(v);
+            }
+            if let Some(v) = q.enabled {
+                qb.push(" AND enabled = ").push_bind(v);
+            }
+        }
+
+        fn push_audit_filters<'a>(qb: &mut QueryBuilder<'a, $db>, q: &'a AuditQuery) {
+            qb.push(" WHERE 1=1");
+            if let Some(v) = q.user_id {
+                qb.push(" AND (user_id = ").push_bind(v).push(" OR actor_id = ").push_bind(v).push(")");
+            }
+            if let Some(v) = &q.event {
+                qb.push(" AND event = ").push_bind(v);
+            }
+            if let Some(v) = &q.result {
+                qb.push(" AND result = ").push_bind(v);
+            }
+            if let Some(v) = &q.authenticator {
+                qb.push(" AND authenticator = ").push_bind(v);
+            }
+            if let Some(v) = q.since {
+                qb.push(" AND at >= ").push_bind(v);
+            }
+            if let Some(v) = q.until {
+                qb.push(" AND at <= ").push_bind(v);
+            }
+        }
+
+        fn push_session_filters<'a>(qb: &mut QueryBuilder<'a, $db>, q: &'a SessionQuery) {
+            qb.push(" WHERE 1=1");
+            if let Some(v) = q.user_id {
+                qb.push(" AND s.user_id = ").push_bind(v);
+            }
+            if let Some(v) = q.active_since {
+                qb.push(" AND r.revoked_at IS NULL AND s.signed_in_at >= ").push_bind(v);
+            }
+        }
+
+        async fn count(mut qb: QueryBuilder<'_, $db>, pool: &sqlx::Pool<$db>) -> StoreResult<i64> {
+            Ok(qb.build().fetch_one(pool).await?.try_get::<i64, _>(0)?)
+        }
+
+        #[async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> &'static str {
+                Self::BACKEND
+            }
+
+            async fn migrate(&self) -> StoreResult<()> {
+                Self::migrator().run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_user(&self, u: &NewUser, now: i64) -> StoreResult<User> {
+                let sql = format!(
+                    "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
+                     password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                     RETURNING {USER_COLUMNS}"
+                );
+                let row: UserRow = sqlx::query_as(&sql)
+                    .bind(&u.username)
+                    .bind(&u.email)
+                    .bind(&u.phone)
+                    .bind(&u.nickname)
+                    .bind(u.is_admin)
+                    .bind(u.enabled)
+                    .bind(&u.password_hash)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                Ok(row.into())
+            }
+
+            async fn create_first_admin(&self, u: &NewUser, now: i64) -> StoreResult<Option<User>> {
+                let sql = format!(
+                    "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
+                     password_hash, created_at, updated_at) \
+                     SELECT $1, $2, $3, $4, TRUE, TRUE, $5, $6, $6 \
+                     WHERE NOT EXISTS (SELECT 1 FROM users WHERE is_admin) \
+                     ON CONFLICT DO NOTHING RETURNING {USER_COLUMNS}"
+                );
+                let row: Option<UserRow> = sqlx::query_as(&sql)
+                    .bind(&u.username)
+                    .bind(&u.email)
+                    .bind(&u.phone)
+                    .bind(&u.nickname)
+                    .bind(&u.password_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn get_user(&self, id: i64) -> StoreResult<Option<User>> {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+                let row: Option<UserRow> =
+                    sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn find_user_by_account(&self, account: &str) -> StoreResult<Option<User>> {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS} FROM users \
+                     WHERE lower(username) = lower($1) OR email = lower($1) LIMIT 1"
+                );
+                let row: Option<UserRow> =
+                    sqlx::query_as(&sql).bind(account).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn list_users(&self, q: &UserQuery) -> StoreResult<(Vec<User>, i64)> {
+                let mut qb = QueryBuilder::<$db>::new(format!("SELECT {USER_COLUMNS} FROM users"));
+                push_user_filters(&mut qb, q);
+                qb.push(match q.sort {
+                    UserSort::IdAsc => " ORDER BY id",
+                    UserSort::IdDesc => " ORDER BY id DESC",
+                    UserSort::UsernameAsc => " ORDER BY lower(username), id",
+                    UserSort::UsernameDesc => " ORDER BY lower(username) DESC, id DESC",
+                    UserSort::CreatedAsc => " ORDER BY created_at, id",
+                    UserSort::CreatedDesc => " ORDER BY created_at DESC, id DESC",
+                });
+                qb.push(" LIMIT ").push_bind(q.page.page_size);
+                qb.push(" OFFSET ").push_bind(q.page.offset());
+                let rows: Vec<UserRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                let mut cq = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM users");
+                push_user_filters(&mut cq, q);
+                let total = count(cq, &self.pool).await?;
+                Ok((rows.into_iter().map(Into::into).collect(), total))
+            }
+
+            async fn update_user(&self, id: i64, p: &UserPatch, now: i64) -> StoreResult<Option<User>> {
+                let mut qb = QueryBuilder::<$db>::new("UPDATE users SET updated_at = ");
+                qb.push_bind(now);
+                if let Some(v) = &p.username {
+                    qb.push(", username = ").push_bind(v);
+                }
+                if let Some(v) = &p.email {
+                    qb.push(", email = ").push_bind(v);
+                }
+                if let Some(v) = &p.phone {
+                    qb.push(", phone = ").push_bind(v);
+                }
+                if let Some(v) = &p.nickname {
+                    qb.push(", nickname = ").push_bind(v);
+                }
+                if let Some(v) = p.is_admin {
+                    qb.push(", is_admin = ").push_bind(v);
+                }
+                if let Some(v) = p.enabled {
+                    qb.push(", enabled = ").push_bind(v);
+                }
+                qb.push(" WHERE id = ").push_bind(id);
+                qb.push(format!(" RETURNING {USER_COLUMNS}"));
+                let row: Option<UserRow> = qb
+                    .build_query_as()
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn set_password_hash(
+                &self,
+                id: i64,
+                hash: &str,
+                changed_at: Option<i64>,
+                now: i64,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE users SET password_hash = $2, \
+                     password_changed_at = COALESCE($3, password_changed_at), updated_at = $4 \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(hash)
+                .bind(changed_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn delete_user(&self, id: i64) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn count_enabled_admins(&self) -> StoreResult<i64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE is_admin AND enabled")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
+            }
+
+            async fn list_authenticators(&self) -> StoreResult<Vec<Authenticator>> {
+                let sql = format!("SELECT {AUTHENTICATOR_COLUMNS} FROM authenticators ORDER BY sort, id");
+                let rows: Vec<AuthenticatorRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn get_authenticator(&self, id: i64) -> StoreResult<Option<Authenticator>> {
+                let sql = format!("SELECT {AUTHENTICATOR_COLUMNS} FROM authenticators WHERE id = $1");
+                let row: Option<AuthenticatorRow> =
+                    sqlx::query_as(&sql).bind(id).fetch_optional(&self.pool).await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn get_authenticator_by_name(&self, name: &str) -> StoreResult<Option<Authenticator>> {
+                let sql = format!("SELECT {AUTHENTICATOR_COLUMNS} FROM authenticators WHERE name = $1");
+                let row: Option<AuthenticatorRow> =
+                    sqlx::query_as(&sql).bind(name).fetch_optional(&self.pool).await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn create_authenticator(&self, a: &NewAuthenticator, now: i64) -> StoreResult<Authenticator> {
+                let sql = format!(
+                    "INSERT INTO authenticators (name, auth_type, title, description, options, enabled, \
+                     sort, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, \
+                     (SELECT COALESCE(MAX(sort), 0) + 1 FROM authenticators), $7, $7) \
+                     RETURNING {AUTHENTICATOR_COLUMNS}"
+                );
+                let row: AuthenticatorRow = sqlx::query_as(&sql)
+                    .bind(&a.name)
+                    .bind(&a.auth_type)
+                    .bind(&a.title)
+                    .bind(&a.description)
+                    .bind(serde_json::Value::Object(a.options.clone()).to_string())
+                    .bind(a.enabled)
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_unique)?;
+                row.try_into()
+            }
+
+            async fn ensure_authenticator(&self, a: &NewAuthenticator, now: i64) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO authenticators (name, auth_type, title, description, options, enabled, \
+                     sort, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, \
+                     (SELECT COALESCE(MAX(sort), 0) + 1 FROM authenticators), $7, $7) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(&a.name)
+                .bind(&a.auth_type)
+                .bind(&a.title)
+                .bind(&a.description)
+                .bind(serde_json::Value::Object(a.options.clone()).to_string())
+                .bind(a.enabled)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn update_authenticator(
+                &self,
+                id: i64,
+                p: &AuthenticatorPatch,
+                now: i64,
+            ) -> StoreResult<Option<Authenticator>> {
+                let mut tx = self.begin_write().await?;
+                if p.enabled == Some(false) {
+                    Self::lock_authenticators(&mut tx).await?;
+                    let others: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM authenticators WHERE enabled AND id <> $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if others == 0 {
+                        return Err(StoreError::LastEnabledAuthenticator);
+                    }
+                }
+                let sql = format!(
+                    "UPDATE authenticators SET title = COALESCE($2, title), \
+                     description = COALESCE($3, description), options = COALESCE($4, options), \
+                     enabled = COALESCE($5, enabled), updated_at = $6 WHERE id = $1 \
+                     RETURNING {AUTHENTICATOR_COLUMNS}"
+                );
+                let row: Option<AuthenticatorRow> = sqlx::query_as(&sql)
+                    .bind(id)
+                    .bind(&p.title)
+                    .bind(&p.description)
+                    .bind(p.options.as_ref().map(|o| serde_json::Value::Object(o.clone()).to_string()))
+                    .bind(p.enabled)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn delete_authenticator(&self, id: i64) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                Self::lock_authenticators(&mut tx).await?;
+                let enabled_others: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM authenticators WHERE enabled AND id <> $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if enabled_others == 0 {
+                    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM authenticators WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if exists.is_some() {
+                        return Err(StoreError::LastEnabledAuthenticator);
+                    }
+                }
+                let done = sqlx::query("DELETE FROM authenticators WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn move_authenticator(&self, source_id: i64, target_id: i64, now: i64) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                Self::lock_authenticators(&mut tx).await?;
+                let mut ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM authenticators ORDER BY sort, id")
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let (Some(from), Some(to)) = (
+                    ids.iter().position(|&i| i == source_id),
+                    ids.iter().position(|&i| i == target_id),
+                ) else {
+                    return Ok(false);
+                };
+                let moved = ids.remove(from);
+                ids.insert(to, moved);
+                for (index, id) in ids.iter().enumerate() {
+                    sqlx::query("UPDATE authenticators SET sort = $2, updated_at = $3 WHERE id = $1 AND sort <> $2")
+                        .bind(id)
+                        .bind(index as i64 + 1)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn list_identities(&self, user_id: i64) -> StoreResult<Vec<Identity>> {
+                let rows: Vec<IdentityRow> = sqlx::query_as(
+                    "SELECT id, authenticator, uuid, user_id, nickname, avatar, meta, created_at, \
+                     updated_at FROM identities WHERE user_id = $1 ORDER BY id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn delete_identity(&self, user_id: i64, identity_id: i64) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM identities WHERE id = $1 AND user_id = $2")
+                    .bind(identity_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn create_session(&self, s: &Session, t: &IssuedToken) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, \
+                     ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&s.id)
+                .bind(s.user_id)
+                .bind(&s.authenticator)
+                .bind(s.signed_in_at)
+                .bind(s.last_renewed_at)
+                .bind(&s.ip)
+                .bind(&s.user_agent)
+                .execute(&mut *tx)
+                .await?;
+                insert_token(&mut tx, t).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn token_context(&self, jti: &str) -> StoreResult<Option<TokenContext>> {
+                let row: Option<TokenContextRow> = sqlx::query_as(TOKEN_CONTEXT_SELECT)
+                    .bind(jti)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn renew_token(&self, old_jti: &str, new: &IssuedToken, now: i64) -> StoreResult<RenewOutcome> {
+                let mut tx = self.begin_write().await?;
+                let claimed = sqlx::query(
+                    "UPDATE issued_tokens SET renewed_to = $2, renewed_at = $3 \
+                     WHERE jti = $1 AND renewed_to IS NULL",
+                )
+                .bind(old_jti)
+                .bind(&new.jti)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 1 {
+                    insert_token(&mut tx, new).await?;
+                    sqlx::query("UPDATE sessions SET last_renewed_at = $2 WHERE id = $1")
+                        .bind(&new.session_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(RenewOutcome::Renewed);
+                }
+                let winner: Option<TokenRow> = sqlx::query_as(
+                    "SELECT n.jti, n.session_id, n.user_id, n.issued_at, n.expires_at, n.renewed_to, \
+                     n.renewed_at FROM issued_tokens o JOIN issued_tokens n ON n.jti = o.renewed_to \
+                     WHERE o.jti = $1",
+                )
+                .bind(old_jti)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(match winner {
+                    Some(row) => RenewOutcome::AlreadyRenewed(row.into()),
+                    None => RenewOutcome::Missing,
+                })
+            }
+
+            async fn revoke_session(&self, session_id: &str, reason: &str, by: Option<i64>, now: i64) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO revocations (session_id, revoked_at, reason, revoked_by) \
+                     SELECT id, $2, $3, $4 FROM sessions WHERE id = $1 ON CONFLICT DO NOTHING",
+                )
+                .bind(session_id)
+                .bind(now)
+                .bind(reason)
+                .bind(by)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn revoke_user_sessions(
+                &self,
+                user_id: i64,
+                except: Option<&str>,
+                reason: &str,
+                by: Option<i64>,
+                now: i64,
+            ) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "INSERT INTO revocations (session_id, revoked_at, reason, revoked_by) \
+                     SELECT s.id, $3, $4, $5 FROM sessions s WHERE s.user_id = $1 \
+                     AND s.id <> COALESCE($2, '') \
+                     AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.session_id = s.id) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(user_id)
+                .bind(except)
+                .bind(now)
+                .bind(reason)
+                .bind(by)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn get_session(&self, session_id: &str) -> StoreResult<Option<SessionInfo>> {
+                let sql = format!("{SESSION_INFO_SELECT} WHERE s.id = $1");
+                let row: Option<SessionInfoRow> =
+                    sqlx::query_as(&sql).bind(session_id).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn list_sessions(&self, q: &SessionQuery) -> StoreResult<(Vec<SessionInfo>, i64)> {
+                let mut qb = QueryBuilder::<$db>::new(SESSION_INFO_SELECT);
+                push_session_filters(&mut qb, q);
+                qb.push(" ORDER BY s.signed_in_at DESC, s.id LIMIT ").push_bind(q.page.page_size);
+                qb.push(" OFFSET ").push_bind(q.page.offset());
+                let rows: Vec<SessionInfoRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                let mut cq = QueryBuilder::<$db>::new(
+                    "SELECT COUNT(*) FROM sessions s LEFT JOIN revocations r ON r.session_id = s.id",
+                );
+                push_session_filters(&mut cq, q);
+                let total = count(cq, &self.pool).await?;
+                Ok((rows.into_iter().map(Into::into).collect(), total))
+            }
+
+            async fn token_policy(&self) -> StoreResult<TokenPolicy> {
+                let row = sqlx::query(
+                    "SELECT token_ttl_ms, session_ttl_ms, renew_window_ms FROM token_policy WHERE id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(match row {
+                    Some(r) => TokenPolicy {
+                        token_ttl_ms: r.try_get(0)?,
+                        session_ttl_ms: r.try_get(1)?,
+                        renew_window_ms: r.try_get(2)?,
+                    },
+                    None => TokenPolicy::default(),
+                })
+            }
+
+            async fn set_token_policy(&self, p: &TokenPolicy, now: i64) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO token_policy (id, token_ttl_ms, session_ttl_ms, renew_window_ms, updated_at) \
+                     VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET \
+                     token_ttl_ms = excluded.token_ttl_ms, session_ttl_ms = excluded.session_ttl_ms, \
+                     renew_window_ms = excluded.renew_window_ms, updated_at = excluded.updated_at",
+                )
+                .bind(p.token_ttl_ms)
+                .bind(p.session_ttl_ms)
+                .bind(p.renew_window_ms)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn locked_until(&self, keys: &[String], now: i64) -> StoreResult<Option<i64>> {
+                if keys.is_empty() {
+                    return Ok(None);
+                }
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT MAX(locked_until) FROM signin_failures WHERE key IN (",
+                );
+                let mut list = qb.separated(", ");
+                for k in keys {
+                    list.push_bind(k);
+                }
+                qb.push(")");
+                let until: Option<i64> = qb.build().fetch_one(&self.pool).await?.try_get(0)?;
+                Ok(until.filter(|&u| u > now))
+            }
+
+            async fn record_failure(&self, key: &str, limit: FailureLimit, now: i64) -> StoreResult<Option<i64>> {
+                let failures: i64 = sqlx::query_scalar(
+                    "INSERT INTO signin_failures (key, failures, window_started_at, locked_until) \
+                     VALUES ($1, 1, $2, 0) ON CONFLICT (key) DO UPDATE SET \
+                     failures = CASE WHEN signin_failures.window_started_at <= $3 THEN 1 \
+                                     ELSE signin_failures.failures + 1 END, \
+                     window_started_at = CASE WHEN signin_failures.window_started_at <= $3 THEN $2 \
+                                     ELSE signin_failures.window_started_at END \
+                     RETURNING failures",
+                )
+                .bind(key)
+                .bind(now)
+                .bind(now - limit.window_ms)
+                .fetch_one(&self.pool)
+                .await?;
+                if failures < limit.max_failures {
+                    return Ok(None);
+                }
+                let until = now + limit.lock_ms;
+                sqlx::query(
+                    "UPDATE signin_failures SET locked_until = $2, failures = 0, window_started_at = $3 \
+                     WHERE key = $1",
+                )
+                .bind(key)
+                .bind(until)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(Some(until))
+            }
+
+            async fn clear_failures(&self, key: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM signin_failures WHERE key = $1")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO audit_log (at, event, result, user_id, actor_id, authenticator, ip, \
+                     user_agent, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(e.at)
+                .bind(&e.event)
+                .bind(e.outcome.as_str())
+                .bind(e.user_id)
+                .bind(e.actor_id)
+                .bind(&e.authenticator)
+                .bind(&e.ip)
+                .bind(&e.user_agent)
+                .bind(&e.reason)
+                .bind(serde_json::Value::Object(e.detail.clone()).to_string())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn list_audit(&self, q: &AuditQuery) -> StoreResult<(Vec<AuditEntry>, i64)> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT id, at, event, result, user_id, actor_id, authenticator, ip, user_agent, \
+                     reason, detail FROM audit_log",
+                );
+                push_audit_filters(&mut qb, q);
+                qb.push(" ORDER BY id DESC LIMIT ").push_bind(q.page.page_size);
+                qb.push(" OFFSET ").push_bind(q.page.offset());
+                let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(&self.pool).await?;
+                let mut cq = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM audit_log");
+                push_audit_filters(&mut cq, q);
+                let total = count(cq, &self.pool).await?;
+                let entries = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<_>>()?;
+                Ok((entries, total))
+            }
+
+            async fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn put_setting_if_absent(&self, key: &str, value: &str, sealed: bool, now: i64) -> StoreResult<String> {
+                sqlx::query(
+                    "INSERT INTO settings (key, value, sealed, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(value)
+                .bind(sealed)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                self.get_setting(key)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("setting {key} vanished")))
+            }
+
+            async fn ensure_active_signing_key(&self, k: &SigningKeyRecord) -> StoreResult<SigningKeyRecord> {
+                sqlx::query(
+                    "INSERT INTO signing_keys (kid, alg, private_key, public_key, active, created_at) \
+                     VALUES ($1, $2, $3, $4, TRUE, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(&k.kid)
+                .bind(&k.alg)
+                .bind(&k.private_key)
+                .bind(&k.public_key)
+                .bind(k.created_at)
+                .execute(&self.pool)
+                .await?;
+                let row: SigningKeyRow = sqlx::query_as(
+                    "SELECT kid, alg, private_key, public_key, active, created_at FROM signing_keys \
+                     WHERE active",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(row.into())
+            }
+
+            async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+                let rows: Vec<SigningKeyRow> = sqlx::query_as(
+                    "SELECT kid, alg, private_key, public_key, active, created_at FROM signing_keys \
+                     ORDER BY created_at",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+        }
+
+        async fn insert_token(tx: &mut sqlx::Transaction<'static, $db>, t: &IssuedToken) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&t.jti)
+            .bind(&t.session_id)
+            .bind(t.user_id)
+            .bind(t.issued_at)
+            .bind(t.expires_at)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use impl_sql_store;

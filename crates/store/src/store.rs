@@ -1,0 +1,102 @@
+use crate::error::StoreResult;
+use crate::queries::*;
+use authgate_core::audit::{AuditEntry, NewAuditEntry};
+use authgate_core::model::*;
+use authgate_core::token_policy::TokenPolicy;
+use async_trait::async_trait;
+
+/// The one storage interface. Every method is a complete unit of work: those that touch
+/// several rows run in one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    async fn migrate(&self) -> StoreResult<()>;
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Users
+    async fn create_user(&self, user: &NewUser, now: i64) -> StoreResult<User>;
+    /// Creates the root admin only when the database has no admin yet (first start, also
+    /// when several nodes start at once). Returns the user it created.
+    async fn create_first_admin(&self, user: &NewUser, now: i64) -> StoreResult<Option<User>>;
+    async fn get_user(&self, id: i64) -> StoreResult<Option<User>>;
+    /// By username (case-insensitive) or e-mail.
+    async fn find_user_by_account(&self, account: &str) -> StoreResult<Option<User>>;
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<(Vec<User>, i64)>;
+    async fn update_user(&self, id: i64, patch: &UserPatch, now: i64) -> StoreResult<Option<User>>;
+    /// `changed_at`: when set, also records a password change (older tokens die); `None` is a
+    /// silent rehash (upgrade of an old hash).
+    async fn set_password_hash(
+        &self,
+        id: i64,
+        hash: &str,
+        changed_at: Option<i64>,
+        now: i64,
+    ) -> StoreResult<bool>;
+    async fn delete_user(&self, id: i64) -> StoreResult<bool>;
+    async fn count_enabled_admins(&self) -> StoreResult<i64>;
+
+    // Authenticators
+    async fn list_authenticators(&self) -> StoreResult<Vec<Authenticator>>;
+    async fn get_authenticator(&self, id: i64) -> StoreResult<Option<Authenticator>>;
+    async fn get_authenticator_by_name(&self, name: &str) -> StoreResult<Option<Authenticator>>;
+    async fn create_authenticator(&self, a: &NewAuthenticator, now: i64) -> StoreResult<Authenticator>;
+    /// Creates it unless one of that name exists (first start).
+    async fn ensure_authenticator(&self, a: &NewAuthenticator, now: i64) -> StoreResult<()>;
+    /// Refuses (LastEnabledAuthenticator) to disable the last enabled one.
+    async fn update_authenticator(
+        &self,
+        id: i64,
+        patch: &AuthenticatorPatch,
+        now: i64,
+    ) -> StoreResult<Option<Authenticator>>;
+    /// Refuses (LastEnabledAuthenticator) to delete the last enabled one.
+    async fn delete_authenticator(&self, id: i64) -> StoreResult<bool>;
+    /// Puts `source` at `target`'s place, shifting the ones between. False if either is unknown.
+    async fn move_authenticator(&self, source_id: i64, target_id: i64, now: i64) -> StoreResult<bool>;
+
+    // Identities
+    async fn list_identities(&self, user_id: i64) -> StoreResult<Vec<Identity>>;
+    async fn delete_identity(&self, user_id: i64, identity_id: i64) -> StoreResult<bool>;
+
+    // Sessions and tokens
+    async fn create_session(&self, session: &Session, token: &IssuedToken) -> StoreResult<()>;
+    async fn token_context(&self, jti: &str) -> StoreResult<Option<TokenContext>>;
+    /// Renews `old_jti` to `new_token` exactly once, whichever node asks.
+    async fn renew_token(&self, old_jti: &str, new_token: &IssuedToken, now: i64) -> StoreResult<RenewOutcome>;
+    async fn revoke_session(&self, session_id: &str, reason: &str, by: Option<i64>, now: i64) -> StoreResult<bool>;
+    /// Revokes every live session of a user but `except`; returns how many.
+    async fn revoke_user_sessions(
+        &self,
+        user_id: i64,
+        except: Option<&str>,
+        reason: &str,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<u64>;
+    async fn get_session(&self, session_id: &str) -> StoreResult<Option<SessionInfo>>;
+    async fn list_sessions(&self, query: &SessionQuery) -> StoreResult<(Vec<SessionInfo>, i64)>;
+
+    // Token policy
+    async fn token_policy(&self) -> StoreResult<TokenPolicy>;
+    async fn set_token_policy(&self, policy: &TokenPolicy, now: i64) -> StoreResult<()>;
+
+    // Sign-in failure limits
+    /// The latest `locked_until` among `keys` if it is after `now`.
+    async fn locked_until(&self, keys: &[String], now: i64) -> StoreResult<Option<i64>>;
+    /// Counts one failure; returns the lock's end when this failure reached the limit.
+    async fn record_failure(&self, key: &str, limit: FailureLimit, now: i64) -> StoreResult<Option<i64>>;
+    async fn clear_failures(&self, key: &str) -> StoreResult<()>;
+
+    // Audit log
+    async fn append_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
+    async fn list_audit(&self, query: &AuditQuery) -> StoreResult<(Vec<AuditEntry>, i64)>;
+
+    // Settings and keys
+    async fn get_setting(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Stores `value` unless the key exists; returns the value that won.
+    async fn put_setting_if_absent(&self, key: &str, value: &str, sealed: bool, now: i64) -> StoreResult<String>;
+    /// Inserts `candidate` as the active key unless one is active; returns the active key.
+    async fn ensure_active_signing_key(&self, candidate: &SigningKeyRecord) -> StoreResult<SigningKeyRecord>;
+    async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+}
