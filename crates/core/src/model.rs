@@ -144,7 +144,9 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
         && matches!(e.split_once('@'), Some((local, domain))
             if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
                && !domain.ends_with('.') && !domain.contains('@'));
-    valid.then_some(e).ok_or_else(|| FieldError::Email(email.to_string()))
+    valid
+        .then_some(e)
+        .ok_or_else(|| FieldError::Email(email.to_string()))
 }
 
 pub fn validate_nickname(nickname: &str) -> Result<String, FieldError> {
@@ -178,7 +180,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(normalize_email(" Ann@Example.COM ").unwrap(), "ann@example.com");
+        assert_eq!(
+            normalize_email(" Ann@Example.COM ").unwrap(),
+            "ann@example.com"
+        );
         for bad in ["", "ann", "ann@", "@x.com", "a@b", "a b@c.com", "a@b@c.com"] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }

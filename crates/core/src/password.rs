@@ -39,7 +39,9 @@ pub fn check_password_rules(password: &str) -> Result<(), PasswordRuleError> {
 pub enum Verification {
     Mismatch,
     /// `needs_upgrade`: the stored hash is scrypt or weaker than today's parameters.
-    Match { needs_upgrade: bool },
+    Match {
+        needs_upgrade: bool,
+    },
 }
 
 #[derive(Clone)]
@@ -47,7 +49,8 @@ pub struct PasswordHasher {
     argon2: Argon2<'static>,
     params: Params,
     /// Verified against when the account does not exist, so that case costs the same time.
-    dummy_hash: String,
+    /// Computed on first use (or by `warm_up`) so that start-up stays fast.
+    dummy_hash: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -61,13 +64,11 @@ impl PasswordHasher {
         let params =
             Params::new(memory_kib, iterations, parallelism, None).map_err(|e| e.to_string())?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-        let mut hasher = Self {
+        Ok(Self {
             argon2,
             params,
-            dummy_hash: String::new(),
-        };
-        hasher.dummy_hash = hasher.hash("authgate-dummy-password");
-        Ok(hasher)
+            dummy_hash: Default::default(),
+        })
     }
 
     pub fn owasp_minimum() -> Self {
@@ -112,9 +113,19 @@ impl PasswordHasher {
 
     /// Spends the time of one verification, for accounts that do not exist.
     pub fn burn(&self, password: &str) {
-        if let Ok(parsed) = PasswordHash::new(&self.dummy_hash) {
+        if let Ok(parsed) = PasswordHash::new(self.dummy_hash()) {
             let _ = self.argon2.verify_password(password.as_bytes(), &parsed);
         }
+    }
+
+    fn dummy_hash(&self) -> &str {
+        self.dummy_hash
+            .get_or_init(|| self.hash("authgate-dummy-password"))
+    }
+
+    /// Computes the dummy hash now (call from a blocking thread at start-up).
+    pub fn warm_up(&self) {
+        self.dummy_hash();
     }
 
     fn is_weaker_than_current(&self, hash: &PasswordHash<'_>) -> bool {
@@ -167,7 +178,9 @@ mod tests {
         assert!(stored.starts_with("$argon2id$"));
         assert_eq!(
             h.verify(&stored, "correct horse"),
-            Verification::Match { needs_upgrade: false }
+            Verification::Match {
+                needs_upgrade: false
+            }
         );
         assert_eq!(h.verify(&stored, "wrong horse"), Verification::Mismatch);
     }
@@ -178,7 +191,9 @@ mod tests {
         let strong = PasswordHasher::new(2048, 2, 1).unwrap();
         assert_eq!(
             strong.verify(&weak, "pw123456"),
-            Verification::Match { needs_upgrade: true }
+            Verification::Match {
+                needs_upgrade: true
+            }
         );
     }
 
@@ -190,7 +205,10 @@ mod tests {
 
     #[test]
     fn password_rules() {
-        assert_eq!(check_password_rules("short"), Err(PasswordRuleError::TooShort));
+        assert_eq!(
+            check_password_rules("short"),
+            Err(PasswordRuleError::TooShort)
+        );
         assert!(check_password_rules("long enough").is_ok());
         assert_eq!(
             check_password_rules(&"x".repeat(300)),
@@ -224,9 +242,14 @@ mod nocobase_fixtures {
             assert!(is_nocobase_scrypt(&e.hash));
             assert_eq!(
                 h.verify(&e.hash, &e.password),
-                Verification::Match { needs_upgrade: true }
+                Verification::Match {
+                    needs_upgrade: true
+                }
             );
-            assert_eq!(h.verify(&e.hash, "not the password"), Verification::Mismatch);
+            assert_eq!(
+                h.verify(&e.hash, "not the password"),
+                Verification::Mismatch
+            );
         }
     }
 }

@@ -60,7 +60,12 @@ mod tests {
 
     #[test]
     fn one_number_many_spellings() {
-        for spelling in ["+86 138-0013-8000", "13800138000", "+8613800138000", "0086 13800138000"] {
+        for spelling in [
+            "+86 138-0013-8000",
+            "13800138000",
+            "+8613800138000",
+            "0086 13800138000",
+        ] {
             assert_eq!(
                 normalize_phone("86", spelling).as_deref(),
                 Ok("+8613800138000"),
@@ -71,13 +76,22 @@ mod tests {
 
     #[test]
     fn state_code_applies_to_national_numbers() {
-        assert_eq!(normalize_phone("1", "(415) 555-0100").as_deref(), Ok("+14155550100"));
-        assert_eq!(normalize_phone("+1", "4155550100").as_deref(), Ok("+14155550100"));
+        assert_eq!(
+            normalize_phone("1", "(415) 555-0100").as_deref(),
+            Ok("+14155550100")
+        );
+        assert_eq!(
+            normalize_phone("+1", "4155550100").as_deref(),
+            Ok("+14155550100")
+        );
     }
 
     #[test]
     fn masked_and_garbage_are_refused() {
-        assert_eq!(normalize_phone("86", "155****3240"), Err(PhoneError::Masked));
+        assert_eq!(
+            normalize_phone("86", "155****3240"),
+            Err(PhoneError::Masked)
+        );
         assert!(normalize_phone("86", "call me").is_err());
         assert!(normalize_phone("86", "12").is_err());
         assert!(normalize_phone("86", "+1234567890123456").is_err());

@@ -66,7 +66,9 @@ impl SecretBox {
         let body = sealed
             .strip_prefix(PREFIX)
             .ok_or(SecretBoxError::Undecryptable)?;
-        let bytes = B64.decode(body).map_err(|_| SecretBoxError::Undecryptable)?;
+        let bytes = B64
+            .decode(body)
+            .map_err(|_| SecretBoxError::Undecryptable)?;
         if bytes.len() < 12 {
             return Err(SecretBoxError::Undecryptable);
         }

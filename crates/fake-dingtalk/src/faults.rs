@@ -240,10 +240,7 @@ impl FaultTable {
     }
 
     pub(crate) fn list(&self) -> Vec<FaultRule> {
-        self.rules
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.rules.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The faults for one request to `endpoint`; counted rules are used up here.

@@ -55,7 +55,11 @@ pub(crate) fn legacy_error(rid: &RequestId, err: &LegacyError) -> Response {
 }
 
 /// Legacy success: `{"errcode": 0, "errmsg": "ok", "result": ..., "request_id": ...}`.
-pub(crate) fn legacy_ok(rid: &RequestId, mut result: Map<String, Value>, faults: &ActiveFaults) -> Response {
+pub(crate) fn legacy_ok(
+    rid: &RequestId,
+    mut result: Map<String, Value>,
+    faults: &ActiveFaults,
+) -> Response {
     let mut body = Map::new();
     body.insert("errcode".into(), json!(0));
     body.insert("errmsg".into(), json!("ok"));
@@ -124,7 +128,10 @@ pub(crate) async fn preempt(
     }
     if let Some(scopes) = &faults.permission_denied {
         return Some(if endpoint.is_legacy() {
-            let msg = format!("没有调用该接口的权限，接口权限申请参考：{}", scopes.join(","));
+            let msg = format!(
+                "没有调用该接口的权限，接口权限申请参考：{}",
+                scopes.join(",")
+            );
             legacy_error(rid, &LegacyError::new(60011, msg))
         } else {
             api_permission_denied(rid, scopes)

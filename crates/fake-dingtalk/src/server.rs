@@ -128,7 +128,12 @@ impl FakeDingTalk {
     }
 
     /// A web sign-in code, as if `userid_or_union_id` had consented (skips `/oauth2/auth`).
-    pub fn mint_web_code(&self, client_id: &str, userid_or_union_id: &str, with_corp: bool) -> Result<String, FakeError> {
+    pub fn mint_web_code(
+        &self,
+        client_id: &str,
+        userid_or_union_id: &str,
+        with_corp: bool,
+    ) -> Result<String, FakeError> {
         let app = self
             .shared
             .app(client_id)

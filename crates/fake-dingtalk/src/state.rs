@@ -48,7 +48,11 @@ impl ApiError {
     }
 
     fn bad_credentials() -> Self {
-        Self::new(400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret")
+        Self::new(
+            400,
+            "invalidClientIdOrSecret",
+            "无效的clientId或者clientSecret",
+        )
     }
 
     fn invalid_code() -> Self {
@@ -408,7 +412,11 @@ impl Shared {
     // ---- app token and directory ---------------------------------------------------
 
     /// Like DingTalk, the same token comes back while it is valid.
-    pub(crate) fn app_access_token(&self, app_key: &str, app_secret: &str) -> Result<String, ApiError> {
+    pub(crate) fn app_access_token(
+        &self,
+        app_key: &str,
+        app_secret: &str,
+    ) -> Result<String, ApiError> {
         self.check_app_secret(app_key, app_secret)?;
         let now = Instant::now();
         let mut tokens = lock(&self.app_tokens);
@@ -446,7 +454,9 @@ impl Shared {
 
     /// The app a legacy call's `access_token` belongs to.
     pub(crate) fn app_for_app_token(&self, token: Option<&str>) -> Result<FakeApp, LegacyError> {
-        let token = token.filter(|t| !t.is_empty()).ok_or_else(LegacyError::bad_token)?;
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(LegacyError::bad_token)?;
         let client_id = {
             let tokens = lock(&self.app_tokens);
             let client_id = tokens
@@ -463,7 +473,11 @@ impl Shared {
     }
 
     /// A member of the app's organisation, by unionId.
-    pub(crate) fn member_by_union_id(&self, app: &FakeApp, union_id: &str) -> Result<FakeUser, LegacyError> {
+    pub(crate) fn member_by_union_id(
+        &self,
+        app: &FakeApp,
+        union_id: &str,
+    ) -> Result<FakeUser, LegacyError> {
         let dir = self.dir();
         dir.user_by_union_id(union_id)
             .filter(|u| app.corp_id.as_deref().is_some_and(|c| u.is_member_of(c)))
@@ -472,7 +486,11 @@ impl Shared {
     }
 
     /// A member of the app's organisation, by userid.
-    pub(crate) fn member_by_userid(&self, app: &FakeApp, userid: &str) -> Result<FakeUser, LegacyError> {
+    pub(crate) fn member_by_userid(
+        &self,
+        app: &FakeApp,
+        userid: &str,
+    ) -> Result<FakeUser, LegacyError> {
         let dir = self.dir();
         dir.user_by_userid(userid)
             .filter(|u| app.corp_id.as_deref().is_some_and(|c| u.is_member_of(c)))
@@ -483,7 +501,11 @@ impl Shared {
     // ---- in-client login-free --------------------------------------------------------
 
     /// What `dd.requestAuthCode` would hand a page opened by `userid` in the app's workbench.
-    pub(crate) fn mint_in_client_code(&self, client_id: &str, userid: &str) -> Result<String, FakeError> {
+    pub(crate) fn mint_in_client_code(
+        &self,
+        client_id: &str,
+        userid: &str,
+    ) -> Result<String, FakeError> {
         let app = self
             .app(client_id)
             .ok_or_else(|| FakeError::UnknownApp(client_id.to_owned()))?;
@@ -510,12 +532,17 @@ impl Shared {
     }
 
     /// Consumes an in-client code; 40078 when unknown, used, expired or minted for another app.
-    pub(crate) fn take_in_client_code(&self, app: &FakeApp, code: &str) -> Result<FakeUser, LegacyError> {
+    pub(crate) fn take_in_client_code(
+        &self,
+        app: &FakeApp,
+        code: &str,
+    ) -> Result<FakeUser, LegacyError> {
         let invalid = || LegacyError::new(40078, "不存在的临时授权码");
         let grant = lock(&self.in_client_codes).take(code).ok_or_else(invalid)?;
         if grant.client_id != app.client_id {
             return Err(invalid());
         }
-        self.member_by_userid(app, &grant.userid).map_err(|_| invalid())
+        self.member_by_userid(app, &grant.userid)
+            .map_err(|_| invalid())
     }
 }

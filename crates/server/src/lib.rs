@@ -1,1 +1,22 @@
+//! authgate's HTTP server: the NocoBase-compatible API, sessions and tokens, and the auth
+//! types (password first; others plug in through [`auth_types::AuthType`]).
 
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod auth_types;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod passwords;
+pub mod state;
+
+pub use config::ServerConfig;
+pub use state::AppState;
+
+/// The whole application router, middleware included.
+pub fn app(state: AppState) -> axum::Router {
+    http::router::build(state)
+}

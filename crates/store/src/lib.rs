@@ -56,6 +56,9 @@ mod tests {
             super::redact_url("postgres://bob:hunter2@db:5432/x"),
             "postgres://bob:****@db:5432/x"
         );
-        assert_eq!(super::redact_url("sqlite://./data/a.db"), "sqlite://./data/a.db");
+        assert_eq!(
+            super::redact_url("sqlite://./data/a.db"),
+            "sqlite://./data/a.db"
+        );
     }
 }

@@ -38,7 +38,9 @@ impl PgStore {
 
     /// Rules over the whole table (the last enabled authenticator, the order) need every
     /// concurrent writer to wait; readers are not blocked.
-    async fn lock_authenticators(tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+    async fn lock_authenticators(
+        tx: &mut Transaction<'static, Postgres>,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query("LOCK TABLE authenticators IN SHARE ROW EXCLUSIVE MODE")
             .execute(&mut **tx)
             .await?;

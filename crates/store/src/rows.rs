@@ -18,7 +18,9 @@ pub(crate) const SESSION_INFO_SELECT: &str = "SELECT s.id, s.user_id, s.authenti
 pub(crate) fn json_object(text: &str) -> Result<Map<String, Value>, StoreError> {
     match serde_json::from_str(text) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(StoreError::Corrupt(format!("expected a JSON object, found {text:.40}"))),
+        _ => Err(StoreError::Corrupt(format!(
+            "expected a JSON object, found {text:.40}"
+        ))),
     }
 }
 

@@ -51,7 +51,9 @@ impl SqliteStore {
     }
 
     /// BEGIN IMMEDIATE already holds the database's only write lock.
-    async fn lock_authenticators(_tx: &mut Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
+    async fn lock_authenticators(
+        _tx: &mut Transaction<'static, Sqlite>,
+    ) -> Result<(), sqlx::Error> {
         Ok(())
     }
 }

@@ -1,9 +1,9 @@
 use crate::error::StoreResult;
 use crate::queries::*;
+use async_trait::async_trait;
 use authgate_core::audit::{AuditEntry, NewAuditEntry};
 use authgate_core::model::*;
 use authgate_core::token_policy::TokenPolicy;
-use async_trait::async_trait;
 
 /// The one storage interface. Every method is a complete unit of work: those that touch
 /// several rows run in one transaction.
@@ -40,7 +40,11 @@ pub trait Store: Send + Sync + 'static {
     async fn list_authenticators(&self) -> StoreResult<Vec<Authenticator>>;
     async fn get_authenticator(&self, id: i64) -> StoreResult<Option<Authenticator>>;
     async fn get_authenticator_by_name(&self, name: &str) -> StoreResult<Option<Authenticator>>;
-    async fn create_authenticator(&self, a: &NewAuthenticator, now: i64) -> StoreResult<Authenticator>;
+    async fn create_authenticator(
+        &self,
+        a: &NewAuthenticator,
+        now: i64,
+    ) -> StoreResult<Authenticator>;
     /// Creates it unless one of that name exists (first start).
     async fn ensure_authenticator(&self, a: &NewAuthenticator, now: i64) -> StoreResult<()>;
     /// Refuses (LastEnabledAuthenticator) to disable the last enabled one.
@@ -53,7 +57,12 @@ pub trait Store: Send + Sync + 'static {
     /// Refuses (LastEnabledAuthenticator) to delete the last enabled one.
     async fn delete_authenticator(&self, id: i64) -> StoreResult<bool>;
     /// Puts `source` at `target`'s place, shifting the ones between. False if either is unknown.
-    async fn move_authenticator(&self, source_id: i64, target_id: i64, now: i64) -> StoreResult<bool>;
+    async fn move_authenticator(
+        &self,
+        source_id: i64,
+        target_id: i64,
+        now: i64,
+    ) -> StoreResult<bool>;
 
     // Identities
     async fn list_identities(&self, user_id: i64) -> StoreResult<Vec<Identity>>;
@@ -63,8 +72,19 @@ pub trait Store: Send + Sync + 'static {
     async fn create_session(&self, session: &Session, token: &IssuedToken) -> StoreResult<()>;
     async fn token_context(&self, jti: &str) -> StoreResult<Option<TokenContext>>;
     /// Renews `old_jti` to `new_token` exactly once, whichever node asks.
-    async fn renew_token(&self, old_jti: &str, new_token: &IssuedToken, now: i64) -> StoreResult<RenewOutcome>;
-    async fn revoke_session(&self, session_id: &str, reason: &str, by: Option<i64>, now: i64) -> StoreResult<bool>;
+    async fn renew_token(
+        &self,
+        old_jti: &str,
+        new_token: &IssuedToken,
+        now: i64,
+    ) -> StoreResult<RenewOutcome>;
+    async fn revoke_session(
+        &self,
+        session_id: &str,
+        reason: &str,
+        by: Option<i64>,
+        now: i64,
+    ) -> StoreResult<bool>;
     /// Revokes every live session of a user but `except`; returns how many.
     async fn revoke_user_sessions(
         &self,
@@ -85,7 +105,12 @@ pub trait Store: Send + Sync + 'static {
     /// The latest `locked_until` among `keys` if it is after `now`.
     async fn locked_until(&self, keys: &[String], now: i64) -> StoreResult<Option<i64>>;
     /// Counts one failure; returns the lock's end when this failure reached the limit.
-    async fn record_failure(&self, key: &str, limit: FailureLimit, now: i64) -> StoreResult<Option<i64>>;
+    async fn record_failure(
+        &self,
+        key: &str,
+        limit: FailureLimit,
+        now: i64,
+    ) -> StoreResult<Option<i64>>;
     async fn clear_failures(&self, key: &str) -> StoreResult<()>;
 
     // Audit log
@@ -95,8 +120,17 @@ pub trait Store: Send + Sync + 'static {
     // Settings and keys
     async fn get_setting(&self, key: &str) -> StoreResult<Option<String>>;
     /// Stores `value` unless the key exists; returns the value that won.
-    async fn put_setting_if_absent(&self, key: &str, value: &str, sealed: bool, now: i64) -> StoreResult<String>;
+    async fn put_setting_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        sealed: bool,
+        now: i64,
+    ) -> StoreResult<String>;
     /// Inserts `candidate` as the active key unless one is active; returns the active key.
-    async fn ensure_active_signing_key(&self, candidate: &SigningKeyRecord) -> StoreResult<SigningKeyRecord>;
+    async fn ensure_active_signing_key(
+        &self,
+        candidate: &SigningKeyRecord,
+    ) -> StoreResult<SigningKeyRecord>;
     async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
 }

@@ -140,11 +140,7 @@ fn redirect_back(valid: &Valid, extra: &[(&str, &str)]) -> Response {
             pairs.append_pair("state", state);
         }
     }
-    (
-        StatusCode::FOUND,
-        [(header::LOCATION, target.to_string())],
-    )
-        .into_response()
+    (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response()
 }
 
 fn error_page(problem: &str, rid: &RequestId) -> Response {

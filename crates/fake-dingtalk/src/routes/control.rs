@@ -41,8 +41,8 @@ fn bad_request(message: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 fn done(result: Result<(), FakeError>) -> Response {
@@ -59,7 +59,7 @@ async fn list_apps(State(shared): State<Arc<Shared>>) -> Response {
 async fn upsert_app(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match parse::<FakeApp>(&body) {
         Ok(app) => done(shared.upsert_app(app)),
-        Err(response) => response,
+        Err(e) => bad_request(e),
     }
 }
 
@@ -70,7 +70,7 @@ async fn list_users(State(shared): State<Arc<Shared>>) -> Response {
 async fn upsert_user(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match parse::<FakeUser>(&body) {
         Ok(user) => done(shared.upsert_user(user)),
-        Err(response) => response,
+        Err(e) => bad_request(e),
     }
 }
 
@@ -81,7 +81,7 @@ async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
 async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let rule = match parse::<FaultRule>(&body) {
         Ok(rule) => rule,
-        Err(response) => return response,
+        Err(e) => return bad_request(e),
     };
     if let Err(e) = rule.validate() {
         return bad_request(FakeError::InvalidFault(e));
@@ -126,7 +126,7 @@ struct MintRequest {
 async fn mint_in_client_code(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let request = match parse::<MintRequest>(&body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(e) => return bad_request(e),
     };
     match shared.mint_in_client_code(&request.client_id, &request.userid) {
         Ok(code) => Json(json!({"code": code})).into_response(),
@@ -146,7 +146,7 @@ async fn revoke_app_tokens(State(shared): State<Arc<Shared>>, body: Bytes) -> Re
     } else {
         match parse::<RevokeRequest>(&body) {
             Ok(request) => request,
-            Err(response) => return response,
+            Err(e) => return bad_request(e),
         }
     };
     shared.revoke_app_tokens(request.client_id.as_deref());
@@ -171,7 +171,7 @@ struct WebCodeRequest {
 async fn mint_web_code(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let request = match parse::<WebCodeRequest>(&body) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(e) => return bad_request(e),
     };
     let Some(app) = shared.app(&request.client_id) else {
         return bad_request(FakeError::UnknownApp(request.client_id));

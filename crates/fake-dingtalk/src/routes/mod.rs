@@ -32,7 +32,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             Endpoint::UserAccessToken.path(),
             post(oauth::user_access_token),
         )
-        .route(Endpoint::AppAccessToken.path(), post(oauth::app_access_token))
+        .route(
+            Endpoint::AppAccessToken.path(),
+            post(oauth::app_access_token),
+        )
         .route(Endpoint::UsersMe.path(), get(contact::me))
         .route(Endpoint::GetByUnionId.path(), post(topapi::getbyunionid))
         .route(Endpoint::UserGet.path(), post(topapi::user_get))
@@ -107,7 +110,11 @@ pub(crate) fn json_object(
     let is_json = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if !is_json {
         return None;
     }

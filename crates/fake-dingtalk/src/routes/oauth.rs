@@ -65,7 +65,11 @@ pub(crate) async fn user_access_token(
     }
 }
 
-fn exchange(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<IssuedUserToken, ApiError> {
+fn exchange(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<IssuedUserToken, ApiError> {
     let body = json_object(headers, body).ok_or_else(|| missing("clientId"))?;
     let client_id = str_field(&body, "clientId").ok_or_else(|| missing("clientId"))?;
     let secret = str_field(&body, "clientSecret").ok_or_else(|| missing("clientSecret"))?;

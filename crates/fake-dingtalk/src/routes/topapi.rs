@@ -78,11 +78,16 @@ pub(crate) async fn getbyunionid(
     body: Bytes,
 ) -> Response {
     let endpoint = Endpoint::GetByUnionId;
-    let (faults, app, union_id) =
-        match prologue(call!(shared, rid, conn, query, headers, body), endpoint, "unionid").await {
-            Ok(ok) => ok,
-            Err(response) => return response,
-        };
+    let (faults, app, union_id) = match prologue(
+        call!(shared, rid, conn, query, headers, body),
+        endpoint,
+        "unionid",
+    )
+    .await
+    {
+        Ok(ok) => ok,
+        Err(response) => return response,
+    };
     match shared.member_by_union_id(&app, &union_id) {
         Ok(user) => {
             let mut result = Map::new();
@@ -103,11 +108,16 @@ pub(crate) async fn user_get(
     body: Bytes,
 ) -> Response {
     let endpoint = Endpoint::UserGet;
-    let (faults, app, userid) =
-        match prologue(call!(shared, rid, conn, query, headers, body), endpoint, "userid").await {
-            Ok(ok) => ok,
-            Err(response) => return response,
-        };
+    let (faults, app, userid) = match prologue(
+        call!(shared, rid, conn, query, headers, body),
+        endpoint,
+        "userid",
+    )
+    .await
+    {
+        Ok(ok) => ok,
+        Err(response) => return response,
+    };
     match shared.member_by_userid(&app, &userid) {
         Ok(user) => legacy_ok(&rid, org_user(&user, &faults), &faults),
         Err(err) => legacy_error(&rid, &err),
@@ -161,19 +171,30 @@ pub(crate) async fn getuserinfo(
     body: Bytes,
 ) -> Response {
     let endpoint = Endpoint::GetUserInfo;
-    let (faults, app, code) =
-        match prologue(call!(shared, rid, conn, query, headers, body), endpoint, "code").await {
-            Ok(ok) => ok,
-            Err(response) => return response,
-        };
+    let (faults, app, code) = match prologue(
+        call!(shared, rid, conn, query, headers, body),
+        endpoint,
+        "code",
+    )
+    .await
+    {
+        Ok(ok) => ok,
+        Err(response) => return response,
+    };
     match shared.take_in_client_code(&app, &code) {
         Ok(user) => {
             let mut result = Map::new();
             result.insert("userid".into(), json!(user.userid));
             result.insert("unionid".into(), json!(user.union_id));
-            result.insert("name".into(), json!(user.name.clone().or(user.nick.clone()).unwrap_or_default()));
+            result.insert(
+                "name".into(),
+                json!(user.name.clone().or(user.nick.clone()).unwrap_or_default()),
+            );
             result.insert("associated_unionid".into(), json!(""));
-            result.insert("device_id".into(), json!(format!("fake-device-{}", user.userid)));
+            result.insert(
+                "device_id".into(),
+                json!(format!("fake-device-{}", user.userid)),
+            );
             result.insert("sys".into(), json!(user.admin));
             result.insert("sys_level".into(), json!(if user.admin { 1 } else { 0 }));
             legacy_ok(&rid, result, &faults)

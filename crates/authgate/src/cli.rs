@@ -1,0 +1,87 @@
+//! Command-line interface. Flags override environment variables, which override
+//! `authgate.toml`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "authgate",
+    version,
+    about = "Self-hosted authentication server with Sign in with DingTalk",
+    long_about = "authgate is a self-hosted authentication server compatible with NocoBase's \
+authentication API, with password and DingTalk sign-in.\n\n\
+Settings come from authgate.toml (or --config), then AUTHGATE_* environment variables, then \
+flags, each overriding the one before. `authgate serve` with no settings at all starts on \
+http://127.0.0.1:8080 with an embedded SQLite database in ./data."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (TOML). Default: ./authgate.toml when it exists.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database: sqlite://path or postgres://user@host/db [env: AUTHGATE_DATABASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Folder for the SQLite database and the generated secret key [env: AUTHGATE_DATA_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log format: text or json [env: AUTHGATE_LOG_FORMAT]; verbosity comes from RUST_LOG
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (applies migrations, creates the root admin on first start)
+    Serve(ServeArgs),
+    /// Apply database migrations and exit
+    Migrate,
+    /// Manage administrator accounts from the command line
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 [env: AUTHGATE_LISTEN]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// URL browsers use to reach authgate (default http://<listen>) [env: AUTHGATE_PUBLIC_URL]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator. The password is read from standard input with
+    /// --password-stdin, or generated and printed once.
+    Create {
+        /// Username of the new administrator
+        #[arg(long)]
+        username: String,
+        /// E-mail address (optional)
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password for a user and sign out all their sessions. The password is read
+    /// from standard input with --password-stdin, or generated and printed once.
+    ResetPassword {
+        /// Username or e-mail of the user
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}

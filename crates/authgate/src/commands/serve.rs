@@ -1,0 +1,67 @@
+//! `authgate serve`.
+
+use super::open_store;
+use crate::secret_key;
+use crate::settings::Settings;
+use anyhow::Context;
+use authgate_server::{bootstrap, AppState};
+use std::net::SocketAddr;
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let config = settings.server_config()?;
+    let secrets = secret_key::load(settings.secret_key.as_deref(), &settings.data_dir)?;
+    let store = open_store(&settings).await?;
+    secret_key::verify_against_store(&secrets, store.as_ref()).await?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let state = AppState::new(config, store, secrets).await?;
+    if let Some(admin) = bootstrap::first_start(
+        &state,
+        &settings.admin_username,
+        settings.admin_password.as_deref(),
+    )
+    .await?
+    {
+        match admin.generated_password {
+            Some(password) => eprintln!(
+                "authgate: created the root admin '{}' with the password below. It is shown \
+                 only this once; sign in and change it.\n\n    {password}\n",
+                admin.username
+            ),
+            None => eprintln!(
+                "authgate: created the root admin '{}' with the password from AUTHGATE_ADMIN_PASSWORD",
+                admin.username
+            ),
+        }
+    }
+    // The dummy hash that equalises unknown-account timing is computed off the start-up path.
+    let warm = state.clone();
+    tokio::task::spawn_blocking(move || warm.passwords.hasher().warm_up());
+
+    let address = listener.local_addr()?;
+    tracing::info!(%address, public_url = %state.config.public_url, "authgate is listening");
+    eprintln!(
+        "authgate: listening on http://{address} (public URL {})",
+        state.config.public_url
+    );
+    let app = authgate_server::app(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down");
+}

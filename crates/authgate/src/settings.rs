@@ -1,0 +1,212 @@
+//! Settings from `authgate.toml`, `AUTHGATE_*` variables and flags (in that order of
+//! precedence, low to high), validated into the server's configuration.
+
+use crate::cli::{GlobalArgs, ServeArgs};
+use anyhow::{bail, Context};
+use authgate_server::config::{DingTalkBases, HashingConfig};
+use authgate_server::ServerConfig;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub listen: String,
+    pub public_url: Option<String>,
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub secret_key: Option<String>,
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allowed_redirect_origins: Vec<String>,
+    pub dingtalk: DingTalkSettings,
+    pub admin_username: String,
+    pub admin_password: Option<String>,
+    pub log_format: String,
+    pub trust_proxy_headers: bool,
+    pub default_country_code: String,
+    pub hashing: HashingSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DingTalkSettings {
+    pub login_base: String,
+    pub api_base: String,
+    pub oapi_base: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashingSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub max_concurrent: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let h = HashingConfig::default();
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            database_url: None,
+            data_dir: PathBuf::from("./data"),
+            secret_key: None,
+            allowed_redirect_origins: Vec::new(),
+            dingtalk: DingTalkSettings {
+                login_base: "https://login.dingtalk.com".into(),
+                api_base: "https://api.dingtalk.com".into(),
+                oapi_base: "https://oapi.dingtalk.com".into(),
+            },
+            admin_username: "admin".into(),
+            admin_password: None,
+            log_format: "text".into(),
+            trust_proxy_headers: false,
+            default_country_code: "86".into(),
+            hashing: HashingSettings {
+                memory_kib: h.memory_kib,
+                iterations: h.iterations,
+                parallelism: h.parallelism,
+                max_concurrent: None,
+            },
+        }
+    }
+}
+
+/// Environment variables hold lists as comma-separated text.
+fn list_or_commas<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(v) => v,
+        Either::Text(t) => t
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    })
+}
+
+/// Flags, only those given.
+#[derive(Serialize, Default)]
+struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_format: Option<String>,
+}
+
+impl Settings {
+    pub fn load(global: &GlobalArgs, serve: Option<&ServeArgs>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match &global.config {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("the configuration file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("authgate.toml")),
+        }
+        let env = Env::prefixed("AUTHGATE_")
+            .map(|key| {
+                let k = key.as_str();
+                match k.strip_prefix("dingtalk_") {
+                    Some(rest) => format!("dingtalk.{rest}").into(),
+                    None => match k.strip_prefix("hashing_") {
+                        Some(rest) => format!("hashing.{rest}").into(),
+                        None => k.to_string().into(),
+                    },
+                }
+            })
+            // Test-only and unrelated variables that share the prefix.
+            .filter(|k| !k.as_str().starts_with("test_"));
+        figment = figment.merge(env);
+        let flags = FlagOverrides {
+            listen: serve.and_then(|s| s.listen.clone()),
+            public_url: serve.and_then(|s| s.public_url.clone()),
+            database_url: global.database_url.clone(),
+            data_dir: global.data_dir.clone(),
+            log_format: global.log_format.clone(),
+        };
+        figment = figment.merge(Serialized::defaults(flags));
+        let settings: Settings = figment.extract().context("invalid configuration")?;
+        if settings.log_format != "text" && settings.log_format != "json" {
+            bail!(
+                "log_format must be text or json, not '{}'",
+                settings.log_format
+            );
+        }
+        Ok(settings)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("authgate.db").display()))
+    }
+
+    pub fn server_config(&self) -> anyhow::Result<ServerConfig> {
+        let listen: std::net::SocketAddr = self.listen.parse().with_context(|| {
+            format!(
+                "listen must be an address such as 127.0.0.1:8080, not '{}'",
+                self.listen
+            )
+        })?;
+        let public_url = match &self.public_url {
+            Some(u) => parse_base_url("public_url", u)?,
+            None => Url::parse(&format!("http://{listen}"))?,
+        };
+        let mut config = ServerConfig::new(public_url, self.data_dir.clone());
+        for origin in &self.allowed_redirect_origins {
+            let u = parse_base_url("allowed_redirect_origins", origin)?;
+            config
+                .allowed_redirect_origins
+                .push(u.origin().ascii_serialization());
+        }
+        config.dingtalk = DingTalkBases {
+            login_base: parse_base_url("dingtalk.login_base", &self.dingtalk.login_base)?,
+            api_base: parse_base_url("dingtalk.api_base", &self.dingtalk.api_base)?,
+            oapi_base: parse_base_url("dingtalk.oapi_base", &self.dingtalk.oapi_base)?,
+        };
+        config.trust_proxy_headers = self.trust_proxy_headers;
+        config.default_country_code = self.default_country_code.clone();
+        config.hashing = HashingConfig {
+            memory_kib: self.hashing.memory_kib,
+            iterations: self.hashing.iterations,
+            parallelism: self.hashing.parallelism,
+            max_concurrent: self
+                .hashing
+                .max_concurrent
+                .unwrap_or(HashingConfig::default().max_concurrent),
+        };
+        if config.hashing.memory_kib < 19 * 1024 || config.hashing.iterations < 2 {
+            tracing::warn!(
+                "Argon2id parameters are weaker than OWASP's minimum (19 MiB, 2 passes)"
+            );
+        }
+        Ok(config)
+    }
+}
+
+fn parse_base_url(name: &str, text: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(text.trim()).with_context(|| format!("{name}: '{text}' is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        bail!("{name}: '{text}' must be an http(s) URL");
+    }
+    Ok(url)
+}

@@ -1,0 +1,72 @@
+//! `auditLogs:list` (admins): newest first, filterable.
+
+use super::views;
+use crate::auth::AdminUser;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiQuery, Paging};
+use crate::http::response::list as list_body;
+use crate::state::AppState;
+use authgate_core::clock::parse_instant;
+use authgate_store::AuditQuery;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    #[serde(flatten)]
+    paging: Paging,
+    user_id: Option<i64>,
+    event: Option<String>,
+    result: Option<String>,
+    authenticator: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+fn instant(name: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
+    v.filter(|s| !s.is_empty())
+        .map(|s| {
+            parse_instant(s).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "{name} must be an RFC 3339 time or epoch milliseconds"
+                ))
+            })
+        })
+        .transpose()
+}
+
+#[utoipa::path(get, path = "/api/auditLogs:list", tag = "auditLogs",
+    params(("page" = Option<i64>, Query, description = "From 1"), ("pageSize" = Option<i64>, Query, description = "1 to 200"),
+           ("userId" = Option<i64>, Query, description = "Subject or actor"), ("event" = Option<String>, Query, description = "e.g. auth.signIn"),
+           ("result" = Option<String>, Query, description = "success or failure"), ("authenticator" = Option<String>, Query, description = "Authenticator name"),
+           ("since" = Option<String>, Query, description = "RFC 3339 or epoch ms"), ("until" = Option<String>, Query, description = "RFC 3339 or epoch ms")),
+    responses((status = 200, description = "Entries, newest first"), (status = 400, description = "Bad parameter")))]
+pub async fn list(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Value>> {
+    if let Some(r) = p.result.as_deref() {
+        if r != "success" && r != "failure" {
+            return Err(ApiError::bad_request("result must be success or failure"));
+        }
+    }
+    let q = AuditQuery {
+        user_id: p.user_id,
+        event: p.event.filter(|s| !s.is_empty()),
+        result: p.result,
+        authenticator: p.authenticator.filter(|s| !s.is_empty()),
+        since: instant("since", p.since.as_deref())?,
+        until: instant("until", p.until.as_deref())?,
+        page: p.paging.page()?,
+    };
+    let (entries, total) = state.store.list_audit(&q).await?;
+    Ok(list_body(
+        entries.iter().map(views::audit).collect(),
+        total,
+        &q.page,
+    ))
+}

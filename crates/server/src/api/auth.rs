@@ -1,0 +1,241 @@
+//! `auth:*`: sign in, sign up, sign out, who am I, change password.
+
+use super::{authenticator_from_header, views};
+use crate::audit::Entry;
+use crate::auth::cookies;
+use crate::auth::sessions::{issue_session, random_id, IssuedSession};
+use crate::auth::CurrentUser;
+use crate::auth_types::SignInContext;
+use crate::error::{ApiError, ApiResult};
+use crate::http::client::ClientInfo;
+use crate::http::extract::ApiJson;
+use crate::http::response::data;
+use crate::state::AppState;
+use authgate_core::audit::{event, Outcome};
+use authgate_core::clock::now_ms;
+use authgate_core::model::User;
+use authgate_core::password::{check_password_rules, Verification};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The sign-in answer: the token in the body (API clients) and in cookies (browsers).
+pub fn signed_in_response(state: &AppState, user: &User, issued: &IssuedSession) -> Response {
+    let body = data(json!({ "user": views::user(user), "token": issued.token }));
+    let mut response = body.into_response();
+    let max_age = issued.session_expires_at - now_ms();
+    for c in cookies::session_cookies(&state.config, &issued.token, &random_id(), max_age) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+#[utoipa::path(post, path = "/api/auth:signIn", tag = "auth",
+    params(("X-Authenticator" = String, Header, description = "Authenticator name, e.g. basic")),
+    request_body = super::openapi::PasswordSignIn,
+    responses((status = 200, description = "Signed in: {data: {user, token}}"),
+              (status = 400, description = "Missing field or unknown/disabled authenticator"),
+              (status = 401, description = "Wrong account or password"),
+              (status = 429, description = "Too many failures; see Retry-After")))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let a = authenticator_from_header(&state, &headers).await?;
+    let auth_type = state.auth_types.get(&a.auth_type).ok_or_else(|| {
+        ApiError::internal(format!("auth type {} is not registered", a.auth_type))
+    })?;
+    let ctx = SignInContext {
+        state: &state,
+        client: &client,
+    };
+    let user = match auth_type.sign_in(&ctx, &a, body).await {
+        Ok(user) => user,
+        Err(e) => {
+            state.metrics.sign_in(&a.name, "failure");
+            state
+                .audit(Entry {
+                    event: event::SIGN_IN,
+                    outcome: Outcome::Failure,
+                    authenticator: Some(a.name.clone()),
+                    client: Some(&client),
+                    reason: Some(e.audit_reason()),
+                    ..Default::default()
+                })
+                .await;
+            return Err(e);
+        }
+    };
+    let issued = issue_session(&state, &user, &a.name, &client).await?;
+    state.metrics.sign_in(&a.name, "success");
+    state
+        .audit(Entry {
+            event: event::SIGN_IN,
+            user_id: Some(user.id),
+            authenticator: Some(a.name.clone()),
+            client: Some(&client),
+            ..Default::default()
+        })
+        .await;
+    Ok(signed_in_response(&state, &user, &issued))
+}
+
+#[utoipa::path(post, path = "/api/auth:signUp", tag = "auth",
+    params(("X-Authenticator" = String, Header, description = "Authenticator name")),
+    request_body = super::openapi::PasswordSignUp,
+    responses((status = 200, description = "The new user: {data: user}"),
+              (status = 400, description = "Invalid or duplicate field"),
+              (status = 403, description = "Sign-up is not allowed")))]
+pub async fn sign_up(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let a = authenticator_from_header(&state, &headers).await?;
+    let auth_type = state.auth_types.get(&a.auth_type).ok_or_else(|| {
+        ApiError::internal(format!("auth type {} is not registered", a.auth_type))
+    })?;
+    let ctx = SignInContext {
+        state: &state,
+        client: &client,
+    };
+    let result = auth_type.sign_up(&ctx, &a, body).await;
+    state
+        .audit(Entry {
+            event: event::SIGN_UP,
+            outcome: if result.is_ok() {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            },
+            user_id: result.as_ref().ok().map(|u| u.id),
+            authenticator: Some(a.name.clone()),
+            client: Some(&client),
+            reason: result.as_ref().err().map(ApiError::audit_reason),
+            ..Default::default()
+        })
+        .await;
+    Ok(data(views::user(&result?)).into_response())
+}
+
+#[utoipa::path(post, path = "/api/auth:signOut", tag = "auth",
+    responses((status = 200, description = "Signed out; the session is revoked"),
+              (status = 401, description = "Not signed in")))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    CurrentUser(me): CurrentUser,
+) -> ApiResult<Response> {
+    state
+        .store
+        .revoke_session(&me.session_id, "signed out", Some(me.user.id), now_ms())
+        .await?;
+    state
+        .audit(Entry {
+            event: event::SIGN_OUT,
+            user_id: Some(me.user.id),
+            authenticator: Some(me.authenticator.clone()),
+            client: Some(&client),
+            ..Default::default()
+        })
+        .await;
+    let mut response = data(json!({})).into_response();
+    for c in cookies::clearing_cookies(&state.config) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/auth:check", tag = "auth",
+    responses((status = 200, description = "The signed-in user: {data: user}"),
+              (status = 401, description = "EMPTY_TOKEN, INVALID_TOKEN, EXPIRED_TOKEN, BLOCKED_TOKEN, EXPIRED_SESSION, ...")))]
+pub async fn check(CurrentUser(me): CurrentUser) -> ApiResult<Response> {
+    let mut user = views::user(&me.user);
+    user["authenticator"] = Value::String(me.authenticator.clone());
+    Ok(data(user).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    old_password: Option<String>,
+    new_password: String,
+    confirm_password: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/auth:changePassword", tag = "auth",
+    request_body = ChangePasswordBody,
+    responses((status = 200, description = "Changed; every other session is signed out, this one gets a new token"),
+              (status = 400, description = "The new password breaks a rule"),
+              (status = 401, description = "The old password is wrong")))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    CurrentUser(me): CurrentUser,
+    ApiJson(body): ApiJson<ChangePasswordBody>,
+) -> ApiResult<Response> {
+    if body
+        .confirm_password
+        .as_ref()
+        .is_some_and(|c| *c != body.new_password)
+    {
+        return Err(ApiError::bad_request(
+            "The passwords entered twice do not match",
+        ));
+    }
+    check_password_rules(&body.new_password).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let Some(stored) = me.user.password_hash.clone() else {
+        return Err(ApiError::bad_request(
+            "This account has no password (it signs in another way); an administrator can set one",
+        ));
+    };
+    let old = body.old_password.unwrap_or_default();
+    let failure = |reason: &str| Entry {
+        event: event::PASSWORD_CHANGE,
+        outcome: Outcome::Failure,
+        user_id: Some(me.user.id),
+        client: Some(&client),
+        reason: Some(reason.to_string()),
+        ..Default::default()
+    };
+    if old.is_empty() {
+        return Err(ApiError::bad_request("Please enter your current password"));
+    }
+    if state.passwords.verify(Some(stored), old).await == Verification::Mismatch {
+        state.audit(failure("wrong current password")).await;
+        return Err(ApiError::unauthorized(
+            "INVALID_CREDENTIALS",
+            "The password is incorrect, please re-enter",
+        ));
+    }
+    let hash = state.passwords.hash(body.new_password).await;
+    let now = now_ms();
+    state
+        .store
+        .set_password_hash(me.user.id, &hash, Some(now), now)
+        .await?;
+    state
+        .store
+        .revoke_user_sessions(me.user.id, None, "password changed", Some(me.user.id), now)
+        .await?;
+    state
+        .audit(Entry {
+            event: event::PASSWORD_CHANGE,
+            user_id: Some(me.user.id),
+            client: Some(&client),
+            ..Default::default()
+        })
+        .await;
+    let user = state
+        .store
+        .get_user(me.user.id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("NOT_EXIST_USER", "The user does not exist"))?;
+    let issued = issue_session(&state, &user, &me.authenticator, &client).await?;
+    Ok(signed_in_response(&state, &user, &issued))
+}

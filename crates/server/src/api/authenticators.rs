@@ -1,0 +1,359 @@
+//! `authenticators:*`: the public list for the sign-in page and the admin actions.
+
+use crate::audit::Entry;
+use crate::auth::AdminUser;
+use crate::error::{ApiError, ApiResult};
+use crate::http::client::ClientInfo;
+use crate::http::extract::{ApiJson, ApiQuery, ByTk};
+use crate::http::response::data;
+use crate::state::AppState;
+use authgate_core::audit::event;
+use authgate_core::clock::{now_ms, to_rfc3339};
+use authgate_core::model::{
+    validate_authenticator_name, Authenticator, AuthenticatorPatch, NewAuthenticator,
+};
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+fn type_of<'a>(
+    state: &'a AppState,
+    a: &Authenticator,
+) -> ApiResult<&'a std::sync::Arc<dyn crate::auth_types::AuthType>> {
+    state
+        .auth_types
+        .get(&a.auth_type)
+        .ok_or_else(|| ApiError::internal(format!("auth type {} is not registered", a.auth_type)))
+}
+
+fn admin_view(state: &AppState, a: &Authenticator) -> ApiResult<Value> {
+    let t = type_of(state, a)?;
+    Ok(json!({
+        "id": a.id,
+        "name": a.name,
+        "authType": a.auth_type,
+        "authTypeTitle": t.title(),
+        "title": a.title,
+        "description": a.description,
+        "enabled": a.enabled,
+        "sort": a.sort,
+        "options": t.admin_options(state, a),
+        "createdAt": to_rfc3339(a.created_at),
+        "updatedAt": to_rfc3339(a.updated_at),
+    }))
+}
+
+async fn audit_change(
+    state: &AppState,
+    admin: &AdminUser,
+    client: &ClientInfo,
+    action: &str,
+    target: &str,
+) {
+    let mut detail = Map::new();
+    detail.insert("action".into(), Value::String(action.into()));
+    detail.insert("target".into(), Value::String(target.into()));
+    state
+        .audit(Entry {
+            event: event::ADMIN_CHANGE,
+            actor_id: Some(admin.0.user.id),
+            user_id: Some(admin.0.user.id),
+            authenticator: Some(target.into()),
+            client: Some(client),
+            detail,
+            ..Default::default()
+        })
+        .await;
+}
+
+#[utoipa::path(get, path = "/api/authenticators:publicList", tag = "authenticators",
+    responses((status = 200, description = "Enabled authenticators in order, public options only")))]
+pub async fn public_list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let mut out = Vec::new();
+    for a in state
+        .store
+        .list_authenticators()
+        .await?
+        .iter()
+        .filter(|a| a.enabled)
+    {
+        let Some(t) = state.auth_types.get(&a.auth_type) else {
+            continue;
+        };
+        out.push(json!({
+            "name": a.name,
+            "authType": a.auth_type,
+            "authTypeTitle": t.title(),
+            "title": a.title,
+            "description": a.description,
+            "style": t.style(),
+            "options": t.public_options(a),
+        }));
+    }
+    Ok(data(out))
+}
+
+#[utoipa::path(get, path = "/api/authenticators:listTypes", tag = "authenticators",
+    responses((status = 200, description = "Auth types with their option schemas"), (status = 403, description = "Admins only")))]
+pub async fn list_types(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> ApiResult<Json<Value>> {
+    let types: Vec<Value> = state
+        .auth_types
+        .all()
+        .iter()
+        .map(|t| json!({"name": t.name(), "title": t.title(), "style": t.style(), "options": t.option_schema()}))
+        .collect();
+    Ok(data(types))
+}
+
+#[utoipa::path(get, path = "/api/authenticators:list", tag = "authenticators",
+    responses((status = 200, description = "All authenticators in order"), (status = 403, description = "Admins only")))]
+pub async fn list(State(state): State<AppState>, _admin: AdminUser) -> ApiResult<Json<Value>> {
+    let all = state.store.list_authenticators().await?;
+    let items = all
+        .iter()
+        .map(|a| admin_view(&state, a))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let count = items.len();
+    Ok(Json(json!({
+        "data": items,
+        "meta": {"count": count, "page": 1, "pageSize": count.max(1), "totalPage": 1}
+    })))
+}
+
+#[utoipa::path(get, path = "/api/authenticators:get", tag = "authenticators",
+    params(("filterByTk" = i64, Query, description = "Authenticator id")),
+    responses((status = 200, description = "The authenticator, secrets masked"), (status = 404, description = "No such authenticator")))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ApiQuery(tk): ApiQuery<ByTk>,
+) -> ApiResult<Json<Value>> {
+    let a = find(&state, tk.id()?).await?;
+    Ok(data(admin_view(&state, &a)?))
+}
+
+async fn find(state: &AppState, id: i64) -> ApiResult<Authenticator> {
+    state
+        .store
+        .get_authenticator(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("Authenticator {id} does not exist")))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateBody {
+    name: String,
+    auth_type: String,
+    title: Option<String>,
+    description: Option<String>,
+    enabled: Option<bool>,
+    #[schema(value_type = Object)]
+    options: Option<Map<String, Value>>,
+}
+
+#[utoipa::path(post, path = "/api/authenticators:create", tag = "authenticators",
+    request_body = CreateBody,
+    responses((status = 200, description = "Created"), (status = 400, description = "Invalid name, type or options")))]
+pub async fn create(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> ApiResult<Json<Value>> {
+    let name = validate_authenticator_name(body.name.trim())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let t = state.auth_types.get(&body.auth_type).ok_or_else(|| {
+        let known: Vec<_> = state.auth_types.all().iter().map(|t| t.name()).collect();
+        ApiError::bad_request(format!(
+            "Unknown auth type '{}'; available: {}",
+            body.auth_type,
+            known.join(", ")
+        ))
+    })?;
+    let options = t
+        .prepare_options(&state, &name, body.options.unwrap_or_default(), None)
+        .await?;
+    let title = text_field("title", body.title.unwrap_or_else(|| t.title().to_string()))?;
+    let created = state
+        .store
+        .create_authenticator(
+            &NewAuthenticator {
+                name: name.clone(),
+                auth_type: body.auth_type,
+                title,
+                description: text_field("description", body.description.unwrap_or_default())?,
+                options,
+                enabled: body.enabled.unwrap_or(true),
+            },
+            now_ms(),
+        )
+        .await?;
+    audit_change(&state, &admin, &client, "authenticators:create", &name).await;
+    Ok(data(admin_view(&state, &created)?))
+}
+
+fn text_field(field: &str, value: String) -> ApiResult<String> {
+    if value.chars().count() > 200 || value.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!(
+            "{field} must be at most 200 characters, without control characters"
+        )));
+    }
+    Ok(value.trim().to_string())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateBody {
+    /// Accepted only when unchanged (clients often send the whole record).
+    name: Option<String>,
+    auth_type: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    enabled: Option<bool>,
+    #[schema(value_type = Object)]
+    options: Option<Map<String, Value>>,
+    /// Read-only fields a client may echo back.
+    id: Option<i64>,
+    sort: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/authenticators:update", tag = "authenticators",
+    params(("filterByTk" = i64, Query, description = "Authenticator id")),
+    request_body = UpdateBody,
+    responses((status = 200, description = "Updated"), (status = 400, description = "Invalid change, or disabling the last enabled authenticator")))]
+pub async fn update(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    client: ClientInfo,
+    ApiQuery(tk): ApiQuery<ByTk>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
+    let current = find(&state, tk.id()?).await?;
+    if body.name.as_ref().is_some_and(|n| *n != current.name) {
+        return Err(ApiError::bad_request(
+            "The name (Auth UID) of an authenticator cannot be changed",
+        ));
+    }
+    if body
+        .auth_type
+        .as_ref()
+        .is_some_and(|t| *t != current.auth_type)
+    {
+        return Err(ApiError::bad_request(
+            "The type of an authenticator cannot be changed",
+        ));
+    }
+    let _ = (body.id, body.sort);
+    let t = type_of(&state, &current)?;
+    let options = match body.options {
+        Some(o) => Some(
+            t.prepare_options(&state, &current.name, o, Some(&current))
+                .await?,
+        ),
+        None => None,
+    };
+    let patch = AuthenticatorPatch {
+        title: body.title.map(|v| text_field("title", v)).transpose()?,
+        description: body
+            .description
+            .map(|v| text_field("description", v))
+            .transpose()?,
+        options,
+        enabled: body.enabled,
+    };
+    let updated = state
+        .store
+        .update_authenticator(current.id, &patch, now_ms())
+        .await?
+        .ok_or_else(|| ApiError::not_found("The authenticator was deleted meanwhile"))?;
+    audit_change(
+        &state,
+        &admin,
+        &client,
+        "authenticators:update",
+        &current.name,
+    )
+    .await;
+    Ok(data(admin_view(&state, &updated)?))
+}
+
+#[utoipa::path(post, path = "/api/authenticators:destroy", tag = "authenticators",
+    params(("filterByTk" = i64, Query, description = "Authenticator id")),
+    responses((status = 200, description = "Deleted"), (status = 400, description = "It is the last enabled authenticator"), (status = 404, description = "No such authenticator")))]
+pub async fn destroy(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    client: ClientInfo,
+    ApiQuery(tk): ApiQuery<ByTk>,
+) -> ApiResult<Json<Value>> {
+    let current = find(&state, tk.id()?).await?;
+    if !state.store.delete_authenticator(current.id).await? {
+        return Err(ApiError::not_found(
+            "The authenticator was deleted meanwhile",
+        ));
+    }
+    audit_change(
+        &state,
+        &admin,
+        &client,
+        "authenticators:destroy",
+        &current.name,
+    )
+    .await;
+    Ok(data(json!({"id": current.id})))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MoveParams {
+    source_id: Option<i64>,
+    target_id: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/authenticators:move", tag = "authenticators",
+    params(("sourceId" = Option<i64>, Query, description = "Authenticator to move"), ("targetId" = Option<i64>, Query, description = "Authenticator whose place it takes")),
+    responses((status = 200, description = "Moved; the new order"), (status = 400, description = "Missing ids"), (status = 404, description = "Unknown id")))]
+pub async fn move_one(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    client: ClientInfo,
+    ApiQuery(query): ApiQuery<MoveParams>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    // NocoBase clients send the ids in the body, others in the query: accept both.
+    let body: MoveParams = if body.iter().all(u8::is_ascii_whitespace) {
+        MoveParams::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}")))?
+    };
+    let (Some(source), Some(target)) = (
+        query.source_id.or(body.source_id),
+        query.target_id.or(body.target_id),
+    ) else {
+        return Err(ApiError::bad_request("sourceId and targetId are required"));
+    };
+    if !state
+        .store
+        .move_authenticator(source, target, now_ms())
+        .await?
+    {
+        return Err(ApiError::not_found(
+            "sourceId or targetId is not an authenticator",
+        ));
+    }
+    audit_change(
+        &state,
+        &admin,
+        &client,
+        "authenticators:move",
+        &source.to_string(),
+    )
+    .await;
+    list(State(state), admin).await
+}

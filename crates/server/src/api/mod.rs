@@ -1,0 +1,97 @@
+//! The NocoBase-compatible `/api/<resource>:<action>` API.
+
+pub mod audit_logs;
+pub mod auth;
+pub mod authenticators;
+pub mod openapi;
+pub mod ops;
+pub mod sessions;
+pub mod token_policy;
+pub mod users;
+pub mod views;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use authgate_core::model::Authenticator;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth:signIn", post(auth::sign_in))
+        .route("/api/auth:signUp", post(auth::sign_up))
+        .route("/api/auth:signOut", post(auth::sign_out))
+        .route("/api/auth:check", get(auth::check))
+        .route("/api/auth:changePassword", post(auth::change_password))
+        .route("/api/auth:sessions", get(sessions::mine))
+        .route("/api/auth:revokeSession", post(sessions::revoke_mine))
+        .route(
+            "/api/authenticators:publicList",
+            get(authenticators::public_list),
+        )
+        .route(
+            "/api/authenticators:listTypes",
+            get(authenticators::list_types),
+        )
+        .route("/api/authenticators:list", get(authenticators::list))
+        .route("/api/authenticators:get", get(authenticators::get_one))
+        .route("/api/authenticators:create", post(authenticators::create))
+        .route("/api/authenticators:update", post(authenticators::update))
+        .route("/api/authenticators:destroy", post(authenticators::destroy))
+        .route("/api/authenticators:move", post(authenticators::move_one))
+        .route("/api/users:list", get(users::list))
+        .route("/api/users:get", get(users::get_one))
+        .route("/api/users:create", post(users::create))
+        .route("/api/users:update", post(users::update))
+        .route("/api/users:destroy", post(users::destroy))
+        .route("/api/tokenPolicies:get", get(token_policy::get_policy))
+        .route(
+            "/api/tokenPolicies:update",
+            post(token_policy::update_policy),
+        )
+        .route("/api/auditLogs:list", get(audit_logs::list))
+        .route("/api/sessions:list", get(sessions::list))
+        .route("/api/sessions:revoke", post(sessions::revoke))
+        .route("/api/sessions:revokeUser", post(sessions::revoke_user))
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/.well-known/jwks.json", get(ops::jwks))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+}
+
+/// The authenticator named by `X-Authenticator`: missing, unknown or disabled is a 400 that
+/// says so (NocoBase silently falls back to another one; we never do).
+pub async fn authenticator_from_header(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<Authenticator> {
+    let name = headers
+        .get("x-authenticator")
+        .map(|v| v.to_str().map(str::trim))
+        .transpose()
+        .map_err(|_| ApiError::bad_request("The X-Authenticator header is not valid text"))?
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "The X-Authenticator header is required: the name of the authenticator to use, e.g. basic",
+            )
+        })?;
+    if name.len() > 64 {
+        return Err(ApiError::bad_request(
+            "The X-Authenticator header is too long",
+        ));
+    }
+    let a = state
+        .store
+        .get_authenticator_by_name(name)
+        .await?
+        .ok_or_else(|| ApiError::bad_request(format!("Authenticator '{name}' does not exist")))?;
+    if !a.enabled {
+        return Err(ApiError::bad_request(format!(
+            "Authenticator '{name}' is disabled"
+        )));
+    }
+    Ok(a)
+}

@@ -1,0 +1,200 @@
+//! Sessions: a user's own (`auth:sessions`, `auth:revokeSession`) and everyone's for admins
+//! (`sessions:list`, `sessions:revoke`, `sessions:revokeUser`).
+
+use super::views;
+use crate::audit::Entry;
+use crate::auth::{AdminUser, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::http::client::ClientInfo;
+use crate::http::extract::{ApiQuery, Paging};
+use crate::http::response::{data, list as list_body};
+use crate::state::AppState;
+use authgate_core::audit::event;
+use authgate_core::clock::now_ms;
+use authgate_store::SessionQuery;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    #[serde(flatten)]
+    paging: Paging,
+    user_id: Option<i64>,
+    /// Only live sessions (default true).
+    active: Option<bool>,
+}
+
+async fn active_since(state: &AppState) -> ApiResult<i64> {
+    Ok(now_ms() - state.token_policy().await?.session_ttl_ms)
+}
+
+#[utoipa::path(get, path = "/api/auth:sessions", tag = "auth",
+    responses((status = 200, description = "My live sessions"), (status = 401, description = "Not signed in")))]
+pub async fn mine(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> ApiResult<Json<Value>> {
+    let q = SessionQuery {
+        user_id: Some(me.user.id),
+        active_since: Some(active_since(&state).await?),
+        page: authgate_store::Page::new(1, 200),
+    };
+    let (sessions, _) = state.store.list_sessions(&q).await?;
+    Ok(data(
+        sessions
+            .iter()
+            .map(|s| views::session(s, Some(&me.session_id)))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SessionId {
+    #[serde(rename = "filterByTk")]
+    filter_by_tk: Option<String>,
+}
+
+impl SessionId {
+    fn get(&self) -> ApiResult<&str> {
+        self.filter_by_tk
+            .as_deref()
+            .filter(|s| !s.is_empty() && s.len() <= 64)
+            .ok_or_else(|| ApiError::bad_request("filterByTk (the session id) is required"))
+    }
+}
+
+async fn audit_revoke(state: &AppState, actor: i64, user: i64, client: &ClientInfo, what: &str) {
+    let mut detail = Map::new();
+    detail.insert("revoked".into(), Value::String(what.into()));
+    state
+        .audit(Entry {
+            event: event::SESSION_REVOKE,
+            actor_id: Some(actor),
+            user_id: Some(user),
+            client: Some(client),
+            detail,
+            ..Default::default()
+        })
+        .await;
+}
+
+#[utoipa::path(post, path = "/api/auth:revokeSession", tag = "auth",
+    params(("filterByTk" = String, Query, description = "Session id")),
+    responses((status = 200, description = "Revoked"), (status = 404, description = "Not one of my sessions")))]
+pub async fn revoke_mine(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    CurrentUser(me): CurrentUser,
+    ApiQuery(id): ApiQuery<SessionId>,
+) -> ApiResult<Json<Value>> {
+    let id = id.get()?;
+    let found = state.store.get_session(id).await?;
+    if found.as_ref().map(|s| s.session.user_id) != Some(me.user.id) {
+        return Err(ApiError::not_found("You have no such session"));
+    }
+    state
+        .store
+        .revoke_session(id, "revoked by its user", Some(me.user.id), now_ms())
+        .await?;
+    audit_revoke(&state, me.user.id, me.user.id, &client, "one session").await;
+    Ok(data(json!({"id": id})))
+}
+
+#[utoipa::path(get, path = "/api/sessions:list", tag = "sessions",
+    params(("userId" = Option<i64>, Query, description = "Only this user's"), ("active" = Option<bool>, Query, description = "Only live ones (default true)"),
+           ("page" = Option<i64>, Query, description = "From 1"), ("pageSize" = Option<i64>, Query, description = "1 to 200")),
+    responses((status = 200, description = "Sessions, newest first"), (status = 403, description = "Admins only")))]
+pub async fn list(
+    State(state): State<AppState>,
+    AdminUser(me): AdminUser,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<Value>> {
+    let q = SessionQuery {
+        user_id: p.user_id,
+        active_since: if p.active.unwrap_or(true) {
+            Some(active_since(&state).await?)
+        } else {
+            None
+        },
+        page: p.paging.page()?,
+    };
+    let (sessions, total) = state.store.list_sessions(&q).await?;
+    Ok(list_body(
+        sessions
+            .iter()
+            .map(|s| views::session(s, Some(&me.session_id)))
+            .collect(),
+        total,
+        &q.page,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/sessions:revoke", tag = "sessions",
+    params(("filterByTk" = String, Query, description = "Session id")),
+    responses((status = 200, description = "Revoked"), (status = 404, description = "No such session")))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    AdminUser(me): AdminUser,
+    ApiQuery(id): ApiQuery<SessionId>,
+) -> ApiResult<Json<Value>> {
+    let id = id.get()?;
+    let session = state
+        .store
+        .get_session(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such session"))?;
+    state
+        .store
+        .revoke_session(
+            id,
+            "revoked by an administrator",
+            Some(me.user.id),
+            now_ms(),
+        )
+        .await?;
+    audit_revoke(
+        &state,
+        me.user.id,
+        session.session.user_id,
+        &client,
+        "one session",
+    )
+    .await;
+    Ok(data(json!({"id": id})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserParam {
+    user_id: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/sessions:revokeUser", tag = "sessions",
+    params(("userId" = i64, Query, description = "Whose sessions")),
+    responses((status = 200, description = "{data: {revoked: n}}"), (status = 400, description = "userId missing")))]
+pub async fn revoke_user(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    AdminUser(me): AdminUser,
+    ApiQuery(p): ApiQuery<UserParam>,
+) -> ApiResult<Json<Value>> {
+    let user_id = p
+        .user_id
+        .ok_or_else(|| ApiError::bad_request("userId is required"))?;
+    let n = state
+        .store
+        .revoke_user_sessions(
+            user_id,
+            None,
+            "revoked by an administrator",
+            Some(me.user.id),
+            now_ms(),
+        )
+        .await?;
+    audit_revoke(&state, me.user.id, user_id, &client, "all sessions").await;
+    Ok(data(json!({"revoked": n})))
+}

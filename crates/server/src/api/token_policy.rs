@@ -1,0 +1,75 @@
+//! `tokenPolicies:get/update` (admins): NocoBase's token policy.
+
+use crate::audit::Entry;
+use crate::auth::AdminUser;
+use crate::error::{ApiError, ApiResult};
+use crate::http::client::ClientInfo;
+use crate::http::extract::ApiJson;
+use crate::http::response::data;
+use crate::state::AppState;
+use authgate_core::audit::event;
+use authgate_core::clock::now_ms;
+use authgate_core::token_policy::{TokenPolicy, TokenPolicyConfig};
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+#[utoipa::path(get, path = "/api/tokenPolicies:get", tag = "tokenPolicies",
+    responses((status = 200, description = "{data: {key: default, config: {tokenExpirationTime, sessionExpirationTime, expiredTokenRenewLimit}}}")))]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> ApiResult<Json<Value>> {
+    let policy = state.store.token_policy().await?;
+    Ok(data(
+        json!({"key": "default", "config": policy.to_config()}),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    #[schema(value_type = Object)]
+    config: TokenPolicyConfig,
+    key: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/tokenPolicies:update", tag = "tokenPolicies",
+    request_body = UpdateBody,
+    responses((status = 200, description = "Saved"), (status = 400, description = "A duration is invalid, or the token outlives the session")))]
+pub async fn update_policy(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> ApiResult<Json<Value>> {
+    if body.key.as_deref().is_some_and(|k| k != "default") {
+        return Err(ApiError::bad_request(
+            "There is only one token policy: key 'default'",
+        ));
+    }
+    let policy =
+        TokenPolicy::try_from(&body.config).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    state.store.set_token_policy(&policy, now_ms()).await?;
+    state.forget_token_policy();
+    let mut detail = Map::new();
+    detail.insert(
+        "action".into(),
+        Value::String("tokenPolicies:update".into()),
+    );
+    detail.insert("config".into(), json!(policy.to_config()));
+    state
+        .audit(Entry {
+            event: event::ADMIN_CHANGE,
+            actor_id: Some(admin.0.user.id),
+            user_id: Some(admin.0.user.id),
+            client: Some(&client),
+            detail,
+            ..Default::default()
+        })
+        .await;
+    Ok(data(
+        json!({"key": "default", "config": policy.to_config()}),
+    ))
+}

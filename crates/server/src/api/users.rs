@@ -1,0 +1,357 @@
+//! `users:*` (admins): list, get, create, update, destroy.
+
+use super::views;
+use crate::audit::Entry;
+use crate::auth::AdminUser;
+use crate::error::{ApiError, ApiResult};
+use crate::http::client::ClientInfo;
+use crate::http::extract::{ApiJson, ApiQuery, ByTk, Paging};
+use crate::http::response::{data, list as list_body};
+use crate::state::AppState;
+use authgate_core::audit::event;
+use authgate_core::clock::now_ms;
+use authgate_core::model::{
+    normalize_email, validate_nickname, validate_username, NewUser, User, UserPatch,
+};
+use authgate_core::password::check_password_rules;
+use authgate_core::phone::normalize_phone;
+use authgate_store::{UserQuery, UserSort};
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    #[serde(flatten)]
+    paging: Paging,
+    /// Search text over username, e-mail, phone and nickname.
+    q: Option<String>,
+    /// NocoBase filter: `{"username": "x"}` or `{"username": {"$eq": "x"}}`.
+    filter: Option<String>,
+    sort: Option<String>,
+}
+
+fn filter_value(v: &Value) -> &Value {
+    v.get("$eq").unwrap_or(v)
+}
+
+fn parse_filter(text: &str, q: &mut UserQuery) -> ApiResult<()> {
+    let Value::Object(map) = serde_json::from_str::<Value>(text)
+        .map_err(|e| ApiError::bad_request(format!("filter is not valid JSON: {e}")))?
+    else {
+        return Err(ApiError::bad_request("filter must be a JSON object"));
+    };
+    let bad = |k: &str| ApiError::bad_request(format!("filter.{k} has the wrong type"));
+    for (k, v) in &map {
+        let v = filter_value(v);
+        match k.as_str() {
+            "id" => q.id = Some(v.as_i64().ok_or_else(|| bad(k))?),
+            "username" => q.username = Some(v.as_str().ok_or_else(|| bad(k))?.to_string()),
+            "email" => q.email = Some(v.as_str().ok_or_else(|| bad(k))?.to_string()),
+            "phone" => q.phone = Some(v.as_str().ok_or_else(|| bad(k))?.to_string()),
+            "isAdmin" => q.is_admin = Some(v.as_bool().ok_or_else(|| bad(k))?),
+            "enabled" => q.enabled = Some(v.as_bool().ok_or_else(|| bad(k))?),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Cannot filter users by '{other}' (use id, username, email, phone, isAdmin, enabled)"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/users:list", tag = "users",
+    params(("page" = Option<i64>, Query, description = "From 1"), ("pageSize" = Option<i64>, Query, description = "1 to 200, default 20"),
+           ("q" = Option<String>, Query, description = "Search text"), ("filter" = Option<String>, Query, description = "JSON filter"),
+           ("sort" = Option<String>, Query, description = "id, username or createdAt; prefix - for descending")),
+    responses((status = 200, description = "Users with paging meta"), (status = 400, description = "Bad parameter"), (status = 403, description = "Admins only")))]
+pub async fn list(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> ApiResult<Json<Value>> {
+    let mut q = UserQuery {
+        search: params.q.clone(),
+        page: params.paging.page()?,
+        ..Default::default()
+    };
+    if let Some(f) = params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        parse_filter(f, &mut q)?;
+    }
+    if let Some(phone) = q.phone.take() {
+        q.phone =
+            Some(normalize_phone(&state.config.default_country_code, &phone).unwrap_or(phone));
+    }
+    q.sort = match params.sort.as_deref().unwrap_or("id") {
+        "id" => UserSort::IdAsc,
+        "-id" => UserSort::IdDesc,
+        "username" => UserSort::UsernameAsc,
+        "-username" => UserSort::UsernameDesc,
+        "createdAt" => UserSort::CreatedAsc,
+        "-createdAt" => UserSort::CreatedDesc,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "Cannot sort users by '{other}'"
+            )))
+        }
+    };
+    let (users, total) = state.store.list_users(&q).await?;
+    Ok(list_body(
+        users.iter().map(views::user).collect(),
+        total,
+        &q.page,
+    ))
+}
+
+async fn find(state: &AppState, id: i64) -> ApiResult<User> {
+    state
+        .store
+        .get_user(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("User {id} does not exist")))
+}
+
+#[utoipa::path(get, path = "/api/users:get", tag = "users",
+    params(("filterByTk" = i64, Query, description = "User id")),
+    responses((status = 200, description = "The user and their linked identities"), (status = 404, description = "No such user")))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    ApiQuery(tk): ApiQuery<ByTk>,
+) -> ApiResult<Json<Value>> {
+    let user = find(&state, tk.id()?).await?;
+    let identities = state.store.list_identities(user.id).await?;
+    let mut view = views::user(&user);
+    view["identities"] = Value::Array(identities.iter().map(views::identity).collect());
+    Ok(data(view))
+}
+
+/// A field of a create or update body: absent, explicitly null, or a text.
+fn text(body: &mut Map<String, Value>, key: &str) -> ApiResult<Option<Option<String>>> {
+    match body.remove(key) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(Some(None)),
+        Some(Value::String(s)) if s.len() <= 1024 => Ok(Some(Some(s))),
+        Some(_) => Err(ApiError::bad_request(format!("{key} must be a text"))),
+    }
+}
+
+fn flag(body: &mut Map<String, Value>, key: &str) -> ApiResult<Option<bool>> {
+    match body.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "{key} must be true or false"
+        ))),
+    }
+}
+
+/// Validates and normalises the profile fields of a body into a patch.
+fn profile_patch(state: &AppState, body: &mut Map<String, Value>) -> ApiResult<UserPatch> {
+    let invalid = |e: &dyn std::fmt::Display| ApiError::bad_request(e.to_string());
+    Ok(UserPatch {
+        username: text(body, "username")?
+            .map(|v| {
+                v.map(|s| validate_username(s.trim()))
+                    .transpose()
+                    .map_err(|e| invalid(&e))
+            })
+            .transpose()?,
+        email: text(body, "email")?
+            .map(|v| {
+                v.map(|s| normalize_email(&s))
+                    .transpose()
+                    .map_err(|e| invalid(&e))
+            })
+            .transpose()?,
+        phone: text(body, "phone")?
+            .map(|v| {
+                v.map(|s| normalize_phone(&state.config.default_country_code, &s))
+                    .transpose()
+                    .map_err(|e| invalid(&e))
+            })
+            .transpose()?,
+        nickname: text(body, "nickname")?
+            .map(|v| {
+                v.map(|s| validate_nickname(&s))
+                    .transpose()
+                    .map_err(|e| invalid(&e))
+            })
+            .transpose()?,
+        is_admin: flag(body, "isAdmin")?,
+        enabled: flag(body, "enabled")?,
+    })
+}
+
+fn reject_unknown(body: &Map<String, Value>) -> ApiResult<()> {
+    match body.keys().next() {
+        Some(k) => Err(ApiError::bad_request(format!(
+            "Unknown user field '{k}' (use username, email, phone, nickname, password, isAdmin, enabled)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+async fn audit_change(
+    state: &AppState,
+    admin: &AdminUser,
+    client: &ClientInfo,
+    action: &str,
+    user_id: i64,
+) {
+    let mut detail = Map::new();
+    detail.insert("action".into(), Value::String(action.into()));
+    state
+        .audit(Entry {
+            event: event::ADMIN_CHANGE,
+            actor_id: Some(admin.0.user.id),
+            user_id: Some(user_id),
+            client: Some(client),
+            detail,
+            ..Default::default()
+        })
+        .await;
+}
+
+#[utoipa::path(post, path = "/api/users:create", tag = "users",
+    request_body = super::openapi::UserBody,
+    responses((status = 200, description = "Created"), (status = 400, description = "Invalid or duplicate field")))]
+pub async fn create(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
+    let mut body = body;
+    let password = text(&mut body, "password")?.flatten();
+    let p = profile_patch(&state, &mut body)?;
+    reject_unknown(&body)?;
+    let new = NewUser {
+        username: p.username.flatten(),
+        email: p.email.flatten(),
+        phone: p.phone.flatten(),
+        nickname: p.nickname.flatten(),
+        is_admin: p.is_admin.unwrap_or(false),
+        enabled: p.enabled.unwrap_or(true),
+        password_hash: None,
+    };
+    if new.username.is_none() && new.email.is_none() && new.phone.is_none() {
+        return Err(ApiError::bad_request(
+            "A user needs at least a username, an e-mail or a phone number",
+        ));
+    }
+    let hash = match password {
+        Some(pw) => {
+            check_password_rules(&pw).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            Some(state.passwords.hash(pw).await)
+        }
+        None => None,
+    };
+    let user = state
+        .store
+        .create_user(
+            &NewUser {
+                password_hash: hash,
+                ..new
+            },
+            now_ms(),
+        )
+        .await?;
+    audit_change(&state, &admin, &client, "users:create", user.id).await;
+    Ok(data(views::user(&user)))
+}
+
+#[utoipa::path(post, path = "/api/users:update", tag = "users",
+    params(("filterByTk" = i64, Query, description = "User id")),
+    request_body = super::openapi::UserBody,
+    responses((status = 200, description = "Updated"), (status = 400, description = "Invalid or duplicate field, or it would leave no enabled admin"), (status = 404, description = "No such user")))]
+pub async fn update(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    client: ClientInfo,
+    ApiQuery(tk): ApiQuery<ByTk>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Json<Value>> {
+    let current = find(&state, tk.id()?).await?;
+    let mut body = body;
+    // Read-only fields clients echo back.
+    for k in ["id", "createdAt", "updatedAt", "hasPassword", "identities"] {
+        body.remove(k);
+    }
+    let password = text(&mut body, "password")?.flatten();
+    let patch = profile_patch(&state, &mut body)?;
+    reject_unknown(&body)?;
+    let loses_admin = current.is_admin
+        && current.enabled
+        && (patch.is_admin == Some(false) || patch.enabled == Some(false));
+    if loses_admin && state.store.count_enabled_admins().await? <= 1 {
+        return Err(ApiError::bad_request(
+            "This is the last enabled administrator; make another one first",
+        ));
+    }
+    let now = now_ms();
+    if let Some(pw) = password {
+        check_password_rules(&pw).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let hash = state.passwords.hash(pw).await;
+        state
+            .store
+            .set_password_hash(current.id, &hash, Some(now), now)
+            .await?;
+        state
+            .store
+            .revoke_user_sessions(
+                current.id,
+                None,
+                "password reset by an administrator",
+                Some(admin.0.user.id),
+                now,
+            )
+            .await?;
+    }
+    let user = state
+        .store
+        .update_user(current.id, &patch, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("The user was deleted meanwhile"))?;
+    if patch.enabled == Some(false) {
+        state
+            .store
+            .revoke_user_sessions(
+                user.id,
+                None,
+                "account disabled",
+                Some(admin.0.user.id),
+                now,
+            )
+            .await?;
+    }
+    audit_change(&state, &admin, &client, "users:update", user.id).await;
+    Ok(data(views::user(&user)))
+}
+
+#[utoipa::path(post, path = "/api/users:destroy", tag = "users",
+    params(("filterByTk" = i64, Query, description = "User id")),
+    responses((status = 200, description = "Deleted with their identities and sessions"), (status = 400, description = "Yourself or the last admin"), (status = 404, description = "No such user")))]
+pub async fn destroy(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    client: ClientInfo,
+    ApiQuery(tk): ApiQuery<ByTk>,
+) -> ApiResult<Json<Value>> {
+    let user = find(&state, tk.id()?).await?;
+    if user.id == admin.0.user.id {
+        return Err(ApiError::bad_request("You cannot delete your own account"));
+    }
+    if user.is_admin && user.enabled && state.store.count_enabled_admins().await? <= 1 {
+        return Err(ApiError::bad_request(
+            "This is the last enabled administrator",
+        ));
+    }
+    state.store.delete_user(user.id).await?;
+    audit_change(&state, &admin, &client, "users:destroy", user.id).await;
+    Ok(data(json!({"id": user.id})))
+}

@@ -1,0 +1,68 @@
+//! What clients see of stored records: never a password hash or a sealed secret.
+
+use authgate_core::audit::AuditEntry;
+use authgate_core::clock::to_rfc3339;
+use authgate_core::model::{Identity, User};
+use authgate_store::SessionInfo;
+use serde_json::{json, Value};
+
+pub fn user(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "email": u.email,
+        "phone": u.phone,
+        "nickname": u.nickname,
+        "isAdmin": u.is_admin,
+        "enabled": u.enabled,
+        "hasPassword": u.password_hash.is_some(),
+        "createdAt": to_rfc3339(u.created_at),
+        "updatedAt": to_rfc3339(u.updated_at),
+    })
+}
+
+pub fn identity(i: &Identity) -> Value {
+    json!({
+        "id": i.id,
+        "authenticator": i.authenticator,
+        "uuid": i.uuid,
+        "userId": i.user_id,
+        "nickname": i.nickname,
+        "avatar": i.avatar,
+        "meta": i.meta,
+        "createdAt": to_rfc3339(i.created_at),
+    })
+}
+
+pub fn session(s: &SessionInfo, current: Option<&str>) -> Value {
+    json!({
+        "id": s.session.id,
+        "userId": s.session.user_id,
+        "username": s.username,
+        "nickname": s.nickname,
+        "authenticator": s.session.authenticator,
+        "signedInAt": to_rfc3339(s.session.signed_in_at),
+        "lastRenewedAt": s.session.last_renewed_at.map(to_rfc3339),
+        "ip": s.session.ip,
+        "userAgent": s.session.user_agent,
+        "revoked": s.session.revoked_at.is_some(),
+        "current": current == Some(s.session.id.as_str()),
+    })
+}
+
+pub fn audit(e: &AuditEntry) -> Value {
+    let a = &e.entry;
+    json!({
+        "id": e.id,
+        "createdAt": to_rfc3339(a.at),
+        "event": a.event,
+        "result": a.outcome.as_str(),
+        "userId": a.user_id,
+        "actorId": a.actor_id,
+        "authenticator": a.authenticator,
+        "ip": a.ip,
+        "userAgent": a.user_agent,
+        "reason": a.reason,
+        "detail": a.detail,
+    })
+}

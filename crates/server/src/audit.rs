@@ -1,0 +1,40 @@
+//! Writing the audit log. A failed write is logged, never turned into a failed request: the
+//! user's action already happened.
+
+use crate::http::client::ClientInfo;
+use crate::state::AppState;
+use authgate_core::audit::{NewAuditEntry, Outcome};
+use authgate_core::clock::now_ms;
+use serde_json::{Map, Value};
+
+#[derive(Default)]
+pub struct Entry<'a> {
+    pub event: &'static str,
+    pub outcome: Outcome,
+    pub user_id: Option<i64>,
+    pub actor_id: Option<i64>,
+    pub authenticator: Option<String>,
+    pub client: Option<&'a ClientInfo>,
+    pub reason: Option<String>,
+    pub detail: Map<String, Value>,
+}
+
+impl AppState {
+    pub async fn audit(&self, e: Entry<'_>) {
+        let entry = NewAuditEntry {
+            at: now_ms(),
+            event: e.event.to_string(),
+            outcome: e.outcome,
+            user_id: e.user_id,
+            actor_id: e.actor_id,
+            authenticator: e.authenticator,
+            ip: e.client.map(|c| c.ip.clone()),
+            user_agent: e.client.and_then(|c| c.user_agent.clone()),
+            reason: e.reason,
+            detail: e.detail,
+        };
+        if let Err(err) = self.store.append_audit(&entry).await {
+            tracing::error!(error = %err, event = %entry.event, "could not write the audit log");
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Who is asking: the middleware reads the bearer token or the session cookie once per request
+//! (renewing it when NocoBase's rules allow), and the extractors hand the result to handlers.
+
+use crate::auth::cookies::{self, CSRF_COOKIE, CSRF_HEADER, TOKEN_COOKIE};
+use crate::auth::sessions::{authenticate, Authenticated};
+use crate::error::ApiError;
+use crate::http::client::ClientInfo;
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use subtle::ConstantTimeEq;
+
+/// The outcome for a request that presented a token.
+#[derive(Clone)]
+struct AuthOutcome(Result<Authenticated, ApiError>);
+
+/// How the token arrived: cookies need CSRF protection, bearer headers do not.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TokenSource {
+    Bearer,
+    Cookie,
+}
+
+fn presented_token(parts: &axum::http::HeaderMap) -> Option<(String, TokenSource)> {
+    if let Some(value) = parts.get(header::AUTHORIZATION) {
+        let text = value.to_str().unwrap_or_default();
+        let token = text
+            .strip_prefix("Bearer ")
+            .or_else(|| text.strip_prefix("bearer "))
+            .unwrap_or_default()
+            .trim();
+        return Some((token.to_string(), TokenSource::Bearer));
+    }
+    cookies::read(parts, TOKEN_COOKIE).map(|t| (t, TokenSource::Cookie))
+}
+
+fn csrf_ok(headers: &axum::http::HeaderMap) -> bool {
+    let Some(cookie) = cookies::read(headers, CSRF_COOKIE) else {
+        return false;
+    };
+    let header = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    !header.is_empty() && bool::from(header.as_bytes().ct_eq(cookie.as_bytes()))
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some((token, source)) = presented_token(req.headers()) else {
+        return next.run(req).await;
+    };
+    let outcome = if token.is_empty() {
+        Err(ApiError::unauthorized(
+            "EMPTY_TOKEN",
+            "The token is empty, please sign in",
+        ))
+    } else if source == TokenSource::Cookie && !is_safe(req.method()) && !csrf_ok(req.headers()) {
+        Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "CSRF_TOKEN_INVALID",
+            "This request needs the X-CSRF-Token header (the value of the authgate_csrf cookie)",
+        ))
+    } else {
+        let client = ClientInfo::from_request(&req, &state.config);
+        authenticate(&state, &token, &client).await
+    };
+    let renewal = match &outcome {
+        Ok(a) => a.new_token.clone().map(|t| (t, a.session_expires_at)),
+        Err(_) => None,
+    };
+    req.extensions_mut().insert(AuthOutcome(outcome));
+    req.extensions_mut().insert(source);
+    let mut response = next.run(req).await;
+    if let Some((new_token, session_end)) = renewal {
+        // A handler that already set new cookies (sign-out, password change) has the last word.
+        let handler_set_cookies = response.headers().contains_key(header::SET_COOKIE);
+        if let Ok(v) = HeaderValue::from_str(&new_token) {
+            response.headers_mut().insert("x-new-token", v);
+        }
+        if source == TokenSource::Cookie && !handler_set_cookies {
+            let max_age = session_end - authgate_core::clock::now_ms();
+            if let Some(c) = cookies::token_cookie(&state.config, &new_token, max_age) {
+                response.headers_mut().append(header::SET_COOKIE, c);
+            }
+        }
+    }
+    response
+}
+
+/// A signed-in user (401 with NocoBase's code otherwise).
+pub struct CurrentUser(pub Authenticated);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts.extensions.get::<AuthOutcome>() {
+            Some(AuthOutcome(Ok(a))) => Ok(CurrentUser(a.clone())),
+            Some(AuthOutcome(Err(e))) => Err(e.clone()),
+            None => Err(ApiError::unauthorized(
+                "EMPTY_TOKEN",
+                "Please sign in first",
+            )),
+        }
+    }
+}
+
+/// A signed-in administrator (403 for other users).
+pub struct AdminUser(pub Authenticated);
+
+impl<S: Send + Sync> FromRequestParts<S> for AdminUser {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let CurrentUser(a) = CurrentUser::from_request_parts(parts, state).await?;
+        if !a.user.is_admin {
+            return Err(ApiError::forbidden("Only administrators may do this"));
+        }
+        Ok(AdminUser(a))
+    }
+}
+
+/// How the current request's token arrived, if it had one.
+pub fn token_source(parts: &Parts) -> Option<TokenSource> {
+    parts.extensions.get::<TokenSource>().copied()
+}

@@ -1,0 +1,189 @@
+//! Issuing sessions and judging presented tokens with NocoBase's rules: a token lives
+//! `token_ttl`; once expired it may be renewed, once, within `renew_window`; the session ends
+//! `session_ttl` after sign-in; a revoked session or a later password change ends it at once.
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::client::ClientInfo;
+use crate::state::AppState;
+use authgate_core::audit::{event, Outcome};
+use authgate_core::clock::now_ms;
+use authgate_core::model::{IssuedToken, Session, User};
+use authgate_store::{RenewOutcome, TokenContext};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+
+/// How long after a renewal the old token still yields the same new token, so concurrent
+/// requests that carried the old one all end up with one new token.
+pub const RENEW_GRACE_MS: i64 = 60_000;
+
+pub fn random_id() -> String {
+    B64URL.encode(rand::random::<[u8; 16]>())
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    pub token: String,
+    pub session_id: String,
+    /// When the session ends at the latest (ms).
+    pub session_expires_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: User,
+    pub session_id: String,
+    pub jti: String,
+    pub authenticator: String,
+    /// Set when this request renewed an expired token: sent back in `x-new-token`.
+    pub new_token: Option<String>,
+    pub session_expires_at: i64,
+}
+
+pub async fn issue_session(
+    state: &AppState,
+    user: &User,
+    authenticator: &str,
+    client: &ClientInfo,
+) -> ApiResult<IssuedSession> {
+    let now = now_ms();
+    let policy = state.token_policy().await?;
+    let session = Session {
+        id: random_id(),
+        user_id: user.id,
+        authenticator: authenticator.to_string(),
+        signed_in_at: now,
+        last_renewed_at: None,
+        ip: Some(client.ip.clone()),
+        user_agent: client.user_agent.clone(),
+        revoked_at: None,
+    };
+    let token = IssuedToken {
+        jti: random_id(),
+        session_id: session.id.clone(),
+        user_id: user.id,
+        issued_at: now,
+        expires_at: now + policy.token_ttl_ms,
+        renewed_to: None,
+        renewed_at: None,
+    };
+    state.store.create_session(&session, &token).await?;
+    let jwt = state.tokens.sign(&state.tokens.claims_for(&token, now))?;
+    Ok(IssuedSession {
+        token: jwt,
+        session_id: session.id,
+        session_expires_at: now + policy.session_ttl_ms,
+    })
+}
+
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    client: &ClientInfo,
+) -> ApiResult<Authenticated> {
+    let claims = state.tokens.decode(token)?;
+    let invalid = || {
+        ApiError::unauthorized(
+            "INVALID_TOKEN",
+            "The token is invalid, please sign in again",
+        )
+    };
+    let ctx = state
+        .store
+        .token_context(&claims.jti)
+        .await?
+        .ok_or_else(invalid)?;
+    if ctx.user.id != claims.user_id || ctx.token.issued_at / 1000 != claims.iat {
+        return Err(invalid());
+    }
+    let TokenContext {
+        token: issued,
+        session,
+        user,
+    } = ctx;
+    if session.revoked_at.is_some() {
+        return Err(ApiError::unauthorized(
+            "BLOCKED_TOKEN",
+            "You have been signed out (the session was revoked), please sign in again",
+        ));
+    }
+    if !user.enabled {
+        return Err(ApiError::unauthorized(
+            "NOT_EXIST_USER",
+            "This account is disabled, please contact your administrator",
+        ));
+    }
+    if user
+        .password_changed_at
+        .is_some_and(|changed| changed > session.signed_in_at)
+    {
+        return Err(ApiError::unauthorized(
+            "INVALID_TOKEN",
+            "Your password was changed, please sign in again",
+        ));
+    }
+    let now = now_ms();
+    let policy = state.token_policy().await?;
+    let session_expires_at = session.signed_in_at + policy.session_ttl_ms;
+    if now >= session_expires_at {
+        return Err(ApiError::unauthorized(
+            "EXPIRED_SESSION",
+            "Your session has expired, please sign in again",
+        ));
+    }
+    let mut authenticated = Authenticated {
+        user,
+        session_id: session.id.clone(),
+        jti: issued.jti.clone(),
+        authenticator: session.authenticator.clone(),
+        new_token: None,
+        session_expires_at,
+    };
+    if now < claims.exp * 1000 {
+        return Ok(authenticated);
+    }
+    if now >= claims.exp * 1000 + policy.renew_window_ms {
+        return Err(ApiError::unauthorized(
+            "EXPIRED_TOKEN",
+            "Your sign-in has expired, please sign in again",
+        ));
+    }
+    let renewed = IssuedToken {
+        jti: random_id(),
+        session_id: session.id.clone(),
+        user_id: authenticated.user.id,
+        issued_at: now,
+        expires_at: now + policy.token_ttl_ms,
+        renewed_to: None,
+        renewed_at: None,
+    };
+    let new_token = match state.store.renew_token(&issued.jti, &renewed, now).await? {
+        RenewOutcome::Renewed => {
+            state
+                .audit(crate::audit::Entry {
+                    event: event::TOKEN_RENEW,
+                    outcome: Outcome::Success,
+                    user_id: Some(authenticated.user.id),
+                    authenticator: Some(session.authenticator.clone()),
+                    client: Some(client),
+                    ..Default::default()
+                })
+                .await;
+            renewed
+        }
+        RenewOutcome::AlreadyRenewed(winner) if now - winner.issued_at <= RENEW_GRACE_MS => winner,
+        RenewOutcome::AlreadyRenewed(_) => {
+            return Err(ApiError::unauthorized(
+                "TOKEN_RENEW_FAILED",
+                "This token was already renewed; use the new token or sign in again",
+            ))
+        }
+        RenewOutcome::Missing => return Err(invalid()),
+    };
+    authenticated.jti = new_token.jti.clone();
+    authenticated.new_token = Some(
+        state
+            .tokens
+            .sign(&state.tokens.claims_for(&new_token, session.signed_in_at))?,
+    );
+    Ok(authenticated)
+}

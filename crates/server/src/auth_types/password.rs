@@ -1,0 +1,294 @@
+//! The `password` auth type: username or e-mail plus password, NocoBase's messages, failure
+//! limits, constant-time answers, upgrade of old hashes, optional sign-up.
+
+use super::options::{self, OptionKind, OptionSpec};
+use super::{AuthType, SignInContext, SignInStyle};
+use crate::auth::failure_limits::{self, FailureKeys};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use async_trait::async_trait;
+use authgate_core::clock::now_ms;
+use authgate_core::model::{
+    normalize_email, validate_nickname, validate_username, Authenticator, NewUser, User,
+};
+use authgate_core::password::{check_password_rules, Verification};
+use authgate_core::phone::normalize_phone;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+pub struct PasswordAuth;
+
+pub const SIGNUP_FIELDS: [&str; 4] = ["username", "email", "phone", "nickname"];
+
+pub fn default_options() -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("allowSignUp".into(), Value::Bool(false));
+    m.insert("signupForm".into(), default_signup_form());
+    m
+}
+
+fn default_signup_form() -> Value {
+    json!([
+        {"field": "username", "show": true, "required": true},
+        {"field": "email", "show": true, "required": false},
+        {"field": "phone", "show": false, "required": false},
+        {"field": "nickname", "show": true, "required": false},
+    ])
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignupField {
+    field: String,
+    show: bool,
+    required: bool,
+}
+
+fn parse_signup_form(v: &Value) -> Result<Vec<SignupField>, String> {
+    let fields: Vec<SignupField> = serde_json::from_value(v.clone())
+        .map_err(|e| format!("signupForm must be a list of {{field, show, required}}: {e}"))?;
+    for f in &fields {
+        if !SIGNUP_FIELDS.contains(&f.field.as_str()) {
+            return Err(format!(
+                "signupForm: unknown field '{}' (use {})",
+                f.field,
+                SIGNUP_FIELDS.join(", ")
+            ));
+        }
+        if f.required && !f.show {
+            return Err(format!(
+                "signupForm: '{}' cannot be required and hidden",
+                f.field
+            ));
+        }
+    }
+    if !fields
+        .iter()
+        .any(|f| f.required && (f.field == "username" || f.field == "email"))
+    {
+        return Err(
+            "signupForm: username or email must be required, or nobody could sign in".into(),
+        );
+    }
+    Ok(fields)
+}
+
+#[derive(Debug, Deserialize)]
+struct SignInBody {
+    account: Option<String>,
+    // Older NocoBase clients send these instead of `account`.
+    username: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+const WRONG_CREDENTIALS: &str = "The username/email or password is incorrect, please re-enter";
+
+#[async_trait]
+impl AuthType for PasswordAuth {
+    fn name(&self) -> &'static str {
+        "password"
+    }
+
+    fn title(&self) -> &'static str {
+        "Password"
+    }
+
+    fn style(&self) -> SignInStyle {
+        SignInStyle::Form
+    }
+
+    fn option_schema(&self) -> Vec<OptionSpec> {
+        vec![
+            OptionSpec {
+                name: "allowSignUp",
+                kind: OptionKind::Boolean,
+                title: "Allow sign up",
+                title_zh: "允许注册",
+                description: "Show a sign-up link on the sign-in page and accept auth:signUp.",
+                required: false,
+                public: true,
+                default: Value::Bool(false),
+            },
+            OptionSpec {
+                name: "signupForm",
+                kind: OptionKind::Json,
+                title: "Sign-up form fields",
+                title_zh: "注册表单字段",
+                description: "Which of username, email, phone and nickname the sign-up form shows and requires.",
+                required: false,
+                public: true,
+                default: default_signup_form(),
+            },
+        ]
+    }
+
+    async fn prepare_options(
+        &self,
+        state: &AppState,
+        _name: &str,
+        input: Map<String, Value>,
+        previous: Option<&Authenticator>,
+    ) -> ApiResult<Map<String, Value>> {
+        let out = options::prepare(state, &self.option_schema(), input, previous)?;
+        if let Some(form) = out.get("signupForm") {
+            parse_signup_form(form).map_err(ApiError::bad_request)?;
+        }
+        Ok(out)
+    }
+
+    async fn sign_in(
+        &self,
+        ctx: &SignInContext<'_>,
+        a: &Authenticator,
+        body: Value,
+    ) -> ApiResult<User> {
+        let body: SignInBody = serde_json::from_value(body)
+            .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}")))?;
+        let account = body
+            .account
+            .or(body.username)
+            .or(body.email)
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| ApiError::bad_request("Please enter your username or email"))?;
+        let password = body
+            .password
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| ApiError::bad_request("Please enter a password"))?;
+        if account.len() > 254 || password.len() > authgate_core::password::MAX_PASSWORD_LEN {
+            return Err(ApiError::unauthorized(
+                "INVALID_CREDENTIALS",
+                WRONG_CREDENTIALS,
+            ));
+        }
+        let state = ctx.state;
+        let keys = FailureKeys::new(&a.name, &account, &ctx.client.ip);
+        failure_limits::ensure_not_locked(state, &keys).await?;
+
+        let user = state.store.find_user_by_account(&account).await?;
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let verification = state.passwords.verify(stored, password.clone()).await;
+        let user = match (user, verification) {
+            (Some(user), Verification::Match { needs_upgrade }) => {
+                if needs_upgrade {
+                    let hash = state.passwords.hash(password).await;
+                    state
+                        .store
+                        .set_password_hash(user.id, &hash, None, now_ms())
+                        .await?;
+                }
+                user
+            }
+            _ => {
+                failure_limits::record_failure(state, &keys).await?;
+                return Err(
+                    ApiError::unauthorized("INVALID_CREDENTIALS", WRONG_CREDENTIALS)
+                        .with_reason("wrong username/e-mail or password"),
+                );
+            }
+        };
+        failure_limits::clear_account(state, &keys).await?;
+        if !user.enabled {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "USER_DISABLED",
+                "This account is disabled, please contact your administrator",
+            ));
+        }
+        Ok(user)
+    }
+
+    async fn sign_up(
+        &self,
+        ctx: &SignInContext<'_>,
+        a: &Authenticator,
+        body: Value,
+    ) -> ApiResult<User> {
+        if a.options.get("allowSignUp") != Some(&Value::Bool(true)) {
+            return Err(ApiError::forbidden(
+                "Sign up is not allowed, please contact your administrator",
+            ));
+        }
+        let form = parse_signup_form(
+            a.options
+                .get("signupForm")
+                .unwrap_or(&default_signup_form()),
+        )
+        .map_err(ApiError::internal)?;
+        let Value::Object(mut body) = body else {
+            return Err(ApiError::bad_request(
+                "The request body must be a JSON object",
+            ));
+        };
+        let password = take_text(&mut body, "password")?
+            .ok_or_else(|| ApiError::bad_request("Please enter a password"))?;
+        let confirm =
+            take_text(&mut body, "confirm_password")?.or(take_text(&mut body, "confirmPassword")?);
+        if confirm.is_some_and(|c| c != password) {
+            return Err(ApiError::bad_request(
+                "The passwords entered twice do not match",
+            ));
+        }
+        check_password_rules(&password).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let mut new = NewUser {
+            enabled: true,
+            ..Default::default()
+        };
+        for field in &form {
+            let value = take_text(&mut body, &field.field)?.filter(|v| !v.trim().is_empty());
+            let value = match value {
+                Some(_) if !field.show => {
+                    return Err(ApiError::bad_request(format!(
+                        "{} cannot be set at sign-up",
+                        field.field
+                    )))
+                }
+                Some(v) => v,
+                None if field.required => {
+                    return Err(ApiError::bad_request(format!(
+                        "Please enter your {}",
+                        field.field
+                    )))
+                }
+                None => continue,
+            };
+            let invalid = |e: String| ApiError::bad_request(e);
+            match field.field.as_str() {
+                "username" => {
+                    new.username =
+                        Some(validate_username(value.trim()).map_err(|e| invalid(e.to_string()))?)
+                }
+                "email" => {
+                    new.email = Some(normalize_email(&value).map_err(|e| invalid(e.to_string()))?)
+                }
+                "phone" => {
+                    new.phone = Some(
+                        normalize_phone(&ctx.state.config.default_country_code, &value)
+                            .map_err(|e| invalid(e.to_string()))?,
+                    )
+                }
+                _ => {
+                    new.nickname =
+                        Some(validate_nickname(&value).map_err(|e| invalid(e.to_string()))?)
+                }
+            }
+        }
+        if let Some(extra) = body.keys().next() {
+            return Err(ApiError::bad_request(format!(
+                "Unknown sign-up field '{extra}'"
+            )));
+        }
+        new.password_hash = Some(ctx.state.passwords.hash(password).await);
+        Ok(ctx.state.store.create_user(&new, now_ms()).await?)
+    }
+}
+
+fn take_text(body: &mut Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
+    match body.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.len() <= 1024 => Ok(Some(s)),
+        Some(_) => Err(ApiError::bad_request(format!("{key} must be a text"))),
+    }
+}

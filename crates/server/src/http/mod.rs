@@ -1,0 +1,8 @@
+//! HTTP plumbing shared by every route: request parsing with clear 4xx errors, client
+//! identification, middleware and the router.
+
+pub mod client;
+pub mod extract;
+pub mod layers;
+pub mod response;
+pub mod router;

@@ -1,0 +1,55 @@
+//! The router and its middleware stack.
+
+use crate::auth::request_auth;
+use crate::error::ApiError;
+use crate::http::layers;
+use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub fn build(state: AppState) -> Router {
+    let mut router = crate::api::routes();
+    for t in state.auth_types.all() {
+        router = router.merge(t.routes());
+    }
+    router
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), request_auth::resolve))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), layers::record_metrics))
+        .layer(from_fn_with_state(state.clone(), layers::security_headers))
+        .layer(CatchPanicLayer::custom(|_| panic_response()))
+        .layer(
+            // Only the path is logged: query strings can carry codes and states.
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("No such route; see /api/openapi.json for the API")
+}
+
+fn panic_response() -> Response {
+    tracing::error!("a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ApiError::internal("handler panicked"),
+    )
+        .into_response()
+}
