@@ -3,8 +3,10 @@
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use anyhow::{bail, Context};
+use authgate_core::duration::parse_duration_ms;
 use authgate_server::config::{DingTalkBases, HashingConfig};
 use authgate_server::ServerConfig;
+use authgate_store::FailureLimit;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -28,6 +30,14 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     pub default_country_code: String,
     pub hashing: HashingSettings,
+    /// Failed sign-ins allowed per account within `failure_window` before a lockout.
+    pub account_max_failures: i64,
+    /// Failed sign-ins allowed per client IP within `failure_window`.
+    pub ip_max_failures: i64,
+    /// e.g. "15m"
+    pub failure_window: String,
+    /// e.g. "15m"
+    pub lockout: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +83,10 @@ impl Default for Settings {
                 parallelism: h.parallelism,
                 max_concurrent: None,
             },
+            account_max_failures: 5,
+            ip_max_failures: 50,
+            failure_window: "15m".into(),
+            lockout: "15m".into(),
         }
     }
 }
@@ -193,6 +207,22 @@ impl Settings {
                 .hashing
                 .max_concurrent
                 .unwrap_or(HashingConfig::default().max_concurrent),
+        };
+        let window = parse_duration_ms(&self.failure_window).context("failure_window")?;
+        let lock = parse_duration_ms(&self.lockout).context("lockout")?;
+        if self.account_max_failures < 1 || self.ip_max_failures < 1 || window < 1000 || lock < 1000
+        {
+            bail!("failure limits must be at least 1 failure, and failure_window and lockout at least 1s");
+        }
+        config.account_failures = FailureLimit {
+            max_failures: self.account_max_failures,
+            window_ms: window,
+            lock_ms: lock,
+        };
+        config.ip_failures = FailureLimit {
+            max_failures: self.ip_max_failures,
+            window_ms: window,
+            lock_ms: lock,
         };
         if config.hashing.memory_kib < 19 * 1024 || config.hashing.iterations < 2 {
             tracing::warn!(

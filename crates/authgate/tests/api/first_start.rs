@@ -1,0 +1,92 @@
+use crate::both_databases;
+use crate::support::*;
+use reqwest::StatusCode;
+
+async fn root_admin_signs_in_and_check_returns_them(db: Db) {
+    let s = Server::start(db).await;
+    let token = s.admin_token().await;
+    let me = s.get("/api/auth:check", Some(&token)).await;
+    me.assert_ok();
+    assert_eq!(me.body["data"]["username"], "admin");
+    assert_eq!(me.body["data"]["isAdmin"], true);
+    assert!(me.body["data"].get("password").is_none());
+    let list = s.get("/api/authenticators:publicList", None).await;
+    assert_eq!(list.body["data"][0]["name"], "basic");
+    assert_eq!(list.body["data"][0]["authType"], "password");
+    assert_eq!(list.body["data"][0]["options"]["allowSignUp"], false);
+}
+
+async fn generated_admin_password_is_printed_once(db: Db) {
+    let s = Server::start_with(
+        db,
+        ServerOptions {
+            admin_password: false,
+            ..Default::default()
+        },
+    )
+    .await;
+    let out = s.output();
+    let password = out
+        .lines()
+        .skip_while(|l| !l.contains("created the root admin"))
+        .map(str::trim)
+        .find(|l| l.len() == 20 && !l.contains(' '))
+        .expect("the generated password is printed")
+        .to_string();
+    s.sign_in("admin", &password).await;
+    // A second node on the same database creates nothing and prints no password.
+    let sibling = s
+        .start_sibling(ServerOptions {
+            admin_password: false,
+            ..Default::default()
+        })
+        .await;
+    assert!(!sibling.output().contains("created the root admin"));
+    assert_eq!(s.sql_count("SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(s.sql_count("SELECT COUNT(*) FROM authenticators").await, 1);
+}
+
+async fn secret_key_file_is_private_and_shared_keys_verify(db: Db) {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::start(db).await;
+    let mode = std::fs::metadata(s.data_dir().join("secret.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let jwks = s.get("/.well-known/jwks.json", None).await;
+    assert_eq!(jwks.body["keys"][0]["kty"], "OKP");
+    assert_eq!(jwks.body["keys"][0]["crv"], "Ed25519");
+    // The stored signing key is sealed, not in clear.
+    let stored = s
+        .sql_text("SELECT private_key FROM signing_keys")
+        .await
+        .unwrap();
+    assert!(stored.starts_with("enc:v1:"));
+}
+
+async fn a_node_with_another_secret_key_refuses_to_start(db: Db) {
+    let s = Server::start(db).await;
+    let out = std::process::Command::new(binary())
+        .current_dir(s.dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .env_clear()
+        .env("AUTHGATE_DATABASE_URL", &s.database_url)
+        .env(
+            "AUTHGATE_SECRET_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another secret key"), "{err}");
+    assert_eq!(s.get("/healthz", None).await.status, StatusCode::OK);
+}
+
+both_databases!(
+    root_admin_signs_in_and_check_returns_them,
+    generated_admin_password_is_printed_once,
+    secret_key_file_is_private_and_shared_keys_verify,
+    a_node_with_another_secret_key_refuses_to_start,
+);

@@ -1,0 +1,399 @@
+//! A test kit that runs the real `authgate` binary as a separate process on a fresh SQLite
+//! file or a fresh PostgreSQL database, and talks to it over HTTP.
+//!
+//! PostgreSQL tests need `AUTHGATE_TEST_PG_URL` (a superuser URL; `scripts/with-postgres` sets
+//! it). Without it they fail: they never skip silently.
+
+#![allow(dead_code)]
+
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const ADMIN_PASSWORD: &str = "admin-Passw0rd!";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per database: `both_databases!(name, ...)` expects
+/// `async fn name(db: Db)` in the same module.
+#[macro_export]
+macro_rules! both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::support::Db::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::support::Db::Postgres).await } )*
+        }
+    };
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A database of its own for one test.
+pub async fn fresh_database_url(db: Db, dir: &Path) -> String {
+    match db {
+        Db::Sqlite => format!("sqlite://{}", dir.join("authgate.db").display()),
+        Db::Postgres => {
+            let admin_url = std::env::var("AUTHGATE_TEST_PG_URL").expect(
+                "AUTHGATE_TEST_PG_URL is not set: run the tests through scripts/test (it starts PostgreSQL)",
+            );
+            let name = format!("ag_{}", uuid_like());
+            let mut conn: sqlx::PgConnection = sqlx::Connection::connect(&admin_url)
+                .await
+                .expect("PostgreSQL is reachable");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create a test database");
+            let base = admin_url.rsplit_once('/').expect("URL has a database").0;
+            format!("{base}/{name}")
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    let n: u128 = rand_u128();
+    format!("{n:032x}")
+}
+
+fn rand_u128() -> u128 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = 0u128;
+    for _ in 0..2 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(Instant::now().elapsed().as_nanos());
+        out = (out << 64) | h.finish() as u128;
+    }
+    out
+}
+
+pub struct ServerOptions {
+    pub env: Vec<(String, String)>,
+    pub args: Vec<String>,
+    /// Set AUTHGATE_ADMIN_PASSWORD (otherwise the server generates one).
+    pub admin_password: bool,
+    pub secret_key: Option<String>,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            env: Vec::new(),
+            args: Vec::new(),
+            admin_password: true,
+            secret_key: None,
+        }
+    }
+}
+
+impl ServerOptions {
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+}
+
+pub struct Server {
+    pub db: Db,
+    pub base: String,
+    pub port: u16,
+    pub database_url: String,
+    pub dir: Arc<tempfile::TempDir>,
+    pub http: Client,
+    child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_authgate")
+}
+
+impl Server {
+    pub async fn start(db: Db) -> Server {
+        Self::start_with(db, ServerOptions::default()).await
+    }
+
+    pub async fn start_with(db: Db, opts: ServerOptions) -> Server {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let database_url = fresh_database_url(db, dir.path()).await;
+        Self::launch(db, dir, database_url, opts).await
+    }
+
+    /// Starts another node on the same data folder and database.
+    pub async fn start_sibling(&self, opts: ServerOptions) -> Server {
+        Self::launch(self.db, self.dir.clone(), self.database_url.clone(), opts).await
+    }
+
+    async fn launch(
+        db: Db,
+        dir: Arc<tempfile::TempDir>,
+        database_url: String,
+        opts: ServerOptions,
+    ) -> Server {
+        let port = free_port();
+        let mut cmd = Command::new(binary());
+        cmd.current_dir(dir.path())
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(&opts.args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .env("AUTHGATE_DATABASE_URL", &database_url)
+            .env("AUTHGATE_DATA_DIR", dir.path().join("data"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if opts.admin_password {
+            cmd.env("AUTHGATE_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        }
+        if let Some(k) = &opts.secret_key {
+            cmd.env("AUTHGATE_SECRET_KEY", k);
+        }
+        for (k, v) in &opts.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("authgate starts");
+        let output = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let sink = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let mut s = sink.lock().unwrap();
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            });
+        }
+        let http = Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = http.get(format!("{base}/readyz")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("authgate exited with {status}:\n{}", output.lock().unwrap());
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                panic!("authgate did not become ready:\n{}", output.lock().unwrap());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Server {
+            db,
+            base,
+            port,
+            database_url,
+            dir,
+            http,
+            child,
+            output,
+        }
+    }
+
+    /// Everything the process printed so far (stdout and stderr).
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Reply::from(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn sign_in_reply(&self, authenticator: &str, account: &str, password: &str) -> Reply {
+        let r = self
+            .http
+            .post(self.url("/api/auth:signIn"))
+            .header("X-Authenticator", authenticator)
+            .json(&json!({"account": account, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        Reply::from(r).await
+    }
+
+    /// Signs in with the basic authenticator and returns the token (panics on failure).
+    pub async fn sign_in(&self, account: &str, password: &str) -> String {
+        let r = self.sign_in_reply("basic", account, password).await;
+        assert_eq!(r.status, StatusCode::OK, "sign-in failed: {}", r.body);
+        r.body["data"]["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.sign_in("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a user through the admin API; returns its id.
+    pub async fn create_user(&self, admin: &str, body: Value) -> i64 {
+        let r = self.post("/api/users:create", Some(admin), body).await;
+        assert_eq!(r.status, StatusCode::OK, "users:create failed: {}", r.body);
+        r.body["data"]["id"].as_i64().unwrap()
+    }
+
+    /// Runs SQL directly against the server's database (for setting up and checking state).
+    pub async fn sql(&self, statement: &str) {
+        match self.db {
+            Db::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+                sqlx::query(statement).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Db::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+                sqlx::query(statement).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+
+    /// A single text value from the database.
+    pub async fn sql_text(&self, query: &str) -> Option<String> {
+        match self.db {
+            Db::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+                let v: Option<String> = sqlx::query_scalar(query)
+                    .fetch_optional(&pool)
+                    .await
+                    .unwrap()
+                    .flatten();
+                pool.close().await;
+                v
+            }
+            Db::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+                let v: Option<String> = sqlx::query_scalar(query)
+                    .fetch_optional(&pool)
+                    .await
+                    .unwrap()
+                    .flatten();
+                pool.close().await;
+                v
+            }
+        }
+    }
+
+    /// A count from the database.
+    pub async fn sql_count(&self, query: &str) -> i64 {
+        match self.db {
+            Db::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
+                let v: i64 = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                v
+            }
+            Db::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
+                let v: i64 = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                v
+            }
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn from(r: reqwest::Response) -> Reply {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// The first error's message.
+    pub fn message(&self) -> &str {
+        self.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(self.status, StatusCode::OK, "{}", self.text);
+        self
+    }
+}
