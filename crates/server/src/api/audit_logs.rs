@@ -16,8 +16,6 @@ use serde_json::Value;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListParams {
-    #[serde(flatten)]
-    paging: Paging,
     user_id: Option<i64>,
     event: Option<String>,
     result: Option<String>,
@@ -47,6 +45,7 @@ fn instant(name: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,
+    ApiQuery(paging): ApiQuery<Paging>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Value>> {
     if let Some(r) = p.result.as_deref() {
@@ -61,7 +60,7 @@ pub async fn list(
         authenticator: p.authenticator.filter(|s| !s.is_empty()),
         since: instant("since", p.since.as_deref())?,
         until: instant("until", p.until.as_deref())?,
-        page: p.paging.page()?,
+        page: paging.page()?,
     };
     let (entries, total) = state.store.list_audit(&q).await?;
     Ok(list_body(

@@ -20,8 +20,6 @@ use serde_json::{json, Map, Value};
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListParams {
-    #[serde(flatten)]
-    paging: Paging,
     user_id: Option<i64>,
     /// Only live sessions (default true).
     active: Option<bool>,
@@ -110,6 +108,7 @@ pub async fn revoke_mine(
 pub async fn list(
     State(state): State<AppState>,
     AdminUser(me): AdminUser,
+    ApiQuery(paging): ApiQuery<Paging>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Value>> {
     let q = SessionQuery {
@@ -119,7 +118,7 @@ pub async fn list(
         } else {
             None
         },
-        page: p.paging.page()?,
+        page: paging.page()?,
     };
     let (sessions, total) = state.store.list_sessions(&q).await?;
     Ok(list_body(

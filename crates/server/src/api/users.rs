@@ -24,8 +24,6 @@ use serde_json::{json, Map, Value};
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListParams {
-    #[serde(flatten)]
-    paging: Paging,
     /// Search text over username, e-mail, phone and nickname.
     q: Option<String>,
     /// NocoBase filter: `{"username": "x"}` or `{"username": {"$eq": "x"}}`.
@@ -71,11 +69,12 @@ fn parse_filter(text: &str, q: &mut UserQuery) -> ApiResult<()> {
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,
+    ApiQuery(paging): ApiQuery<Paging>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Value>> {
     let mut q = UserQuery {
         search: params.q.clone(),
-        page: params.paging.page()?,
+        page: paging.page()?,
         ..Default::default()
     };
     if let Some(f) = params.filter.as_deref().filter(|f| !f.trim().is_empty()) {

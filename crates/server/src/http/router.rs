@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub fn build(state: AppState) -> Router {
     let mut router = crate::api::routes();
@@ -27,7 +27,9 @@ pub fn build(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| panic_response()))
         .layer(
             // Only the path is logged: query strings can carry codes and states.
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .make_span_with(|req: &Request<_>| {
                 let request_id = req
                     .headers()
                     .get("x-request-id")
