@@ -3,19 +3,44 @@ use reqwest::StatusCode;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn authgate(dir: &std::path::Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> (bool, String) {
+fn authgate(
+    dir: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> (bool, String) {
     let mut cmd = Command::new(binary());
-    cmd.current_dir(dir).args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 #[test]
@@ -26,11 +51,18 @@ fn help_explains_every_command() {
     for c in ["serve", "migrate", "admin"] {
         assert!(text.contains(c), "{text}");
     }
-    for args in [&["serve", "--help"][..], &["migrate", "--help"], &["admin", "create", "--help"], &["admin", "reset-password", "--help"]] {
+    for args in [
+        &["serve", "--help"][..],
+        &["migrate", "--help"],
+        &["admin", "create", "--help"],
+        &["admin", "reset-password", "--help"],
+    ] {
         let (ok, text) = authgate(dir.path(), args, None, &[]);
         assert!(ok && text.len() > 100, "{args:?}: {text}");
     }
-    assert!(authgate(dir.path(), &["serve", "--help"], None, &[]).1.contains("AUTHGATE_LISTEN"));
+    assert!(authgate(dir.path(), &["serve", "--help"], None, &[])
+        .1
+        .contains("AUTHGATE_LISTEN"));
 }
 
 #[test]
@@ -51,7 +83,12 @@ fn configuration_errors_are_explained() {
     std::fs::write(dir.path().join("authgate.toml"), "log_format = \"xml\"\n").unwrap();
     let (ok, text) = authgate(dir.path(), &["migrate"], None, &[]);
     assert!(!ok && text.contains("log_format"), "{text}");
-    let (ok, text) = authgate(dir.path(), &["migrate", "--database-url", "mysql://x"], None, &[("AUTHGATE_LOG_FORMAT", "text")]);
+    let (ok, text) = authgate(
+        dir.path(),
+        &["migrate", "--database-url", "mysql://x"],
+        None,
+        &[("AUTHGATE_LOG_FORMAT", "text")],
+    );
     assert!(!ok && text.contains("unsupported database_url"), "{text}");
 }
 
@@ -59,7 +96,9 @@ async fn issuer_of(s: &Server) -> String {
     use base64::Engine;
     let token = s.admin_token().await;
     let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap(),
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
     )
     .unwrap();
     claims["iss"].as_str().unwrap().to_string()
@@ -69,27 +108,60 @@ async fn issuer_of(s: &Server) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_precedence_file_env_flags() {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
-    std::fs::write(dir.path().join("authgate.toml"), "public_url = \"https://from-file.example\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("authgate.toml"),
+        "public_url = \"https://from-file.example\"\n",
+    )
+    .unwrap();
     let start = |opts: ServerOptions| {
         let dir = dir.clone();
         async move {
             let url = format!("sqlite://{}", dir.path().join("p.db").display());
             let data = dir.path().join("data").display().to_string();
-            let shared = vec![("AUTHGATE_DATABASE_URL".into(), url), ("AUTHGATE_DATA_DIR".into(), data)];
-            Server::start_with(Db::Sqlite, ServerOptions { env: [opts.env, shared].concat(), ..opts }).await
+            let shared = vec![
+                ("AUTHGATE_DATABASE_URL".into(), url),
+                ("AUTHGATE_DATA_DIR".into(), data),
+            ];
+            Server::start_with(
+                Db::Sqlite,
+                ServerOptions {
+                    env: [opts.env, shared].concat(),
+                    ..opts
+                },
+            )
+            .await
         }
     };
     // The test kit runs the server in its own temp folder; point it at ours with --config.
     let config = dir.path().join("authgate.toml").display().to_string();
-    let s = start(ServerOptions { args: vec!["--config".into(), config.clone()], ..Default::default() }).await;
+    let s = start(ServerOptions {
+        args: vec!["--config".into(), config.clone()],
+        ..Default::default()
+    })
+    .await;
     assert_eq!(issuer_of(&s).await, "https://from-file.example");
     drop(s);
-    let s = start(ServerOptions { args: vec!["--config".into(), config.clone()], ..Default::default() }.env("AUTHGATE_PUBLIC_URL", "https://from-env.example")).await;
+    let s = start(
+        ServerOptions {
+            args: vec!["--config".into(), config.clone()],
+            ..Default::default()
+        }
+        .env("AUTHGATE_PUBLIC_URL", "https://from-env.example"),
+    )
+    .await;
     assert_eq!(issuer_of(&s).await, "https://from-env.example");
     drop(s);
     let s = start(
-        ServerOptions { args: vec!["--config".into(), config, "--public-url".into(), "https://from-flag.example".into()], ..Default::default() }
-            .env("AUTHGATE_PUBLIC_URL", "https://from-env.example"),
+        ServerOptions {
+            args: vec![
+                "--config".into(),
+                config,
+                "--public-url".into(),
+                "https://from-flag.example".into(),
+            ],
+            ..Default::default()
+        }
+        .env("AUTHGATE_PUBLIC_URL", "https://from-env.example"),
     )
     .await;
     assert_eq!(issuer_of(&s).await, "https://from-flag.example");
@@ -100,18 +172,55 @@ async fn settings_precedence_file_env_flags() {
 async fn admin_commands() {
     let s = Server::start(Db::Sqlite).await;
     let env = [("AUTHGATE_DATABASE_URL", s.database_url.as_str())];
-    let (ok, text) = authgate(s.dir.path(), &["admin", "create", "--username", "ops", "--password-stdin"], Some("ops-password-1\n"), &env);
+    let (ok, text) = authgate(
+        s.dir.path(),
+        &["admin", "create", "--username", "ops", "--password-stdin"],
+        Some("ops-password-1\n"),
+        &env,
+    );
     assert!(ok, "{text}");
     let ops = s.sign_in("ops", "ops-password-1").await;
-    assert_eq!(s.get("/api/auth:check", Some(&ops)).await.body["data"]["isAdmin"], true);
-    let (ok, text) = authgate(s.dir.path(), &["admin", "reset-password", "--username", "ops"], None, &env);
+    assert_eq!(
+        s.get("/api/auth:check", Some(&ops)).await.body["data"]["isAdmin"],
+        true
+    );
+    let (ok, text) = authgate(
+        s.dir.path(),
+        &["admin", "reset-password", "--username", "ops"],
+        None,
+        &env,
+    );
     assert!(ok, "{text}");
-    let generated = text.lines().find_map(|l| l.strip_prefix("password (shown once): ")).unwrap().trim().to_string();
-    assert_eq!(s.get("/api/auth:check", Some(&ops)).await.status, StatusCode::UNAUTHORIZED, "old sessions end");
-    assert_eq!(s.sign_in_reply("basic", "ops", "ops-password-1").await.status, StatusCode::UNAUTHORIZED);
+    let generated = text
+        .lines()
+        .find_map(|l| l.strip_prefix("password (shown once): "))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(
+        s.get("/api/auth:check", Some(&ops)).await.status,
+        StatusCode::UNAUTHORIZED,
+        "old sessions end"
+    );
+    assert_eq!(
+        s.sign_in_reply("basic", "ops", "ops-password-1")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     s.sign_in("ops", &generated).await;
-    let (ok, text) = authgate(s.dir.path(), &["admin", "reset-password", "--username", "ghost"], None, &env);
+    let (ok, text) = authgate(
+        s.dir.path(),
+        &["admin", "reset-password", "--username", "ghost"],
+        None,
+        &env,
+    );
     assert!(!ok && text.contains("ghost"), "{text}");
-    let (ok, _) = authgate(s.dir.path(), &["admin", "create", "--username", "ops", "--password-stdin"], Some("ops-password-1\n"), &env);
+    let (ok, _) = authgate(
+        s.dir.path(),
+        &["admin", "create", "--username", "ops", "--password-stdin"],
+        Some("ops-password-1\n"),
+        &env,
+    );
     assert!(!ok, "duplicate username");
 }

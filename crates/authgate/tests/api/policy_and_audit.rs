@@ -14,7 +14,13 @@ async fn token_policy_defaults_and_validation(db: Db) {
     let bad = s
         .post("/api/tokenPolicies:update", Some(&admin), json!({"config": {"tokenExpirationTime": "8d", "sessionExpirationTime": "7d", "expiredTokenRenewLimit": "1d"}}))
         .await;
-    assert_eq!((bad.status, bad.message()), (StatusCode::BAD_REQUEST, "The token lifetime must be shorter than the session lifetime"));
+    assert_eq!(
+        (bad.status, bad.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "The token lifetime must be shorter than the session lifetime"
+        )
+    );
     let zero = s
         .post("/api/tokenPolicies:update", Some(&admin), json!({"config": {"tokenExpirationTime": "0s", "sessionExpirationTime": "7d", "expiredTokenRenewLimit": "1d"}}))
         .await;
@@ -23,29 +29,55 @@ async fn token_policy_defaults_and_validation(db: Db) {
         .post("/api/tokenPolicies:update", Some(&admin), json!({"config": {"tokenExpirationTime": "30m", "sessionExpirationTime": "12h", "expiredTokenRenewLimit": "1h"}}))
         .await;
     ok.assert_ok();
-    assert_eq!(s.get("/api/tokenPolicies:get", Some(&admin)).await.body["data"]["config"]["tokenExpirationTime"], "30m");
+    assert_eq!(
+        s.get("/api/tokenPolicies:get", Some(&admin)).await.body["data"]["config"]
+            ["tokenExpirationTime"],
+        "30m"
+    );
     // New tokens follow the new policy: exp - iat = 30 minutes.
     let token = s.sign_in("admin", ADMIN_PASSWORD).await;
     use base64::Engine;
     let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap(),
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
     )
     .unwrap();
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 1800);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        1800
+    );
 }
 
 async fn audit_log_records_and_filters(db: Db) {
     let s = Server::start(db).await;
     let admin = s.admin_token().await;
-    let uid = s.create_user(&admin, json!({"username": "gus", "password": "gus-password"})).await;
+    let uid = s
+        .create_user(
+            &admin,
+            json!({"username": "gus", "password": "gus-password"}),
+        )
+        .await;
     s.sign_in_reply("basic", "gus", "wrong-password").await;
     let t = s.sign_in("gus", "gus-password").await;
-    s.post("/api/auth:signOut", Some(&t), json!({})).await.assert_ok();
+    s.post("/api/auth:signOut", Some(&t), json!({}))
+        .await
+        .assert_ok();
 
-    let all = s.get("/api/auditLogs:list?pageSize=100", Some(&admin)).await;
+    let all = s
+        .get("/api/auditLogs:list?pageSize=100", Some(&admin))
+        .await;
     let entries = all.body["data"].as_array().unwrap();
-    let events: Vec<_> = entries.iter().map(|e| (e["event"].as_str().unwrap(), e["result"].as_str().unwrap())).collect();
-    for expected in [("auth.signIn", "success"), ("auth.signIn", "failure"), ("auth.signOut", "success"), ("admin.change", "success")] {
+    let events: Vec<_> = entries
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap(), e["result"].as_str().unwrap()))
+        .collect();
+    for expected in [
+        ("auth.signIn", "success"),
+        ("auth.signIn", "failure"),
+        ("auth.signOut", "success"),
+        ("admin.change", "success"),
+    ] {
         assert!(events.contains(&expected), "{expected:?} in {events:?}");
     }
     let failure = entries.iter().find(|e| e["result"] == "failure").unwrap();
@@ -53,18 +85,46 @@ async fn audit_log_records_and_filters(db: Db) {
     assert!(failure["reason"].as_str().unwrap().contains("wrong"));
     assert!(failure["ip"].as_str().unwrap().starts_with("127."));
     assert!(failure["userAgent"].is_string() || failure["userAgent"].is_null());
-    assert!(!all.text.contains("gus-password") && !all.text.contains("wrong-password"), "no passwords in the log");
+    assert!(
+        !all.text.contains("gus-password") && !all.text.contains("wrong-password"),
+        "no passwords in the log"
+    );
 
-    let mine = s.get(&format!("/api/auditLogs:list?userId={uid}&event=auth.signIn&result=success"), Some(&admin)).await;
+    let mine = s
+        .get(
+            &format!("/api/auditLogs:list?userId={uid}&event=auth.signIn&result=success"),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(mine.body["meta"]["count"], 1);
     assert_eq!(mine.body["data"][0]["userId"], uid);
-    let future = s.get("/api/auditLogs:list?since=2999-01-01T00:00:00Z", Some(&admin)).await;
+    let future = s
+        .get(
+            "/api/auditLogs:list?since=2999-01-01T00:00:00Z",
+            Some(&admin),
+        )
+        .await;
     assert_eq!(future.body["meta"]["count"], 0);
-    let paged = s.get("/api/auditLogs:list?pageSize=2&page=1", Some(&admin)).await;
+    let paged = s
+        .get("/api/auditLogs:list?pageSize=2&page=1", Some(&admin))
+        .await;
     assert_eq!(paged.body["data"].as_array().unwrap().len(), 2);
     assert!(paged.body["meta"]["count"].as_i64().unwrap() >= 5);
-    assert_eq!(s.get("/api/auditLogs:list?since=yesterday", Some(&admin)).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(s.get("/api/auditLogs:list?result=maybe", Some(&admin)).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.get("/api/auditLogs:list?since=yesterday", Some(&admin))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        s.get("/api/auditLogs:list?result=maybe", Some(&admin))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
 }
 
-both_databases!(token_policy_defaults_and_validation, audit_log_records_and_filters);
+both_databases!(
+    token_policy_defaults_and_validation,
+    audit_log_records_and_filters
+);

@@ -19,27 +19,71 @@ async fn crud_with_normalised_unique_fields(db: Db) {
 
     for (body, message) in [
         (json!({"username": "LI"}), "Username already exists"),
-        (json!({"username": "li2", "email": "LI@corp.cn"}), "E-mail already exists"),
-        (json!({"username": "li3", "phone": "+8613800138000"}), "Phone number already exists"),
-        (json!({"nickname": "nobody"}), "A user needs at least a username, an e-mail or a phone number"),
-        (json!({"username": "li4", "password": "short"}), "The password must be at least 8 characters long"),
+        (
+            json!({"username": "li2", "email": "LI@corp.cn"}),
+            "E-mail already exists",
+        ),
+        (
+            json!({"username": "li3", "phone": "+8613800138000"}),
+            "Phone number already exists",
+        ),
+        (
+            json!({"nickname": "nobody"}),
+            "A user needs at least a username, an e-mail or a phone number",
+        ),
+        (
+            json!({"username": "li4", "password": "short"}),
+            "The password must be at least 8 characters long",
+        ),
     ] {
-        let r = s.post("/api/users:create", Some(&admin), body.clone()).await;
-        assert_eq!((r.status, r.message()), (StatusCode::BAD_REQUEST, message), "{body}");
+        let r = s
+            .post("/api/users:create", Some(&admin), body.clone())
+            .await;
+        assert_eq!(
+            (r.status, r.message()),
+            (StatusCode::BAD_REQUEST, message),
+            "{body}"
+        );
     }
 
-    let got = s.get(&format!("/api/users:get?filterByTk={id}"), Some(&admin)).await;
+    let got = s
+        .get(&format!("/api/users:get?filterByTk={id}"), Some(&admin))
+        .await;
     assert_eq!(got.body["data"]["identities"], json!([]));
     let updated = s
-        .post(&format!("/api/users:update?filterByTk={id}"), Some(&admin), json!({"phone": "+1 415 555 0100", "email": null, "id": id}))
+        .post(
+            &format!("/api/users:update?filterByTk={id}"),
+            Some(&admin),
+            json!({"phone": "+1 415 555 0100", "email": null, "id": id}),
+        )
         .await;
     updated.assert_ok();
     assert_eq!(updated.body["data"]["phone"], "+14155550100");
     assert_eq!(updated.body["data"]["email"], serde_json::Value::Null);
-    assert_eq!(s.post("/api/users:update?filterByTk=999", Some(&admin), json!({"nickname": "x"})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        s.post(
+            "/api/users:update?filterByTk=999",
+            Some(&admin),
+            json!({"nickname": "x"})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
 
-    s.post(&format!("/api/users:destroy?filterByTk={id}"), Some(&admin), json!({})).await.assert_ok();
-    assert_eq!(s.get(&format!("/api/users:get?filterByTk={id}"), Some(&admin)).await.status, StatusCode::NOT_FOUND);
+    s.post(
+        &format!("/api/users:destroy?filterByTk={id}"),
+        Some(&admin),
+        json!({}),
+    )
+    .await
+    .assert_ok();
+    assert_eq!(
+        s.get(&format!("/api/users:get?filterByTk={id}"), Some(&admin))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn list_search_filter_sort_and_paging(db: Db) {
@@ -48,49 +92,134 @@ async fn list_search_filter_sort_and_paging(db: Db) {
     for i in 0..25 {
         s.create_user(&admin, json!({"username": format!("user{i:02}"), "nickname": if i == 7 { "Wang_Wu" } else { "someone" }})).await;
     }
-    let page = s.get("/api/users:list?page=2&pageSize=10", Some(&admin)).await;
-    assert_eq!(page.body["meta"], json!({"count": 26, "page": 2, "pageSize": 10, "totalPage": 3}));
+    let page = s
+        .get("/api/users:list?page=2&pageSize=10", Some(&admin))
+        .await;
+    assert_eq!(
+        page.body["meta"],
+        json!({"count": 26, "page": 2, "pageSize": 10, "totalPage": 3})
+    );
     assert_eq!(page.body["data"].as_array().unwrap().len(), 10);
     let found = s.get("/api/users:list?q=wang_", Some(&admin)).await;
     assert_eq!(found.body["meta"]["count"], 1);
     assert_eq!(found.body["data"][0]["username"], "user07");
     // `_` is a literal here, not a wildcard.
-    assert_eq!(s.get("/api/users:list?q=ser_0", Some(&admin)).await.body["meta"]["count"], 0);
-    let filtered = s.get("/api/users:list?filter=%7B%22isAdmin%22%3Atrue%7D", Some(&admin)).await;
+    assert_eq!(
+        s.get("/api/users:list?q=ser_0", Some(&admin)).await.body["meta"]["count"],
+        0
+    );
+    let filtered = s
+        .get(
+            "/api/users:list?filter=%7B%22isAdmin%22%3Atrue%7D",
+            Some(&admin),
+        )
+        .await;
     assert_eq!(filtered.body["meta"]["count"], 1);
     assert_eq!(filtered.body["data"][0]["username"], "admin");
-    let sorted = s.get("/api/users:list?sort=-username&pageSize=1", Some(&admin)).await;
+    let sorted = s
+        .get("/api/users:list?sort=-username&pageSize=1", Some(&admin))
+        .await;
     assert_eq!(sorted.body["data"][0]["username"], "user24");
-    for bad in ["page=0", "pageSize=1000", "sort=password", "filter=%7B%22password%22%3A1%7D", "filter=nope"] {
-        assert_eq!(s.get(&format!("/api/users:list?{bad}"), Some(&admin)).await.status, StatusCode::BAD_REQUEST, "{bad}");
+    for bad in [
+        "page=0",
+        "pageSize=1000",
+        "sort=password",
+        "filter=%7B%22password%22%3A1%7D",
+        "filter=nope",
+    ] {
+        assert_eq!(
+            s.get(&format!("/api/users:list?{bad}"), Some(&admin))
+                .await
+                .status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
     }
 }
 
 async fn the_last_admin_cannot_be_removed(db: Db) {
     let s = Server::start(db).await;
     let admin = s.admin_token().await;
-    let r = s.post("/api/users:update?filterByTk=1", Some(&admin), json!({"isAdmin": false})).await;
+    let r = s
+        .post(
+            "/api/users:update?filterByTk=1",
+            Some(&admin),
+            json!({"isAdmin": false}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = s.post("/api/users:destroy?filterByTk=1", Some(&admin), json!({})).await;
-    assert_eq!((r.status, r.message()), (StatusCode::BAD_REQUEST, "You cannot delete your own account"));
-    let second = s.create_user(&admin, json!({"username": "root2", "password": "root2-password", "isAdmin": true})).await;
+    let r = s
+        .post("/api/users:destroy?filterByTk=1", Some(&admin), json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "You cannot delete your own account"
+        )
+    );
+    let second = s
+        .create_user(
+            &admin,
+            json!({"username": "root2", "password": "root2-password", "isAdmin": true}),
+        )
+        .await;
     let other = s.sign_in("root2", "root2-password").await;
-    s.post("/api/users:update?filterByTk=1", Some(&other), json!({"isAdmin": false})).await.assert_ok();
-    let r = s.post(&format!("/api/users:update?filterByTk={second}"), Some(&other), json!({"enabled": false})).await;
+    s.post(
+        "/api/users:update?filterByTk=1",
+        Some(&other),
+        json!({"isAdmin": false}),
+    )
+    .await
+    .assert_ok();
+    let r = s
+        .post(
+            &format!("/api/users:update?filterByTk={second}"),
+            Some(&other),
+            json!({"enabled": false}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(s.sql_count("SELECT COUNT(*) FROM users WHERE is_admin AND enabled").await, 1);
+    assert_eq!(
+        s.sql_count("SELECT COUNT(*) FROM users WHERE is_admin AND enabled")
+            .await,
+        1
+    );
 }
 
 async fn disabling_or_resetting_a_user_ends_their_sessions(db: Db) {
     let s = Server::start(db).await;
     let admin = s.admin_token().await;
-    let id = s.create_user(&admin, json!({"username": "fay", "password": "fay-password"})).await;
+    let id = s
+        .create_user(
+            &admin,
+            json!({"username": "fay", "password": "fay-password"}),
+        )
+        .await;
     let t = s.sign_in("fay", "fay-password").await;
-    s.post(&format!("/api/users:update?filterByTk={id}"), Some(&admin), json!({"password": "fay-password-2"})).await.assert_ok();
-    assert_eq!(s.get("/api/auth:check", Some(&t)).await.status, StatusCode::UNAUTHORIZED);
+    s.post(
+        &format!("/api/users:update?filterByTk={id}"),
+        Some(&admin),
+        json!({"password": "fay-password-2"}),
+    )
+    .await
+    .assert_ok();
+    assert_eq!(
+        s.get("/api/auth:check", Some(&t)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let t = s.sign_in("fay", "fay-password-2").await;
-    s.post(&format!("/api/users:update?filterByTk={id}"), Some(&admin), json!({"enabled": false})).await.assert_ok();
-    assert_eq!(s.get("/api/auth:check", Some(&t)).await.status, StatusCode::UNAUTHORIZED);
+    s.post(
+        &format!("/api/users:update?filterByTk={id}"),
+        Some(&admin),
+        json!({"enabled": false}),
+    )
+    .await
+    .assert_ok();
+    assert_eq!(
+        s.get("/api/auth:check", Some(&t)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 both_databases!(
