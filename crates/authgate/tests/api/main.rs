@@ -2,14 +2,14 @@
 
 mod support;
 
-mod first_start;
-mod password_sign_in;
-mod sign_up;
-mod sessions;
-mod bad_input;
-mod jwt_tampering;
 mod authenticators;
-mod users;
+mod bad_input;
 mod cli;
+mod first_start;
+mod jwt_tampering;
 mod operations;
+mod password_sign_in;
 mod policy_and_audit;
+mod sessions;
+mod sign_up;
+mod users;
