@@ -1,0 +1,179 @@
+//! authgate's benchmark harness.
+//!
+//! `authgate-bench all` measures every scenario on SQLite and PostgreSQL and writes
+//! BENCHMARKS.md; `authgate-bench smoke` runs each scenario for a moment (CI runs it so the
+//! harness cannot rot). PostgreSQL comes from AUTHGATE_TEST_PG_URL (scripts/with-postgres).
+
+mod ceiling;
+mod load;
+mod procs;
+mod report;
+mod scenarios;
+mod seed;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const ADMIN_PASSWORD: &str = "bench-admin-password";
+
+#[derive(Parser)]
+#[command(about = "authgate benchmark harness")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Every scenario on both databases; writes BENCHMARKS.md
+    All {
+        /// Where to write the report
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        out: PathBuf,
+        /// Seconds measured per scenario (after a 1 s warm-up)
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+    /// Each scenario for a moment, on both databases; checks the harness works
+    Smoke,
+    /// (internal) the bare ceiling server
+    Ceiling {
+        #[arg(long)]
+        port: u16,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+impl Db {
+    pub fn name(self) -> &'static str {
+        match self {
+            Db::Sqlite => "SQLite",
+            Db::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub connections: usize,
+    pub password_clients: usize,
+    pub growth_users: u64,
+    pub growth_revoked: u64,
+}
+
+pub async fn fresh_database_url(db: Db, dir: &std::path::Path) -> anyhow::Result<String> {
+    Ok(match db {
+        Db::Sqlite => format!("sqlite://{}", dir.join("authgate.db").display()),
+        Db::Postgres => {
+            let admin = std::env::var("AUTHGATE_TEST_PG_URL")
+                .context("AUTHGATE_TEST_PG_URL is not set: run through scripts/with-postgres")?;
+            let name = format!("bench_{}", std::process::id() as u64 * 1000 + rand_suffix());
+            let pool = sqlx::PgPool::connect(&admin).await?;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&pool)
+                .await?;
+            pool.close().await;
+            format!(
+                "{}/{name}",
+                admin.rsplit_once('/').context("database in URL")?.0
+            )
+        }
+    })
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Cores divided by the time of one Argon2id hash at authgate's parameters, measured here.
+pub fn hash_bound_limit() -> f64 {
+    use std::sync::OnceLock;
+    static LIMIT: OnceLock<f64> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let hasher = authgate_core::password::PasswordHasher::owasp_minimum();
+        let stored = hasher.hash("warm-up");
+        let n = 20;
+        let started = std::time::Instant::now();
+        for _ in 0..n {
+            hasher.verify(&stored, "bench-password-1");
+        }
+        let one = started.elapsed().as_secs_f64() / n as f64;
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as f64;
+        cores / one
+    })
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Cmd::Ceiling { port } => rt.block_on(ceiling::serve(port)),
+        Cmd::Smoke => {
+            let plan = Plan {
+                warmup: Duration::from_millis(200),
+                duration: Duration::from_millis(800),
+                connections: 8,
+                password_clients: 4,
+                growth_users: 2_000,
+                growth_revoked: 1_000,
+            };
+            let rows = rt.block_on(report::run_all(&plan))?;
+            let failed: Vec<_> = rows
+                .iter()
+                .filter(|r| r.outcome.ops == 0 || r.outcome.errors > 0)
+                .collect();
+            for r in &rows {
+                println!(
+                    "{:<70} {:>9.1}/s  errors {}",
+                    format!("{} [{}]", r.scenario, r.db),
+                    r.outcome.per_second(),
+                    r.outcome.errors
+                );
+            }
+            if !failed.is_empty() {
+                for r in failed {
+                    eprintln!(
+                        "smoke: {} [{}] failed: {:?}",
+                        r.scenario, r.db, r.outcome.first_error
+                    );
+                }
+                anyhow::bail!("the benchmark smoke run failed");
+            }
+            println!("bench smoke: {} scenarios passed, 0 failed", rows.len());
+            Ok(())
+        }
+        Cmd::All { out, seconds } => {
+            let plan = Plan {
+                warmup: Duration::from_secs(1),
+                duration: Duration::from_secs(seconds),
+                connections: 64,
+                password_clients: 8,
+                growth_users: 1_000_000,
+                growth_revoked: 100_000,
+            };
+            let started = std::time::Instant::now();
+            let rows = rt.block_on(report::run_all(&plan))?;
+            let text = report::markdown(&rows, &plan, started.elapsed());
+            std::fs::write(&out, text)?;
+            println!(
+                "wrote {} in {:.0} s",
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}

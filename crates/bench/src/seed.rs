@@ -1,0 +1,53 @@
+//! Grows the database for the growth scenarios: users and revoked sessions written with one
+//! set-based statement each, straight into the database authgate uses.
+
+use anyhow::Context;
+
+fn user_sql(series: &str, n: u64) -> String {
+    format!(
+        "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, created_at, updated_at) \
+         SELECT 'seed' || x, 'seed' || x || '@example.com', '+861' || (3000000000 + x), 'Seed ' || x, FALSE, TRUE, 0, 0 \
+         FROM {series}",
+        series = series.replace("{n}", &n.to_string())
+    )
+}
+
+fn revoked_sql(series: &str, n: u64) -> Vec<String> {
+    let s = series.replace("{n}", &n.to_string());
+    vec![
+        format!("INSERT INTO sessions (id, user_id, authenticator, signed_in_at) SELECT 'seed-s' || x, 1, 'basic', 0 FROM {s}"),
+        format!("INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) SELECT 'seed-t' || x, 'seed-s' || x, 1, 0, 1 FROM {s}"),
+        format!("INSERT INTO revocations (session_id, revoked_at, reason) SELECT 'seed-s' || x, 0, 'seed' FROM {s}"),
+    ]
+}
+
+/// Adds `users` users and `revoked` revoked sessions (each with a token).
+pub async fn grow(database_url: &str, users: u64, revoked: u64) -> anyhow::Result<()> {
+    if database_url.starts_with("sqlite:") {
+        let series = "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) SELECT x FROM c) AS c";
+        let pool = sqlx::SqlitePool::connect(database_url).await?;
+        let mut statements = vec![user_sql(series, users)];
+        statements.extend(revoked_sql(series, revoked));
+        for sql in statements {
+            sqlx::query(&sql)
+                .execute(&pool)
+                .await
+                .context("seeding SQLite")?;
+        }
+        pool.close().await;
+    } else {
+        let series = "generate_series(1, {n}) AS x";
+        let pool = sqlx::PgPool::connect(database_url).await?;
+        let mut statements = vec![user_sql(series, users)];
+        statements.extend(revoked_sql(series, revoked));
+        for sql in statements {
+            sqlx::query(&sql)
+                .execute(&pool)
+                .await
+                .context("seeding PostgreSQL")?;
+        }
+        sqlx::query("ANALYZE").execute(&pool).await?;
+        pool.close().await;
+    }
+    Ok(())
+}
