@@ -47,6 +47,37 @@ pub enum Command {
     /// Manage administrator accounts from the command line
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Run the server with a built-in fake DingTalk, sample employees and a DingTalk
+    /// authenticator already configured: try "Sign in with DingTalk" with no DingTalk account
+    Demo(DemoArgs),
+    /// Run only the fake DingTalk (login, api and oapi hosts on one port), for tests and benchmarks
+    FakeDingtalk(FakeDingTalkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Port of the embedded fake DingTalk (default: any free port)
+    #[arg(long, value_name = "PORT")]
+    pub fake_port: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct FakeDingTalkArgs {
+    /// Port to listen on (127.0.0.1 unless --host says otherwise)
+    #[arg(long, default_value_t = 8099)]
+    pub port: u16,
+    /// Address to bind
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Users (and optionally apps) as JSON: a list of users or {"users": [...], "apps": [...]}.
+    /// Default: the built-in sample employees
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<std::path::PathBuf>,
+    /// Redirect URL to register with the default app `dingdemo` (repeatable)
+    #[arg(long = "redirect-uri", value_name = "URL")]
+    pub redirect_uris: Vec<String>,
 }
 
 #[derive(Debug, Args, Default)]

@@ -46,6 +46,8 @@ pub struct DingTalkSettings {
     pub login_base: String,
     pub api_base: String,
     pub oapi_base: String,
+    /// Limit for each DingTalk call, e.g. "5s".
+    pub timeout: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +73,7 @@ impl Default for Settings {
                 login_base: "https://login.dingtalk.com".into(),
                 api_base: "https://api.dingtalk.com".into(),
                 oapi_base: "https://oapi.dingtalk.com".into(),
+                timeout: "5s".into(),
             },
             admin_username: "admin".into(),
             admin_password: None,
@@ -138,12 +141,13 @@ impl Settings {
         }
         let env = Env::prefixed("AUTHGATE_")
             .map(|key| {
-                let k = key.as_str();
+                // Uncased keys keep the variable's spelling (upper case): compare in lower case.
+                let k = key.as_str().to_ascii_lowercase();
                 match k.strip_prefix("dingtalk_") {
                     Some(rest) => format!("dingtalk.{rest}").into(),
                     None => match k.strip_prefix("hashing_") {
                         Some(rest) => format!("hashing.{rest}").into(),
-                        None => k.to_string().into(),
+                        None => k.clone().into(),
                     },
                 }
             })
@@ -196,6 +200,12 @@ impl Settings {
             login_base: parse_base_url("dingtalk.login_base", &self.dingtalk.login_base)?,
             api_base: parse_base_url("dingtalk.api_base", &self.dingtalk.api_base)?,
             oapi_base: parse_base_url("dingtalk.oapi_base", &self.dingtalk.oapi_base)?,
+            timeout_ms: match parse_duration_ms(&self.dingtalk.timeout)
+                .context("dingtalk.timeout")?
+            {
+                ms @ 100..=60_000 => ms as u64,
+                _ => bail!("dingtalk.timeout must be between 100ms and 60s"),
+            },
         };
         config.trust_proxy_headers = self.trust_proxy_headers;
         config.default_country_code = self.default_country_code.clone();

@@ -5,6 +5,7 @@
 //! harness cannot rot). PostgreSQL comes from AUTHGATE_TEST_PG_URL (scripts/with-postgres).
 
 mod ceiling;
+mod dingtalk;
 mod load;
 mod procs;
 mod report;
@@ -68,6 +69,8 @@ pub struct Plan {
     pub password_clients: usize,
     pub growth_users: u64,
     pub growth_revoked: u64,
+    /// Employees in the fake DingTalk (the new-user scenario needs one per sign-in).
+    pub employees: usize,
 }
 
 pub async fn fresh_database_url(db: Db, dir: &std::path::Path) -> anyhow::Result<String> {
@@ -127,8 +130,9 @@ fn main() -> anyhow::Result<()> {
                 duration: Duration::from_millis(800),
                 connections: 8,
                 password_clients: 4,
-                growth_users: 2_000,
+                growth_users: 3_000,
                 growth_revoked: 1_000,
+                employees: 5_000,
             };
             let rows = rt.block_on(report::run_all(&plan))?;
             let failed: Vec<_> = rows
@@ -163,6 +167,7 @@ fn main() -> anyhow::Result<()> {
                 password_clients: 8,
                 growth_users: 1_000_000,
                 growth_revoked: 100_000,
+                employees: 60_000,
             };
             let started = std::time::Instant::now();
             let rows = rt.block_on(report::run_all(&plan))?;

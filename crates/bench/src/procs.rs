@@ -136,7 +136,10 @@ pub struct AuthgateOptions<'a> {
 }
 
 pub fn start_authgate(o: AuthgateOptions<'_>) -> anyhow::Result<Proc> {
-    let port = free_port();
+    start_authgate_on(free_port(), o)
+}
+
+pub fn start_authgate_on(port: u16, o: AuthgateOptions<'_>) -> anyhow::Result<Proc> {
     let mut cmd = Command::new(sibling_binary("authgate")?);
     cmd.current_dir(o.dir)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])

@@ -15,6 +15,8 @@ pub async fn run_all(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         let (startup, t) = scenarios::start_up(db).await?;
         rows.push(startup);
         let users = t.create_users(plan.password_clients.max(8) * 2).await?;
+        // The baseline database holds 1,000 users.
+        crate::seed::grow(&t.database_url, 0, 1_000, 0).await?;
         let mut check = scenarios::auth_check(&t, plan, db, &users, ", 1,000 users").await?;
         check.ceiling_fraction = Some(check.outcome.per_second() / ceiling_rps);
         eprintln!("{db:?} auth:check {:.0}/s", check.outcome.per_second());
@@ -25,8 +27,21 @@ pub async fn run_all(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         rows.push(pw);
         rows.push(scenarios::isolation(&t, plan, db, &users).await?);
 
+        let dt = crate::dingtalk::DingTalkTarget::start(db, plan.employees).await?;
+        crate::seed::grow(&dt.target.database_url, 0, 1_000, 0).await?;
+        let back = crate::dingtalk::returning(&dt, plan, db, ", 1,000 users").await?;
+        let back_small = back.outcome.per_second();
+        rows.push(back);
+        rows.push(crate::dingtalk::new_users(&dt, plan, db, plan.connections).await?);
+
         // Growth: the same database with many more users and revoked tokens.
-        crate::seed::grow(&t.database_url, plan.growth_users, plan.growth_revoked).await?;
+        crate::seed::grow(
+            &t.database_url,
+            1_000,
+            plan.growth_users - 1_000,
+            plan.growth_revoked,
+        )
+        .await?;
         let label = format!(
             ", {} users + {} revoked",
             plan.growth_users, plan.growth_revoked
@@ -44,6 +59,19 @@ pub async fn run_all(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             100.0 * (big_pw.outcome.per_second() / pw_small - 1.0)
         );
         rows.push(big_pw);
+        crate::seed::grow(
+            &dt.target.database_url,
+            1_000,
+            plan.growth_users - 1_000,
+            plan.growth_revoked,
+        )
+        .await?;
+        let mut big_dt = crate::dingtalk::returning(&dt, plan, db, &label).await?;
+        big_dt.note = format!(
+            "{:+.1}% vs 1,000 users",
+            100.0 * (big_dt.outcome.per_second() / back_small - 1.0)
+        );
+        rows.push(big_dt);
     }
     Ok(rows)
 }

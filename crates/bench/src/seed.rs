@@ -3,11 +3,12 @@
 
 use anyhow::Context;
 
-fn user_sql(series: &str, n: u64) -> String {
+fn user_sql(series: &str, first: u64, n: u64) -> String {
     format!(
         "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, created_at, updated_at) \
-         SELECT 'seed' || x, 'seed' || x || '@example.com', '+861' || (3000000000 + x), 'Seed ' || x, FALSE, TRUE, 0, 0 \
-         FROM {series}",
+         SELECT 'seed' || (x + {off}), 'seed' || (x + {off}) || '@example.com', '+861' || (3000000000 + x + {off}), \
+         'Seed ' || x, FALSE, TRUE, 0, 0 FROM {series}",
+        off = first,
         series = series.replace("{n}", &n.to_string())
     )
 }
@@ -21,13 +22,16 @@ fn revoked_sql(series: &str, n: u64) -> Vec<String> {
     ]
 }
 
-/// Adds `users` users and `revoked` revoked sessions (each with a token).
-pub async fn grow(database_url: &str, users: u64, revoked: u64) -> anyhow::Result<()> {
+/// Adds `users` users (numbered from `first`) and `revoked` revoked sessions (each with a
+/// token; call with revoked > 0 once per database).
+pub async fn grow(database_url: &str, first: u64, users: u64, revoked: u64) -> anyhow::Result<()> {
     if database_url.starts_with("sqlite:") {
         let series = "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) SELECT x FROM c) AS c";
         let pool = sqlx::SqlitePool::connect(database_url).await?;
-        let mut statements = vec![user_sql(series, users)];
-        statements.extend(revoked_sql(series, revoked));
+        let mut statements = vec![user_sql(series, first, users)];
+        if revoked > 0 {
+            statements.extend(revoked_sql(series, revoked));
+        }
         for sql in statements {
             sqlx::query(&sql)
                 .execute(&pool)
@@ -38,8 +42,10 @@ pub async fn grow(database_url: &str, users: u64, revoked: u64) -> anyhow::Resul
     } else {
         let series = "generate_series(1, {n}) AS x";
         let pool = sqlx::PgPool::connect(database_url).await?;
-        let mut statements = vec![user_sql(series, users)];
-        statements.extend(revoked_sql(series, revoked));
+        let mut statements = vec![user_sql(series, first, users)];
+        if revoked > 0 {
+            statements.extend(revoked_sql(series, revoked));
+        }
         for sql in statements {
             sqlx::query(&sql)
                 .execute(&pool)

@@ -27,6 +27,8 @@ pub struct DingTalkBases {
     pub login_base: Url,
     pub api_base: Url,
     pub oapi_base: Url,
+    /// Limit for each DingTalk call.
+    pub timeout_ms: u64,
 }
 
 impl Default for DingTalkBases {
@@ -35,6 +37,7 @@ impl Default for DingTalkBases {
             login_base: Url::parse("https://login.dingtalk.com").expect("valid"),
             api_base: Url::parse("https://api.dingtalk.com").expect("valid"),
             oapi_base: Url::parse("https://oapi.dingtalk.com").expect("valid"),
+            timeout_ms: 5000,
         }
     }
 }

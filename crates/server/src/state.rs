@@ -50,7 +50,7 @@ impl AppState {
         let tokens = TokenCodec::new(Arc::new(keys), config.public_origin());
         let passwords = PasswordPool::new(config.hashing).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Inner {
-            auth_types: AuthTypes::builtin(),
+            auth_types: AuthTypes::builtin(&config),
             config,
             store,
             secrets,

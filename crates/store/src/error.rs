@@ -33,6 +33,19 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A concurrent writer got there first (unique violation) or the database asked to retry:
+/// a fresh attempt will see the winner's rows.
+pub(crate) fn lost_race(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            db.is_unique_violation()
+                || matches!(code.as_ref(), "40001" | "40P01" | "5" | "6" | "517")
+        }
+        _ => false,
+    }
+}
+
 /// Maps a unique violation to the field it concerns, from the index or constraint name.
 pub(crate) fn map_unique(err: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &err {

@@ -1,6 +1,6 @@
 //! Parameters and results of the store's list and compound operations.
 
-use authgate_core::model::{IssuedToken, Session, User};
+use authgate_core::model::{IssuedToken, NewUser, Session, User};
 
 #[derive(Debug, Clone, Default)]
 pub struct Page {
@@ -109,4 +109,85 @@ pub struct FailureLimit {
     pub max_failures: i64,
     pub window_ms: i64,
     pub lock_ms: i64,
+}
+
+/// A one-time OAuth state as stored: the nonce and the browser binding only as hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthState {
+    pub state_hash: String,
+    pub authenticator: String,
+    /// The validated redirect target.
+    pub redirect: String,
+    pub binding_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What consuming a state found. Either way the state is gone afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsumedState {
+    Valid(OAuthState),
+    Expired(OAuthState),
+    /// Never issued, already used (by any node), or purged.
+    Unknown,
+}
+
+/// An external account as the identity provider describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalIdentity {
+    pub authenticator: String,
+    /// The binding key (e.g. DingTalk unionId).
+    pub uuid: String,
+    pub nickname: Option<String>,
+    pub avatar: Option<String>,
+    pub meta: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A normalised value that may link a first-time identity to an existing user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchCandidate {
+    /// E.164.
+    Phone(String),
+    /// Lower case; `field` names the source for messages (e.g. "orgEmail").
+    Email { field: &'static str, value: String },
+}
+
+impl MatchCandidate {
+    pub fn field(&self) -> &'static str {
+        match self {
+            MatchCandidate::Phone(_) => "phone",
+            MatchCandidate::Email { field, .. } => field,
+        }
+    }
+}
+
+/// Everything [`crate::Store::resolve_identity`] needs to decide in one transaction.
+#[derive(Debug, Clone)]
+pub struct IdentityResolution {
+    pub identity: ExternalIdentity,
+    /// In the order the administrator chose.
+    pub candidates: Vec<MatchCandidate>,
+    /// Refresh the stored nickname/avatar/meta (and the user's nickname) of an existing binding.
+    pub sync_profile: bool,
+    /// The user to create when nothing matches; `None` when sign-up is off. Its phone or
+    /// e-mail are dropped when another user already holds them.
+    pub sign_up: Option<NewUser>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    /// The identity was bound before.
+    Bound(User),
+    /// First sign-in: linked to an existing user through `field`.
+    Linked { user: User, field: &'static str },
+    /// First sign-in: a new user was created.
+    SignedUp(User),
+    /// Candidates point at more than one user; nothing was written.
+    Ambiguous { fields: Vec<&'static str> },
+    /// The matching user already has another identity of this authenticator; nothing written.
+    AlreadyLinked { field: &'static str },
+    /// The user is disabled; nothing was written.
+    Disabled(User),
+    /// No binding, no match, sign-up off; nothing was written.
+    NotFound,
 }

@@ -23,7 +23,7 @@ macro_rules! impl_sql_store {
         use authgate_core::model::*;
         use authgate_core::token_policy::TokenPolicy;
         use sqlx::{QueryBuilder, Row};
-        use $crate::error::{map_unique, StoreError, StoreResult};
+        use $crate::error::{lost_race, map_unique, StoreError, StoreResult};
         use $crate::queries::*;
         use $crate::rows::*;
         use $crate::sql_store::like_pattern;
@@ -429,6 +429,92 @@ macro_rules! impl_sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn find_identity(&self, authenticator: &str, uuid: &str) -> StoreResult<Option<Identity>> {
+                let row: Option<IdentityRow> = sqlx::query_as(
+                    "SELECT id, authenticator, uuid, user_id, nickname, avatar, meta, created_at, \
+                     updated_at FROM identities WHERE authenticator = $1 AND uuid = $2",
+                )
+                .bind(authenticator)
+                .bind(uuid)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn resolve_identity(&self, r: &IdentityResolution, now: i64) -> StoreResult<Resolved> {
+                // Losers of a race (unique violation, busy database) retry from scratch and then
+                // find the winner's binding; a few attempts are plenty.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let outcome = match self.begin_write().await {
+                        Ok(mut tx) => match resolve_in_tx(&mut tx, r, now).await {
+                            Ok(resolved) => tx.commit().await.map(|_| resolved),
+                            Err(e) => {
+                                let _ = tx.rollback().await;
+                                Err(e)
+                            }
+                        },
+                        Err(e) => Err(e),
+                    };
+                    match outcome {
+                        Ok(resolved) => return Ok(resolved),
+                        Err(e) if attempt < 8 && lost_race(&e) => continue,
+                        Err(e) => return Err(map_unique(e)),
+                    }
+                }
+            }
+
+            async fn create_oauth_state(&self, s: &OAuthState) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO oauth_states (state_hash, authenticator, redirect, binding_hash, \
+                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&s.state_hash)
+                .bind(&s.authenticator)
+                .bind(&s.redirect)
+                .bind(&s.binding_hash)
+                .bind(s.created_at)
+                .bind(s.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn consume_oauth_state(&self, state_hash: &str, now: i64) -> StoreResult<ConsumedState> {
+                let row = sqlx::query(
+                    "DELETE FROM oauth_states WHERE state_hash = $1 RETURNING state_hash, \
+                     authenticator, redirect, binding_hash, created_at, expires_at",
+                )
+                .bind(state_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(ConsumedState::Unknown);
+                };
+                let state = OAuthState {
+                    state_hash: row.try_get(0)?,
+                    authenticator: row.try_get(1)?,
+                    redirect: row.try_get(2)?,
+                    binding_hash: row.try_get(3)?,
+                    created_at: row.try_get(4)?,
+                    expires_at: row.try_get(5)?,
+                };
+                Ok(if state.expires_at <= now {
+                    ConsumedState::Expired(state)
+                } else {
+                    ConsumedState::Valid(state)
+                })
+            }
+
+            async fn purge_expired_oauth_states(&self, now: i64) -> StoreResult<u64> {
+                let done = sqlx::query("DELETE FROM oauth_states WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn create_session(&self, s: &Session, t: &IssuedToken) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
@@ -730,6 +816,171 @@ macro_rules! impl_sql_store {
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
+        }
+
+        async fn user_in_tx(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: i64,
+        ) -> Result<Option<User>, sqlx::Error> {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+            let row: Option<UserRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&mut **tx).await?;
+            Ok(row.map(Into::into))
+        }
+
+        async fn user_id_where(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            condition: &str,
+            value: &str,
+        ) -> Result<Option<i64>, sqlx::Error> {
+            sqlx::query_scalar(&format!("SELECT id FROM users WHERE {condition} LIMIT 1"))
+                .bind(value)
+                .fetch_optional(&mut **tx)
+                .await
+        }
+
+        /// One attempt of [`Store::resolve_identity`]; errors roll the whole attempt back.
+        async fn resolve_in_tx(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            r: &IdentityResolution,
+            now: i64,
+        ) -> Result<Resolved, sqlx::Error> {
+            let ext = &r.identity;
+            let meta = serde_json::Value::Object(ext.meta.clone()).to_string();
+            let bound: Option<i64> = sqlx::query_scalar(
+                "SELECT user_id FROM identities WHERE authenticator = $1 AND uuid = $2",
+            )
+            .bind(&ext.authenticator)
+            .bind(&ext.uuid)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(user_id) = bound {
+                let Some(mut user) = user_in_tx(tx, user_id).await? else {
+                    return Ok(Resolved::NotFound);
+                };
+                if !user.enabled {
+                    return Ok(Resolved::Disabled(user));
+                }
+                if r.sync_profile {
+                    sqlx::query(
+                        "UPDATE identities SET nickname = $3, avatar = $4, meta = $5, updated_at = $6 \
+                         WHERE authenticator = $1 AND uuid = $2",
+                    )
+                    .bind(&ext.authenticator)
+                    .bind(&ext.uuid)
+                    .bind(&ext.nickname)
+                    .bind(&ext.avatar)
+                    .bind(&meta)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                    if let Some(nick) = ext.nickname.as_ref().filter(|n| user.nickname.as_ref() != Some(*n)) {
+                        let sql = format!(
+                            "UPDATE users SET nickname = $2, updated_at = $3 WHERE id = $1 RETURNING {USER_COLUMNS}"
+                        );
+                        let row: UserRow = sqlx::query_as(&sql)
+                            .bind(user.id)
+                            .bind(nick)
+                            .bind(now)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                        user = row.into();
+                    }
+                }
+                return Ok(Resolved::Bound(user));
+            }
+
+            let mut found: Vec<(i64, &'static str)> = Vec::new();
+            for candidate in &r.candidates {
+                let id = match candidate {
+                    MatchCandidate::Phone(phone) => user_id_where(tx, "phone = $1", phone).await?,
+                    MatchCandidate::Email { value, .. } => user_id_where(tx, "email = $1", value).await?,
+                };
+                if let Some(id) = id.filter(|id| !found.iter().any(|(f, _)| f == id)) {
+                    found.push((id, candidate.field()));
+                }
+            }
+            if found.len() > 1 {
+                return Ok(Resolved::Ambiguous {
+                    fields: found.iter().map(|(_, f)| *f).collect(),
+                });
+            }
+            let (user, linked_by) = if let Some(&(id, field)) = found.first() {
+                let Some(user) = user_in_tx(tx, id).await? else {
+                    return Ok(Resolved::NotFound);
+                };
+                if !user.enabled {
+                    return Ok(Resolved::Disabled(user));
+                }
+                let other: Option<String> = sqlx::query_scalar(
+                    "SELECT uuid FROM identities WHERE authenticator = $1 AND user_id = $2 LIMIT 1",
+                )
+                .bind(&ext.authenticator)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                match other {
+                    // A concurrent first sign-in of this very identity committed between our
+                    // statements (PostgreSQL reads each statement's own snapshot).
+                    Some(uuid) if uuid == ext.uuid => return Ok(Resolved::Bound(user)),
+                    Some(_) => return Ok(Resolved::AlreadyLinked { field }),
+                    None => {}
+                }
+                (user, Some(field))
+            } else if let Some(new) = &r.sign_up {
+                let mut new = new.clone();
+                // A value another user holds is left out rather than failing the sign-up.
+                if let Some(p) = new.phone.clone() {
+                    if user_id_where(tx, "phone = $1", &p).await?.is_some() {
+                        new.phone = None;
+                    }
+                }
+                if let Some(e) = new.email.clone() {
+                    if user_id_where(tx, "email = $1", &e).await?.is_some() {
+                        new.email = None;
+                    }
+                }
+                if let Some(u) = new.username.clone() {
+                    if user_id_where(tx, "lower(username) = lower($1)", &u).await?.is_some() {
+                        new.username = None;
+                    }
+                }
+                let sql = format!(
+                    "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
+                     password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                     RETURNING {USER_COLUMNS}"
+                );
+                let row: UserRow = sqlx::query_as(&sql)
+                    .bind(&new.username)
+                    .bind(&new.email)
+                    .bind(&new.phone)
+                    .bind(&new.nickname)
+                    .bind(new.is_admin)
+                    .bind(new.enabled)
+                    .bind(&new.password_hash)
+                    .bind(now)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                (row.into(), None)
+            } else {
+                return Ok(Resolved::NotFound);
+            };
+            sqlx::query(
+                "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, meta, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            )
+            .bind(&ext.authenticator)
+            .bind(&ext.uuid)
+            .bind(user.id)
+            .bind(&ext.nickname)
+            .bind(&ext.avatar)
+            .bind(&meta)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            Ok(match linked_by {
+                Some(field) => Resolved::Linked { user, field },
+                None => Resolved::SignedUp(user),
+            })
         }
 
         async fn insert_token(tx: &mut sqlx::Transaction<'static, $db>, t: &IssuedToken) -> StoreResult<()> {

@@ -67,6 +67,18 @@ pub trait Store: Send + Sync + 'static {
     // Identities
     async fn list_identities(&self, user_id: i64) -> StoreResult<Vec<Identity>>;
     async fn delete_identity(&self, user_id: i64, identity_id: i64) -> StoreResult<bool>;
+    async fn find_identity(&self, authenticator: &str, uuid: &str)
+        -> StoreResult<Option<Identity>>;
+    /// Binding, else matching, else sign-up, in one transaction; safe when many nodes resolve
+    /// the same first-time identity at once (exactly one user and one binding result).
+    async fn resolve_identity(&self, r: &IdentityResolution, now: i64) -> StoreResult<Resolved>;
+
+    // OAuth states (one-time, shared by every node)
+    async fn create_oauth_state(&self, state: &OAuthState) -> StoreResult<()>;
+    /// Deletes and returns the state in one statement, so only one request can ever use it.
+    async fn consume_oauth_state(&self, state_hash: &str, now: i64) -> StoreResult<ConsumedState>;
+    /// Removes states that expired before `now`; returns how many.
+    async fn purge_expired_oauth_states(&self, now: i64) -> StoreResult<u64>;
 
     // Sessions and tokens
     async fn create_session(&self, session: &Session, token: &IssuedToken) -> StoreResult<()>;

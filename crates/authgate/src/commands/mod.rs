@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 mod admin;
+mod demo;
+mod fake;
 mod serve;
 
 use crate::cli::{Cli, Command};
@@ -12,8 +14,13 @@ use std::sync::Arc;
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let serve_args = match &cli.command {
         Command::Serve(args) => Some(args),
+        Command::Demo(args) => Some(&args.serve),
         _ => None,
     };
+    if let Command::FakeDingtalk(args) = &cli.command {
+        crate::logging::init(cli.global.log_format.as_deref().unwrap_or("text"));
+        return fake::run(args).await;
+    }
     let settings = Settings::load(&cli.global, serve_args)?;
     crate::logging::init(&settings.log_format);
     match cli.command {
@@ -24,6 +31,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(cmd) => admin::run(settings, cmd).await,
+        Command::Demo(args) => demo::run(settings, args.fake_port).await,
+        Command::FakeDingtalk(args) => fake::run(&args).await,
     }
 }
 

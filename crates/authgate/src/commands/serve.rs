@@ -8,9 +8,15 @@ use authgate_server::{bootstrap, AppState};
 use std::net::SocketAddr;
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let (state, listener) = prepare(&settings).await?;
+    serve_app(state, listener).await
+}
+
+/// Everything up to the first request: database, keys, first-start admin, the listener.
+pub async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, tokio::net::TcpListener)> {
     let config = settings.server_config()?;
     let secrets = secret_key::load(settings.secret_key.as_deref(), &settings.data_dir)?;
-    let store = open_store(&settings).await?;
+    let store = open_store(settings).await?;
     secret_key::verify_against_store(&secrets, store.as_ref()).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
@@ -38,7 +44,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // The dummy hash that equalises unknown-account timing is computed off the start-up path.
     let warm = state.clone();
     tokio::task::spawn_blocking(move || warm.passwords.hasher().warm_up());
+    Ok((state, listener))
+}
 
+pub async fn serve_app(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, public_url = %state.config.public_url, "authgate is listening");
     eprintln!(

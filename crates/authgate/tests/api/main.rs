@@ -4,10 +4,18 @@ mod support;
 
 mod authenticators;
 mod bad_input;
+mod browser;
 mod cli;
+mod dingtalk_concurrency;
+mod dingtalk_failures;
+mod dingtalk_flow;
+mod dingtalk_in_client;
+mod dingtalk_options;
+mod dingtalk_support;
 mod first_start;
 mod jwt_tampering;
 mod operations;
+mod pages;
 mod password_sign_in;
 mod policy_and_audit;
 mod sessions;

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/users:create", post(users::create))
         .route("/api/users:update", post(users::update))
         .route("/api/users:destroy", post(users::destroy))
+        .route("/api/users:unlinkIdentity", post(users::unlink_identity))
         .route("/api/tokenPolicies:get", get(token_policy::get_policy))
         .route(
             "/api/tokenPolicies:update",

@@ -62,12 +62,17 @@ pub struct UserBody {
         super::users::create,
         super::users::update,
         super::users::destroy,
+        super::users::unlink_identity,
         super::token_policy::get_policy,
         super::token_policy::update_policy,
         super::audit_logs::list,
         super::sessions::list,
         super::sessions::revoke,
         super::sessions::revoke_user,
+        crate::auth_types::dingtalk::get_auth_url,
+        crate::auth_types::dingtalk::redirect,
+        crate::auth_types::dingtalk::test_connection,
+        crate::auth_types::dingtalk::sign_in_in_client,
     ),
     components(schemas(PasswordSignIn, PasswordSignUp, UserBody))
 )]

@@ -354,3 +354,33 @@ pub async fn destroy(
     audit_change(&state, &admin, &client, "users:destroy", user.id).await;
     Ok(data(json!({"id": user.id})))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnlinkParams {
+    identity_id: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/users:unlinkIdentity", tag = "users",
+    params(("filterByTk" = i64, Query, description = "User id"), ("identityId" = i64, Query, description = "Identity id (from users:get)")),
+    responses((status = 200, description = "Unlinked: the next sign-in with that account is matched or signed up anew"), (status = 404, description = "No such user or identity of that user")))]
+pub async fn unlink_identity(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    client: ClientInfo,
+    ApiQuery(tk): ApiQuery<ByTk>,
+    ApiQuery(p): ApiQuery<UnlinkParams>,
+) -> ApiResult<Json<Value>> {
+    let user = find(&state, tk.id()?).await?;
+    let identity_id = p
+        .identity_id
+        .ok_or_else(|| ApiError::bad_request("identityId (the identity's id) is required"))?;
+    if !state.store.delete_identity(user.id, identity_id).await? {
+        return Err(ApiError::not_found(format!(
+            "User {} has no identity {identity_id}",
+            user.id
+        )));
+    }
+    audit_change(&state, &admin, &client, "users:unlinkIdentity", user.id).await;
+    Ok(data(json!({"id": identity_id})))
+}

@@ -6,7 +6,8 @@ use crate::error::ApiError;
 use authgate_core::model::IssuedToken;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -22,11 +23,17 @@ pub struct Claims {
     pub iss: String,
 }
 
+/// Tokens whose signature was already verified. A token is immutable, so a repeat needs no
+/// second Ed25519 verification (the costliest step of every authenticated request); what can
+/// change (revocation, expiry, the user) is still checked on every request.
+const VERIFIED_CACHE_MAX: usize = 20_000;
+
 #[derive(Clone)]
 pub struct TokenCodec {
     keys: Arc<SigningKeys>,
     issuer: String,
     validation: Validation,
+    verified: Arc<Mutex<HashMap<String, Claims>>>,
 }
 
 impl TokenCodec {
@@ -40,6 +47,7 @@ impl TokenCodec {
             keys,
             issuer,
             validation,
+            verified: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -76,6 +84,9 @@ impl TokenCodec {
         if token.len() > 4096 {
             return Err(invalid());
         }
+        if let Some(claims) = self.verified.lock().expect("not poisoned").get(token) {
+            return Ok(claims.clone());
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         if header.alg != Algorithm::EdDSA {
             return Err(invalid());
@@ -85,8 +96,15 @@ impl TokenCodec {
             .as_deref()
             .and_then(|kid| self.keys.decoding_key(kid))
             .ok_or_else(invalid)?;
-        jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map(|data| data.claims)
-            .map_err(|_| invalid())
+            .map_err(|_| invalid())?;
+        let mut cache = self.verified.lock().expect("not poisoned");
+        if cache.len() >= VERIFIED_CACHE_MAX {
+            // Crude but bounded: live tokens are re-verified once and cached again.
+            cache.clear();
+        }
+        cache.insert(token.to_string(), claims.clone());
+        Ok(claims)
     }
 }

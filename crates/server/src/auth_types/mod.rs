@@ -2,6 +2,7 @@
 //! [`AuthType`] in a module of its own, registered in [`AuthTypes::builtin`]; an
 //! authenticator is a stored instance of a type with its own options.
 
+pub mod dingtalk;
 pub mod options;
 pub mod password;
 
@@ -91,9 +92,12 @@ pub struct AuthTypes {
 }
 
 impl AuthTypes {
-    pub fn builtin() -> Self {
+    pub fn builtin(config: &crate::config::ServerConfig) -> Self {
         Self {
-            types: vec![Arc::new(password::PasswordAuth)],
+            types: vec![
+                Arc::new(password::PasswordAuth),
+                Arc::new(dingtalk::DingTalkAuth::new(&config.dingtalk)),
+            ],
         }
     }
 

@@ -14,7 +14,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub fn build(state: AppState) -> Router {
-    let mut router = crate::api::routes();
+    let mut router = crate::api::routes().merge(crate::pages::routes());
     for t in state.auth_types.all() {
         router = router.merge(t.routes());
     }

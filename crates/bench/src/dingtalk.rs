@@ -1,0 +1,216 @@
+//! Scenarios (b) and (c): complete DingTalk sign-ins through the fake DingTalk, which runs as
+//! its own process (`authgate fake-dingtalk`): getAuthUrl -> the fake's authorize page ->
+//! authgate's callback -> signed in.
+
+use crate::procs::{free_port, sibling_binary, start_authgate_on, AuthgateOptions, Proc};
+use crate::scenarios::{http_client, Row, Target};
+use crate::{Db, Plan};
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const CLIENT_ID: &str = "dingdemo";
+const CLIENT_SECRET: &str = "dingdemo-secret-0123456789abcdef";
+
+pub struct DingTalkTarget {
+    pub target: Target,
+    pub fake: Proc,
+}
+
+fn users_file(dir: &std::path::Path, n: usize) -> anyhow::Result<std::path::PathBuf> {
+    let users: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({
+                "userid": format!("u{i}"), "unionId": format!("union{i}"), "nick": format!("Employee {i}"),
+                "name": format!("Employee {i}"), "mobile": format!("{}", 15_000_000_000u64 + i as u64),
+                "stateCode": "86", "corpIds": ["dingcorp001"],
+            })
+        })
+        .collect();
+    let path = dir.join("dingtalk-users.json");
+    std::fs::write(&path, serde_json::to_vec(&json!({ "users": users }))?)?;
+    Ok(path)
+}
+
+impl DingTalkTarget {
+    pub async fn start(db: Db, employees: usize) -> anyhow::Result<DingTalkTarget> {
+        let dir = tempfile::tempdir()?;
+        let database_url = crate::fresh_database_url(db, dir.path()).await?;
+        let port = free_port();
+        let fake_port = free_port();
+        let mut cmd = Command::new(sibling_binary("authgate")?);
+        cmd.args(["fake-dingtalk", "--port", &fake_port.to_string()])
+            .arg("--users")
+            .arg(users_file(dir.path(), employees)?)
+            .arg("--redirect-uri")
+            .arg(format!("http://127.0.0.1:{port}/api/dingtalk:redirect"));
+        let fake = Proc::spawn(cmd, fake_port, "/_fake/health")?;
+        let fake_base = fake.base.clone();
+        let env = ["LOGIN", "API", "OAPI"]
+            .iter()
+            .map(|h| (format!("AUTHGATE_DINGTALK_{h}_BASE"), fake_base.clone()))
+            .collect();
+        let proc = start_authgate_on(
+            port,
+            AuthgateOptions {
+                database_url: database_url.clone(),
+                dir: dir.path(),
+                env,
+            },
+        )?;
+        let target = Target {
+            proc,
+            database_url,
+            _dir: dir,
+        };
+        let http = http_client();
+        let admin = target
+            .sign_in(&http, "admin", crate::ADMIN_PASSWORD)
+            .await?;
+        let r = http
+            .post(target.url("/api/authenticators:create"))
+            .bearer_auth(admin)
+            .json(&json!({"name": "dingtalk", "authType": "dingtalk", "title": "DingTalk",
+                          "options": {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "autoSignup": true}}))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("creating the DingTalk authenticator: {}", r.text().await?);
+        }
+        Ok(DingTalkTarget { target, fake })
+    }
+}
+
+#[derive(Clone)]
+pub struct SignInClient {
+    http: reqwest::Client,
+    base: String,
+    /// Which employee signs in: a fixed one (returning user) or the next unused one.
+    employee: Employee,
+}
+
+#[derive(Clone)]
+enum Employee {
+    Fixed(usize),
+    Next(Arc<AtomicUsize>),
+}
+
+fn cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap_or_default().to_string())
+}
+
+/// One complete sign-in, the way a browser does it.
+pub async fn sign_in(c: SignInClient) -> anyhow::Result<()> {
+    let who = match &c.employee {
+        Employee::Fixed(i) => *i,
+        Employee::Next(n) => n.fetch_add(1, Ordering::Relaxed),
+    };
+    let r = c
+        .http
+        .post(format!("{}/api/dingtalk:getAuthUrl", c.base))
+        .header("X-Authenticator", "dingtalk")
+        .json(&json!({"redirect": "/welcome"}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("getAuthUrl {}", r.status());
+    }
+    let binding = cookie(&r, "authgate_dingtalk_binding").context("binding cookie")?;
+    let body: Value = r.json().await?;
+    let url = body["data"]["url"].as_str().context("url")?;
+    let r = c.http.get(format!("{url}&login_as=u{who}")).send().await?;
+    let callback = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("authorize redirect")?
+        .to_string();
+    let r = c
+        .http
+        .get(&callback)
+        .header("cookie", binding)
+        .send()
+        .await?;
+    let landed = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if landed != "/welcome" || cookie(&r, "authgate_token").is_none() {
+        bail!("sign-in ended at {landed}");
+    }
+    Ok(())
+}
+
+pub async fn returning(
+    dt: &DingTalkTarget,
+    plan: &Plan,
+    db: Db,
+    label: &str,
+) -> anyhow::Result<Row> {
+    let clients: Vec<_> = (0..plan.connections)
+        .map(|i| SignInClient {
+            http: http_client(),
+            base: dt.target.proc.base.clone(),
+            employee: Employee::Fixed(i),
+        })
+        .collect();
+    let mut row = dt
+        .target
+        .measure(
+            plan,
+            &format!(
+                "(b) DingTalk sign-in, returning user, {} connections{label}",
+                plan.connections
+            ),
+            db,
+            clients,
+            sign_in,
+        )
+        .await;
+    row.note = format!("3 HTTP round trips to authgate + 5 to the fake per sign-in; fake used {:.3} ms CPU/sign-in", fake_cpu_note(dt, &row));
+    Ok(row)
+}
+
+pub async fn new_users(
+    dt: &DingTalkTarget,
+    plan: &Plan,
+    db: Db,
+    first: usize,
+) -> anyhow::Result<Row> {
+    let next = Arc::new(AtomicUsize::new(first));
+    let clients: Vec<_> = (0..plan.connections)
+        .map(|_| SignInClient {
+            http: http_client(),
+            base: dt.target.proc.base.clone(),
+            employee: Employee::Next(next.clone()),
+        })
+        .collect();
+    let mut row = dt
+        .target
+        .measure(
+            plan,
+            &format!(
+                "(c) DingTalk sign-in, new user each time (auto sign-up), {} connections",
+                plan.connections
+            ),
+            db,
+            clients,
+            sign_in,
+        )
+        .await;
+    row.note = format!("{} users signed up", next.load(Ordering::Relaxed) - first);
+    Ok(row)
+}
+
+fn fake_cpu_note(dt: &DingTalkTarget, row: &Row) -> f64 {
+    dt.fake.cpu_time().as_secs_f64() * 1000.0 / row.outcome.all_ops.max(1) as f64
+}

@@ -1,0 +1,137 @@
+//! Login-free sign-in inside the DingTalk client: the page posts the `dd.requestAuthCode`
+//! code; the identity of that fresh code is always the one signed in, and a session of
+//! whoever was signed in before is revoked (an account switch never keeps the old user).
+
+use super::messages::{Failed, Failure, Lang};
+use super::outcome::{record_failure, record_success};
+use super::resolution::{Facts, Resolver};
+use super::{load, DingTalkShared};
+use crate::api::auth::signed_in_response;
+use crate::auth::sessions::issue_session;
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::http::client::ClientInfo;
+use crate::http::extract::ApiJson;
+use crate::state::AppState;
+use authgate_core::clock::now_ms;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InClientBody {
+    /// The code from `dd.requestAuthCode` (single-use, 5 minutes).
+    code: Option<String>,
+    /// The authenticator, when the X-Authenticator header is not sent.
+    authenticator: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/dingtalk:signInInClient", tag = "dingtalk",
+    params(("X-Authenticator" = Option<String>, Header, description = "DingTalk authenticator (or `authenticator` in the body)")),
+    request_body = InClientBody,
+    responses((status = 200, description = "Signed in as the code's user: {data: {user, token}} and session cookies"),
+              (status = 400, description = "Missing code or authenticator"),
+              (status = 401, description = "The code is invalid, expired or used"),
+              (status = 403, description = "Refused (not found, sign-up off, login-free disabled, ...)"),
+              (status = 502, description = "DingTalk unavailable")))]
+pub async fn sign_in_in_client(
+    State(state): State<AppState>,
+    Extension(dt): Extension<Arc<DingTalkShared>>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    current: Result<CurrentUser, ApiError>,
+    ApiJson(body): ApiJson<InClientBody>,
+) -> Response {
+    let lang = Lang::from_headers(&headers);
+    let name = headers
+        .get("x-authenticator")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .or(body.authenticator.clone());
+    let Some(name) = name.filter(|n| n.len() <= 64) else {
+        return ApiError::bad_request(
+            "The authenticator is required: send X-Authenticator (or `authenticator` in the body) with the name of a DingTalk authenticator",
+        )
+        .into_response();
+    };
+    let result = sign_in(&state, &dt, &client, &name, body.code.as_deref()).await;
+    match result {
+        Ok((user, found)) => {
+            // Whoever the request was signed in as before, that session ends now.
+            if let Ok(CurrentUser(previous)) = current {
+                let reason = if previous.user.id == user.id {
+                    "replaced by a login-free sign-in"
+                } else {
+                    "another DingTalk account signed in"
+                };
+                if let Err(e) = state
+                    .store
+                    .revoke_session(&previous.session_id, reason, Some(user.id), now_ms())
+                    .await
+                {
+                    return ApiError::from(e).into_response();
+                }
+            }
+            let issued = match issue_session(&state, &user, &name, &client).await {
+                Ok(i) => i,
+                Err(e) => return e.into_response(),
+            };
+            record_success(&state, &client, &name, "inClient", &user, &found).await;
+            signed_in_response(&state, &user, &issued)
+        }
+        Err(failed) => {
+            record_failure(&state, &client, Some(&name), "inClient", &failed).await;
+            ApiError::new(
+                failed.failure.status(),
+                failed.failure.code(),
+                failed.failure.message(lang),
+            )
+            .into_response()
+        }
+    }
+}
+
+async fn sign_in(
+    state: &AppState,
+    dt: &DingTalkShared,
+    _client: &ClientInfo,
+    name: &str,
+    code: Option<&str>,
+) -> Result<(authgate_core::model::User, super::resolution::Found), Failed> {
+    let (a, options) = match load(state, name).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(Failure::AuthenticatorUnavailable.into()),
+        Err(e) => return Err(Failed::internal(e)),
+    };
+    if !options.auto_login_in_client {
+        return Err(Failure::LoginFreeDisabled.into());
+    }
+    let code = code
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && c.len() <= 1024)
+        .ok_or(Failure::MissingCode)?;
+    let creds = options.credentials(state).map_err(Failed::internal)?;
+    let who = dt.client.user_info_by_code(&creds, code).await?;
+    let mut facts = Facts {
+        union_id: who.unionid.or(who.associated_unionid),
+        userid: Some(who.userid),
+        userid_looked_up: true,
+        nick: who.name,
+        corp_id: Some(options.corp_id.clone()).filter(|c| !c.is_empty()),
+        ..Default::default()
+    };
+    let resolver = Resolver {
+        state,
+        dt,
+        authenticator: &a,
+        options: &options,
+        creds: &creds,
+    };
+    resolver.resolve(&mut facts).await
+}

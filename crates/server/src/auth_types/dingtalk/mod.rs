@@ -1,0 +1,145 @@
+//! The `dingtalk` auth type: "Sign in with DingTalk" in the browser (OAuth2 code flow with a
+//! one-time, browser-bound state), login-free sign-in inside the DingTalk client, and the
+//! admin's "Test connection". DESIGN.md section 2 is the spec.
+
+mod browser_state;
+mod in_client;
+pub mod messages;
+pub mod options;
+mod outcome;
+pub mod redirect_target;
+mod resolution;
+mod test_connection;
+mod web_flow;
+
+pub use in_client::{__path_sign_in_in_client, sign_in_in_client};
+pub use test_connection::{__path_test_connection, test_connection};
+pub use web_flow::{__path_get_auth_url, __path_redirect, get_auth_url, redirect};
+
+use super::options::{self as generic, OptionSpec};
+use super::{AuthType, SignInContext, SignInStyle};
+use crate::config::DingTalkBases;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use async_trait::async_trait;
+use authgate_core::model::{Authenticator, User};
+use authgate_dingtalk::{DingTalkClient, DingTalkConfig};
+use axum::routing::post;
+use axum::{Extension, Router};
+use options::DingTalkOptions;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const TYPE_NAME: &str = "dingtalk";
+
+/// What the handlers share: one client (one connection pool, one app-token cache).
+pub struct DingTalkShared {
+    pub client: DingTalkClient,
+}
+
+pub struct DingTalkAuth {
+    shared: Arc<DingTalkShared>,
+}
+
+impl DingTalkAuth {
+    pub fn new(bases: &DingTalkBases) -> Self {
+        let config = DingTalkConfig {
+            login_base: bases.login_base.clone(),
+            api_base: bases.api_base.clone(),
+            oapi_base: bases.oapi_base.clone(),
+            timeout: Duration::from_millis(bases.timeout_ms),
+        };
+        Self {
+            shared: Arc::new(DingTalkShared {
+                client: DingTalkClient::new(config),
+            }),
+        }
+    }
+}
+
+#[async_trait]
+impl AuthType for DingTalkAuth {
+    fn name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn title(&self) -> &'static str {
+        "DingTalk"
+    }
+
+    fn style(&self) -> SignInStyle {
+        SignInStyle::Button
+    }
+
+    fn option_schema(&self) -> Vec<OptionSpec> {
+        options::schema()
+    }
+
+    async fn prepare_options(
+        &self,
+        state: &AppState,
+        name: &str,
+        mut input: Map<String, Value>,
+        previous: Option<&Authenticator>,
+    ) -> ApiResult<Map<String, Value>> {
+        for key in options::COMPUTED {
+            input.remove(key);
+        }
+        // A form that echoes the masked secret back means "unchanged", never a new secret.
+        if input
+            .get("clientSecret")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.starts_with('•'))
+        {
+            input.remove("clientSecret");
+        }
+        let out = generic::prepare(state, &self.option_schema(), input, previous)?;
+        options::validate(state, name, &out).await?;
+        Ok(out)
+    }
+
+    fn admin_options(&self, state: &AppState, a: &Authenticator) -> Map<String, Value> {
+        let mut out = generic::for_admin(state, &self.option_schema(), &a.options);
+        if let Ok(o) = DingTalkOptions::from_stored(&a.options) {
+            out.insert("redirectUrl".into(), Value::String(o.redirect_url(state)));
+            out.insert(
+                "autoLoginUrl".into(),
+                Value::String(o.auto_login_url(state, &a.name)),
+            );
+        }
+        out
+    }
+
+    async fn sign_in(&self, _: &SignInContext<'_>, a: &Authenticator, _: Value) -> ApiResult<User> {
+        Err(ApiError::bad_request(format!(
+            "Authenticator '{}' signs in through DingTalk: use POST /api/dingtalk:getAuthUrl \
+             (browser) or POST /api/dingtalk:signInInClient (inside the DingTalk client)",
+            a.name
+        )))
+    }
+
+    fn routes(&self) -> Router<AppState> {
+        Router::new()
+            .route("/api/dingtalk:getAuthUrl", post(get_auth_url))
+            .route("/api/dingtalk:redirect", axum::routing::get(redirect))
+            .route("/api/dingtalk:testConnection", post(test_connection))
+            .route("/api/dingtalk:signInInClient", post(sign_in_in_client))
+            .layer(Extension(self.shared.clone()))
+    }
+}
+
+/// An enabled authenticator of this type, with its options parsed.
+pub(crate) async fn load(
+    state: &AppState,
+    name: &str,
+) -> Result<Option<(Authenticator, DingTalkOptions)>, ApiError> {
+    let Some(a) = state.store.get_authenticator_by_name(name).await? else {
+        return Ok(None);
+    };
+    if !a.enabled || a.auth_type != TYPE_NAME {
+        return Ok(None);
+    }
+    let o = DingTalkOptions::from_stored(&a.options).map_err(ApiError::internal)?;
+    Ok(Some((a, o)))
+}

@@ -1,0 +1,155 @@
+//! How a DingTalk sign-in ends: the audit entry and metrics, then the browser's redirect (web
+//! flow) or the JSON answer (in-client). A failure writes nothing but its audit entry.
+
+use super::messages::{Failed, Lang};
+use super::resolution::Found;
+use crate::audit::Entry;
+use crate::auth::cookies;
+use crate::auth::sessions::{random_id, IssuedSession};
+use crate::http::client::ClientInfo;
+use crate::state::AppState;
+use authgate_core::audit::{event, Outcome};
+use authgate_core::clock::now_ms;
+use authgate_core::model::User;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+pub async fn record_failure(
+    state: &AppState,
+    client: &ClientInfo,
+    authenticator: Option<&str>,
+    via: &str,
+    failed: &Failed,
+) {
+    tracing::warn!(
+        authenticator = authenticator.unwrap_or("-"),
+        reason = failed.failure.reason(),
+        requestid = failed.request_id.as_deref().unwrap_or("-"),
+        detail = failed.detail.as_deref().unwrap_or("-"),
+        "DingTalk sign-in failed"
+    );
+    state
+        .metrics
+        .sign_in(authenticator.unwrap_or("unknown"), "failure");
+    let mut detail = failed.audit_detail();
+    detail.insert("via".into(), Value::String(via.into()));
+    state
+        .audit(Entry {
+            event: event::SIGN_IN,
+            outcome: Outcome::Failure,
+            authenticator: authenticator.map(str::to_string),
+            client: Some(client),
+            reason: Some(failed.failure.reason().to_string()),
+            detail,
+            ..Default::default()
+        })
+        .await;
+}
+
+pub async fn record_success(
+    state: &AppState,
+    client: &ClientInfo,
+    authenticator: &str,
+    via: &str,
+    user: &User,
+    found: &Found,
+) {
+    state.metrics.sign_in(authenticator, "success");
+    let mut detail = Map::new();
+    detail.insert("via".into(), Value::String(via.into()));
+    match found {
+        Found::Bound => {}
+        Found::Linked(field) => {
+            detail.insert("linkedBy".into(), Value::String((*field).into()));
+        }
+        Found::SignedUp => {
+            state
+                .audit(Entry {
+                    event: event::SIGN_UP,
+                    user_id: Some(user.id),
+                    authenticator: Some(authenticator.to_string()),
+                    client: Some(client),
+                    ..Default::default()
+                })
+                .await;
+            detail.insert("signedUp".into(), Value::Bool(true));
+        }
+    }
+    state
+        .audit(Entry {
+            event: event::SIGN_IN,
+            user_id: Some(user.id),
+            authenticator: Some(authenticator.to_string()),
+            client: Some(client),
+            detail,
+            ..Default::default()
+        })
+        .await;
+}
+
+fn found(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(v) => (StatusCode::FOUND, [(header::LOCATION, v)]).into_response(),
+        Err(_) => (
+            StatusCode::FOUND,
+            [(header::LOCATION, HeaderValue::from_static("/"))],
+        )
+            .into_response(),
+    }
+}
+
+/// `/signin?authenticator=<name>&error=<message>&redirect=<target>`.
+pub fn signin_page_redirect(
+    authenticator: Option<&str>,
+    failed: &Failed,
+    lang: Lang,
+    target: &str,
+) -> Response {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(a) = authenticator {
+        q.append_pair("authenticator", a);
+    }
+    q.append_pair("error", &failed.failure.message(lang));
+    q.append_pair("redirect", target);
+    found(&format!("/signin?{}", q.finish()))
+}
+
+/// The browser goes to its target with the session cookies set (and, only with the NocoBase
+/// compatibility option, the token in the URL).
+pub fn signed_in_redirect(
+    state: &AppState,
+    target: &str,
+    authenticator: &str,
+    issued: &IssuedSession,
+    token_in_url: bool,
+) -> Response {
+    let location = if token_in_url {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("authenticator", authenticator);
+        q.append_pair("token", &issued.token);
+        let (before_fragment, fragment) = match target.split_once('#') {
+            Some((b, f)) => (b, Some(f)),
+            None => (target, None),
+        };
+        let sep = if before_fragment.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let mut l = format!("{before_fragment}{sep}{}", q.finish());
+        if let Some(f) = fragment {
+            l.push('#');
+            l.push_str(f);
+        }
+        l
+    } else {
+        target.to_string()
+    };
+    let mut response = found(&location);
+    let max_age = issued.session_expires_at - now_ms();
+    for c in cookies::session_cookies(&state.config, &issued.token, &random_id(), max_age) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}

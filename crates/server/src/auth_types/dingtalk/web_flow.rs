@@ -1,0 +1,260 @@
+//! The browser flow (DESIGN.md section 2, steps 1-8): `dingtalk:getAuthUrl` issues a one-time,
+//! browser-bound state and the authorize URL; `dingtalk:redirect` is DingTalk's callback.
+
+use super::browser_state::{self, STATE_TTL_MS};
+use super::messages::{Failed, Failure, Lang};
+use super::outcome::{record_failure, record_success, signed_in_redirect, signin_page_redirect};
+use super::redirect_target::safe_target;
+use super::resolution::{Facts, Resolver};
+use super::{load, DingTalkShared, TYPE_NAME};
+use crate::api::authenticator_from_header;
+use crate::auth::sessions::issue_session;
+use crate::error::{ApiError, ApiResult};
+use crate::http::client::ClientInfo;
+use crate::http::response::data;
+use crate::state::AppState;
+use authgate_core::clock::now_ms;
+use authgate_dingtalk::{AuthorizeRequest, Scope};
+use authgate_store::{ConsumedState, OAuthState};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetAuthUrlBody {
+    /// Where to go after signing in: a path of this site, or an allowed origin. Else `/`.
+    redirect: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/dingtalk:getAuthUrl", tag = "dingtalk",
+    params(("X-Authenticator" = String, Header, description = "Name of a DingTalk authenticator")),
+    request_body = GetAuthUrlBody,
+    responses((status = 200, description = "{data: {url}}: send the browser there; a browser-binding cookie is set"),
+              (status = 400, description = "Missing, unknown, disabled or non-DingTalk authenticator; invalid body")))]
+pub async fn get_auth_url(
+    State(state): State<AppState>,
+    Extension(dt): Extension<Arc<DingTalkShared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let a = authenticator_from_header(&state, &headers).await?;
+    if a.auth_type != TYPE_NAME {
+        return Err(ApiError::bad_request(format!(
+            "Authenticator '{}' is not a DingTalk authenticator",
+            a.name
+        )));
+    }
+    // NocoBase's client may post no body at all.
+    let body: GetAuthUrlBody = if body.iter().all(u8::is_ascii_whitespace) {
+        GetAuthUrlBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}")))?
+    };
+    let (a, options) = load(&state, &a.name)
+        .await?
+        .ok_or_else(|| ApiError::bad_request(format!("Authenticator '{}' is disabled", a.name)))?;
+    let target = safe_target(body.redirect.as_deref(), &state.config);
+    let nonce = browser_state::random_value();
+    let existing_binding = browser_state::binding_of(&headers);
+    let binding = existing_binding
+        .clone()
+        .unwrap_or_else(browser_state::random_value);
+    let now = now_ms();
+    if let Err(e) = state.store.purge_expired_oauth_states(now).await {
+        tracing::warn!(error = %e, "could not purge expired OAuth states");
+    }
+    state
+        .store
+        .create_oauth_state(&OAuthState {
+            state_hash: browser_state::hash(&nonce),
+            authenticator: a.name.clone(),
+            redirect: target,
+            binding_hash: browser_state::hash(&binding),
+            created_at: now,
+            expires_at: now + STATE_TTL_MS,
+        })
+        .await?;
+    let mut request = AuthorizeRequest::new(
+        options.client_id.clone(),
+        options.redirect_url(&state),
+        nonce,
+    );
+    request.prompt = options.prompt;
+    if !options.allowed_corp_ids.is_empty() {
+        request.scope = Scope::OpenIdCorpId;
+    }
+    let url = dt.client.authorize_url(&request);
+    let mut response = data(json!({ "url": url.as_str() })).into_response();
+    // Re-sent even when reused, so the cookie lives as long as the newest state.
+    if let Some(c) = browser_state::binding_cookie(&state.config, &binding) {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(response)
+}
+
+/// The callback's parameters, read by hand so that no malformed query ends in a JSON error:
+/// a browser always lands on a page.
+#[derive(Default)]
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+fn parse_callback(query: Option<&str>) -> Callback {
+    let mut c = Callback::default();
+    let mut auth_code = None;
+    let mut code = None;
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let v = v.trim().to_string();
+        if v.is_empty() || v.len() > 1024 {
+            continue;
+        }
+        let slot = match k.as_ref() {
+            "authCode" => &mut auth_code,
+            "code" => &mut code,
+            "state" => &mut c.state,
+            "error" => &mut c.error,
+            _ => continue,
+        };
+        slot.get_or_insert(v);
+    }
+    c.code = auth_code.or(code);
+    c
+}
+
+#[utoipa::path(get, path = "/api/dingtalk:redirect", tag = "dingtalk",
+    params(("authCode" = Option<String>, Query, description = "The sign-in code (also accepted as `code`)"),
+           ("state" = Option<String>, Query, description = "The one-time state from dingtalk:getAuthUrl"),
+           ("error" = Option<String>, Query, description = "Set when the user denied consent")),
+    responses((status = 302, description = "Signed in: to the redirect target with the session cookie; \
+        failed: to /signin?authenticator=<name>&error=<message>&redirect=<target>")))]
+pub async fn redirect(
+    State(state): State<AppState>,
+    Extension(dt): Extension<Arc<DingTalkShared>>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let lang = Lang::from_headers(&headers);
+    let cb = parse_callback(query.as_deref());
+    let fail = |authenticator: Option<String>, target: String, failed: Failed| {
+        let state = state.clone();
+        let client = client.clone();
+        async move {
+            record_failure(&state, &client, authenticator.as_deref(), "web", &failed).await;
+            signin_page_redirect(authenticator.as_deref(), &failed, lang, &target)
+        }
+    };
+    let Some(nonce) = cb.state.as_deref() else {
+        return fail(None, "/".into(), Failure::StateUnknown.into()).await;
+    };
+    let consumed = match state
+        .store
+        .consume_oauth_state(&browser_state::hash(nonce), now_ms())
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return fail(None, "/".into(), Failed::internal(e)).await,
+    };
+    let stored = match consumed {
+        ConsumedState::Valid(s) => s,
+        ConsumedState::Expired(s) => {
+            return fail(
+                Some(s.authenticator),
+                s.redirect,
+                Failure::StateExpired.into(),
+            )
+            .await
+        }
+        ConsumedState::Unknown => {
+            return fail(None, "/".into(), Failure::StateUnknown.into()).await
+        }
+    };
+    let (name, target) = (stored.authenticator.clone(), stored.redirect.clone());
+    if !browser_state::binding_matches(&headers, &stored.binding_hash) {
+        return fail(Some(name), target, Failure::StateForeignBrowser.into()).await;
+    }
+    if cb.error.is_some() {
+        return fail(Some(name), target, Failure::ConsentDenied.into()).await;
+    }
+    let Some(code) = cb.code else {
+        return fail(Some(name), target, Failure::MissingCode.into()).await;
+    };
+    match sign_in(&state, &dt, &client, &name, &target, &code).await {
+        Ok(response) => response,
+        Err(failed) => fail(Some(name), target, failed).await,
+    }
+}
+
+async fn sign_in(
+    state: &AppState,
+    dt: &DingTalkShared,
+    client: &ClientInfo,
+    name: &str,
+    target: &str,
+    code: &str,
+) -> Result<Response, Failed> {
+    let (a, options) = match load(state, name).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(Failure::AuthenticatorUnavailable.into()),
+        Err(e) => return Err(Failed::internal(e)),
+    };
+    let creds = options.credentials(state).map_err(Failed::internal)?;
+    let token = dt.client.user_access_token(&creds, code).await?;
+    if !options.allowed_corp_ids.is_empty()
+        && !token
+            .corp_id
+            .as_ref()
+            .is_some_and(|c| options.allowed_corp_ids.contains(c))
+    {
+        return Err(Failed {
+            detail: Some(format!(
+                "corpId {}",
+                token.corp_id.as_deref().unwrap_or("(none)")
+            )),
+            ..Failure::CorpNotAllowed.into()
+        });
+    }
+    let profile = dt.client.me(&token.access_token).await?;
+    let mut facts = Facts {
+        union_id: Some(profile.union_id),
+        open_id: profile.open_id,
+        corp_id: token.corp_id,
+        nick: profile.nick,
+        avatar: profile.avatar_url,
+        mobile: profile.mobile,
+        state_code: profile.state_code,
+        email: profile.email,
+        ..Default::default()
+    };
+    let resolver = Resolver {
+        state,
+        dt,
+        authenticator: &a,
+        options: &options,
+        creds: &creds,
+    };
+    if options.restrict_to_org {
+        resolver.lookup_userid(&mut facts).await?;
+    }
+    let (user, found) = resolver.resolve(&mut facts).await?;
+    let issued = issue_session(state, &user, &a.name, client)
+        .await
+        .map_err(Failed::internal)?;
+    record_success(state, client, &a.name, "web", &user, &found).await;
+    Ok(signed_in_redirect(
+        state,
+        target,
+        &a.name,
+        &issued,
+        options.token_in_redirect,
+    ))
+}

@@ -1,0 +1,502 @@
+//! The web pages: sign-in (`/signin`, `/signup`), the account page (`/`), the admin console
+//! (`/admin`) and login-free sign-in inside DingTalk (`/dingtalk/auto`). Server-rendered with
+//! askama (escaping on); the scripts under `/assets` call the JSON API with the session cookie
+//! and the CSRF header. No inline script or style, so the CSP allows only `'self'`.
+
+pub mod assets;
+pub mod i18n;
+
+use crate::auth::CurrentUser;
+use crate::auth_types::SignInStyle;
+use crate::error::ApiError;
+use crate::state::AppState;
+use askama::Template;
+use authgate_core::model::Authenticator;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use i18n::Lang;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The Content-Security-Policy of every page.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+img-src 'self' https: data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(account))
+        .route("/signin", get(signin))
+        .route("/signup", get(signup))
+        .route("/admin", get(admin))
+        .route("/dingtalk/auto", get(dingtalk_auto))
+        .route("/assets/{*path}", get(assets::serve))
+}
+
+/// What every page template needs: the language, the catalog for the scripts, asset version.
+pub struct Ctx {
+    pub lang: Lang,
+    pub catalog: String,
+    pub v: &'static str,
+}
+
+impl Ctx {
+    fn new(headers: &HeaderMap) -> Ctx {
+        let lang = Lang::from_request(headers);
+        Ctx {
+            lang,
+            catalog: i18n::catalog_json(lang),
+            v: assets::VERSION.as_str(),
+        }
+    }
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        i18n::t(self.lang, key)
+    }
+    pub fn html_lang(&self) -> &'static str {
+        self.lang.tag()
+    }
+    /// The other language, for the switch.
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::En => Lang::Zh.tag(),
+            Lang::Zh => Lang::En.tag(),
+        }
+    }
+}
+
+fn page(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(body) => {
+            let mut r = (status, Html(body)).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(PAGE_CSP),
+            );
+            r.headers_mut().insert(
+                header::VARY,
+                HeaderValue::from_static("Cookie, Accept-Language"),
+            );
+            r
+        }
+        Err(e) => ApiError::internal(format!("template: {e}")).into_response(),
+    }
+}
+
+/// A same-origin path to return to after signing in; anything else is `/`.
+pub fn safe_path(raw: Option<&str>) -> String {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return "/".into();
+    };
+    if !raw.starts_with('/')
+        || raw.starts_with("//")
+        || raw.len() > 2048
+        || raw.chars().any(|c| c.is_control() || c == '\\')
+    {
+        return "/".into();
+    }
+    let Ok(base) = url::Url::parse("http://same-origin.invalid/") else {
+        return "/".into();
+    };
+    match base.join(raw) {
+        Ok(u) if u.origin() == base.origin() => {
+            let mut out = u.path().to_string();
+            if let Some(q) = u.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            if let Some(f) = u.fragment() {
+                out.push('#');
+                out.push_str(f);
+            }
+            out
+        }
+        _ => "/".into(),
+    }
+}
+
+fn to_signin(redirect: &str) -> Response {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("redirect", redirect)
+        .finish();
+    Redirect::to(&format!("/signin?{q}")).into_response()
+}
+
+// ---------------------------------------------------------------------------- sign-in
+
+#[derive(Debug, Deserialize, Default)]
+pub struct SignInQuery {
+    redirect: Option<String>,
+    authenticator: Option<String>,
+    error: Option<String>,
+}
+
+pub struct FormAuth {
+    pub name: String,
+    pub title: String,
+    pub allow_signup: bool,
+}
+
+pub struct ButtonAuth {
+    pub name: String,
+    pub title: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+pub struct SignInPage {
+    pub ctx: Ctx,
+    pub redirect: String,
+    pub forms: Vec<FormAuth>,
+    pub buttons: Vec<ButtonAuth>,
+    /// An error for an authenticator that has no button on this page.
+    pub general_error: Option<String>,
+}
+
+impl SignInPage {
+    pub fn signup_href(&self, name: &str) -> String {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("authenticator", name)
+            .append_pair("redirect", &self.redirect)
+            .finish();
+        format!("/signup?{q}")
+    }
+}
+
+async fn enabled_authenticators(state: &AppState) -> Result<Vec<Authenticator>, ApiError> {
+    Ok(state
+        .store
+        .list_authenticators()
+        .await?
+        .into_iter()
+        .filter(|a| a.enabled && state.auth_types.get(&a.auth_type).is_some())
+        .collect())
+}
+
+fn style_of(state: &AppState, a: &Authenticator) -> Option<SignInStyle> {
+    state.auth_types.get(&a.auth_type).map(|t| t.style())
+}
+
+fn button_title(ctx: &Ctx, a: &Authenticator) -> String {
+    if !a.title.trim().is_empty() {
+        a.title.clone()
+    } else if a.auth_type == "dingtalk" {
+        ctx.t("signin.dingtalk").to_string()
+    } else {
+        a.name.clone()
+    }
+}
+
+async fn signin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SignInQuery>,
+) -> Response {
+    let ctx = Ctx::new(&headers);
+    let all = match enabled_authenticators(&state).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let error = q
+        .error
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| e.chars().take(500).collect::<String>());
+    let mut forms = Vec::new();
+    let mut buttons = Vec::new();
+    let mut general_error = error.clone();
+    for a in &all {
+        match style_of(&state, a) {
+            Some(SignInStyle::Form) => forms.push(FormAuth {
+                name: a.name.clone(),
+                title: if a.title.trim().is_empty() {
+                    a.name.clone()
+                } else {
+                    a.title.clone()
+                },
+                allow_signup: a.options.get("allowSignUp") == Some(&Value::Bool(true)),
+            }),
+            Some(SignInStyle::Button) => {
+                let mine = q.authenticator.as_deref() == Some(a.name.as_str());
+                let err = if mine { general_error.take() } else { None };
+                buttons.push(ButtonAuth {
+                    name: a.name.clone(),
+                    title: button_title(&ctx, a),
+                    error: err,
+                });
+            }
+            None => {}
+        }
+    }
+    let p = SignInPage {
+        redirect: safe_path(q.redirect.as_deref()),
+        ctx,
+        forms,
+        buttons,
+        general_error,
+    };
+    page(StatusCode::OK, &p)
+}
+
+// ---------------------------------------------------------------------------- sign-up
+
+pub struct SignupField {
+    pub name: String,
+    pub label: String,
+    pub required: bool,
+    pub input_type: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignUpPage {
+    pub ctx: Ctx,
+    pub redirect: String,
+    pub authenticator: Option<String>,
+    pub fields: Vec<SignupField>,
+    pub signin_href: String,
+}
+
+async fn signup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SignInQuery>,
+) -> Response {
+    let ctx = Ctx::new(&headers);
+    let redirect = safe_path(q.redirect.as_deref());
+    let all = match enabled_authenticators(&state).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let chosen = all.iter().find(|a| {
+        style_of(&state, a) == Some(SignInStyle::Form)
+            && a.options.get("allowSignUp") == Some(&Value::Bool(true))
+            && q.authenticator.as_deref().is_none_or(|n| n == a.name)
+    });
+    let mut fields = Vec::new();
+    if let Some(a) = chosen {
+        let form = a
+            .options
+            .get("signupForm")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_else(|| {
+                vec![
+                    serde_json::json!({"field": "username", "show": true, "required": true}),
+                    serde_json::json!({"field": "email", "show": true, "required": false}),
+                ]
+            });
+        for f in form {
+            let name = f["field"].as_str().unwrap_or_default();
+            if f["show"] != Value::Bool(true) {
+                continue;
+            }
+            let (label, input_type) = match name {
+                "username" => ("field.username", "text"),
+                "email" => ("field.email", "email"),
+                "phone" => ("field.phone", "tel"),
+                "nickname" => ("field.nickname", "text"),
+                _ => continue,
+            };
+            fields.push(SignupField {
+                name: name.to_string(),
+                label: ctx.t(label).to_string(),
+                required: f["required"] == Value::Bool(true),
+                input_type,
+            });
+        }
+    }
+    let signin_href = {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("redirect", &redirect)
+            .finish();
+        format!("/signin?{q}")
+    };
+    let p = SignUpPage {
+        ctx,
+        redirect,
+        authenticator: chosen.map(|a| a.name.clone()),
+        fields,
+        signin_href,
+    };
+    page(StatusCode::OK, &p)
+}
+
+// ---------------------------------------------------------------------------- account
+
+pub struct IdentityView {
+    pub authenticator: String,
+    pub nickname: String,
+    pub avatar: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub ctx: Ctx,
+    pub nickname: String,
+    pub username: String,
+    pub email: String,
+    pub phone: String,
+    pub is_admin: bool,
+    pub has_password: bool,
+    pub identities: Vec<IdentityView>,
+}
+
+async fn account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    current: Result<CurrentUser, ApiError>,
+) -> Response {
+    let Ok(CurrentUser(me)) = current else {
+        return to_signin("/");
+    };
+    let ctx = Ctx::new(&headers);
+    let identities = match state.store.list_identities(me.user.id).await {
+        Ok(list) => list,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let u = &me.user;
+    let p = AccountPage {
+        ctx,
+        nickname: u.nickname.clone().unwrap_or_default(),
+        username: u.username.clone().unwrap_or_default(),
+        email: u.email.clone().unwrap_or_default(),
+        phone: u.phone.clone().unwrap_or_default(),
+        is_admin: u.is_admin,
+        has_password: u.password_hash.is_some(),
+        identities: identities
+            .into_iter()
+            .map(|i| IdentityView {
+                authenticator: i.authenticator,
+                nickname: i.nickname.unwrap_or_default(),
+                avatar: i
+                    .avatar
+                    .filter(|a| a.starts_with("https://") || a.starts_with("http://")),
+            })
+            .collect(),
+    };
+    page(StatusCode::OK, &p)
+}
+
+// ---------------------------------------------------------------------------- admin
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+pub struct AdminPage {
+    pub ctx: Ctx,
+    pub me_id: i64,
+}
+
+#[derive(Template)]
+#[template(path = "forbidden.html")]
+pub struct ForbiddenPage {
+    pub ctx: Ctx,
+}
+
+async fn admin(headers: HeaderMap, current: Result<CurrentUser, ApiError>) -> Response {
+    let Ok(CurrentUser(me)) = current else {
+        return to_signin("/admin");
+    };
+    let ctx = Ctx::new(&headers);
+    if !me.user.is_admin {
+        return page(StatusCode::FORBIDDEN, &ForbiddenPage { ctx });
+    }
+    page(
+        StatusCode::OK,
+        &AdminPage {
+            ctx,
+            me_id: me.user.id,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------- in DingTalk
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoQuery {
+    authenticator: Option<String>,
+    corp_id: Option<String>,
+    redirect: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "auto.html")]
+pub struct AutoPage {
+    pub ctx: Ctx,
+    pub authenticator: String,
+    pub button_title: String,
+    pub client_id: String,
+    pub corp_id: String,
+    pub redirect: String,
+}
+
+async fn dingtalk_auto(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AutoQuery>,
+) -> Response {
+    let ctx = Ctx::new(&headers);
+    let all = match enabled_authenticators(&state).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let chosen = all.iter().find(|a| {
+        a.auth_type == "dingtalk"
+            && match q.authenticator.as_deref().filter(|n| !n.is_empty()) {
+                Some(n) => a.name == n,
+                None => a.options.get("autoLoginInClient") == Some(&Value::Bool(true)),
+            }
+    });
+    let text = |a: &Authenticator, k: &str| {
+        a.options
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    // DingTalk fills `$CORPID$` in the workbench URL; an unfilled placeholder is no corpId.
+    let query_corp = q
+        .corp_id
+        .filter(|c| !c.is_empty() && !c.contains('$') && c.len() <= 128);
+    let p = AutoPage {
+        authenticator: chosen.map(|a| a.name.clone()).unwrap_or_default(),
+        button_title: chosen.map(|a| button_title(&ctx, a)).unwrap_or_default(),
+        client_id: chosen.map(|a| text(a, "clientId")).unwrap_or_default(),
+        corp_id: chosen
+            .map(|a| text(a, "corpId"))
+            .filter(|c| !c.is_empty())
+            .or(query_corp)
+            .unwrap_or_default(),
+        redirect: safe_path(q.redirect.as_deref()),
+        ctx,
+    };
+    // The DingTalk client opens the page itself (not in a frame): the usual CSP applies.
+    page(StatusCode::OK, &p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_path;
+
+    #[test]
+    fn redirect_targets_stay_on_this_site() {
+        assert_eq!(safe_path(Some("/somewhere?x=1#f")), "/somewhere?x=1#f");
+        assert_eq!(safe_path(Some("/a/../b")), "/b");
+        for bad in [
+            "//evil.example",
+            "https://evil.example/",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "evil",
+        ] {
+            assert_eq!(safe_path(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_path(None), "/");
+    }
+}
