@@ -156,6 +156,7 @@ fn main() -> anyhow::Result<()> {
                 }
                 anyhow::bail!("the benchmark smoke run failed");
             }
+            print!("{}", report::targets(&rows));
             println!("bench smoke: {} scenarios passed, 0 failed", rows.len());
             Ok(())
         }
@@ -171,7 +172,8 @@ fn main() -> anyhow::Result<()> {
             };
             let started = std::time::Instant::now();
             let rows = rt.block_on(report::run_all(&plan))?;
-            let text = report::markdown(&rows, &plan, started.elapsed());
+            let mut text = report::markdown(&rows, &plan, started.elapsed());
+            text.push_str(&report::targets(&rows));
             std::fs::write(&out, text)?;
             println!(
                 "wrote {} in {:.0} s",

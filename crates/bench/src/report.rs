@@ -118,3 +118,110 @@ pub fn markdown(rows: &[Row], plan: &Plan, took: Duration) -> String {
     }
     s
 }
+
+fn find<'a>(rows: &'a [Row], prefix: &str, db: &str, big: bool) -> Option<&'a Row> {
+    rows.iter().find(|r| {
+        r.scenario.starts_with(prefix) && r.db == db && r.scenario.contains("revoked") == big
+    })
+}
+
+/// Issue 5's targets, judged from this run's rows.
+pub fn targets(rows: &[Row]) -> String {
+    let mut s = String::from("\n## Targets\n\n| target | SQLite | PostgreSQL |\n|---|---|---|\n");
+    let verdict =
+        |ok: bool, text: String| format!("{} {text}", if ok { "met:" } else { "**missed**:" });
+    let mut line = |name: &str, judge: &dyn Fn(&str) -> Option<(bool, String)>| {
+        let cell = |db: &str| {
+            judge(db)
+                .map(|(ok, t)| verdict(ok, t))
+                .unwrap_or_else(|| "not measured".into())
+        };
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} |",
+            cell("SQLite"),
+            cell("PostgreSQL")
+        );
+    };
+    line(
+        "auth:check >= 50% of the ceiling, p99 < 5 ms at 64 connections",
+        &|db| {
+            let r = find(rows, "(a)", db, false)?;
+            let f = r.ceiling_fraction?;
+            let p99 = r.outcome.percentile_ms(0.99);
+            Some((
+                f >= 0.5 && p99 < 5.0,
+                format!("{:.0}% of the ceiling, p99 {p99:.2} ms", f * 100.0),
+            ))
+        },
+    );
+    for (prefix, what) in [("(b)", "returning"), ("(c)", "new user")] {
+        line(
+            &format!("DingTalk sign-in ({what}) >= 1,500/s, authgate CPU <= 0.5 ms each"),
+            &|db| {
+                let r = find(rows, prefix, db, false)?;
+                let rate = r.outcome.per_second();
+                Some((
+                    rate >= 1500.0 && r.cpu_ms_per_op <= 0.5,
+                    format!("{rate:.0}/s, {:.3} ms CPU", r.cpu_ms_per_op),
+                ))
+            },
+        );
+    }
+    line("password sign-in >= 90% of the hash-bound limit", &|db| {
+        let r = find(rows, "(d)", db, false)?;
+        let share = r.outcome.per_second() / crate::hash_bound_limit();
+        Some((
+            share >= 0.9,
+            format!(
+                "{:.0}% ({:.1}/s of {:.1}/s)",
+                share * 100.0,
+                r.outcome.per_second(),
+                crate::hash_bound_limit()
+            ),
+        ))
+    });
+    line(
+        "isolation: auth:check p99 < 10 ms during a password flood",
+        &|db| {
+            let p99 = find(rows, "(e)", db, false)?.outcome.percentile_ms(0.99);
+            Some((p99 < 10.0, format!("p99 {p99:.2} ms")))
+        },
+    );
+    for (prefix, what) in [
+        ("(a)", "auth:check"),
+        ("(b)", "DingTalk sign-in"),
+        ("(d)", "password sign-in"),
+    ] {
+        line(
+            &format!("growth: {what} at 1,000,000 users within 15% of 1,000"),
+            &|db| {
+                let small = find(rows, prefix, db, false)?.outcome.per_second();
+                let big = find(rows, prefix, db, true)?.outcome.per_second();
+                let change = big / small - 1.0;
+                Some((change >= -0.15, format!("{:+.1}%", change * 100.0)))
+            },
+        );
+    }
+    line("memory: <= 20 MiB resident idle, <= 100 MiB peak", &|db| {
+        let idle = find(rows, "(g)", db, false)?.peak_rss_mib;
+        let peak = rows
+            .iter()
+            .filter(|r| r.db == db)
+            .map(|r| r.peak_rss_mib)
+            .fold(0.0, f64::max);
+        Some((
+            idle <= 20.0 && peak <= 100.0,
+            format!("{idle:.1} MiB idle, {peak:.1} MiB peak"),
+        ))
+    });
+    line(
+        "start-up < 100 ms to the first /healthz 200 (SQLite)",
+        &|db| {
+            let r = find(rows, "(g)", db, false)?;
+            let ms = r.outcome.elapsed.as_secs_f64() * 1000.0;
+            Some((db != "SQLite" || ms < 100.0, format!("{ms:.1} ms")))
+        },
+    );
+    s
+}
