@@ -142,7 +142,8 @@
         wrap.appendChild(input);
       }
     }
-    if (spec.description) wrap.appendChild(el('p', { className: 'help' }, [spec.description]));
+    var help = zh && spec.descriptionZh ? spec.descriptionZh : spec.description;
+    if (help) wrap.appendChild(el('p', { className: 'help' }, [help]));
     return wrap;
   }
 

@@ -224,3 +224,97 @@ async fn admin_commands() {
     );
     assert!(!ok, "duplicate username");
 }
+
+/// `authgate demo`: one command, and a newcomer can sign in with DingTalk (the embedded fake).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_signs_an_employee_in_with_the_built_in_fake_dingtalk() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(binary())
+        .current_dir(dir.path())
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..300 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the demo starts");
+    let r = http
+        .post(format!("{base}/api/dingtalk:getAuthUrl"))
+        .header("X-Authenticator", "dingtalk")
+        .json(&serde_json::json!({"redirect": "/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let binding = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let url = r.json::<serde_json::Value>().await.unwrap()["data"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = http
+        .get(format!("{url}&login_as=zhangsan"))
+        .send()
+        .await
+        .unwrap();
+    let callback = r.headers()["location"].to_str().unwrap().to_string();
+    let r = http
+        .get(&callback)
+        .header("cookie", binding)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/");
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("authgate_token="))
+        .unwrap();
+    let me: serde_json::Value = http
+        .get(format!("{base}/api/auth:check"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["data"]["nickname"], "张三");
+    let admin = http
+        .post(format!("{base}/api/auth:signIn"))
+        .header("X-Authenticator", "basic")
+        .json(&serde_json::json!({"account": "admin", "password": "authgate-demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), StatusCode::OK);
+    let _ = child.kill();
+    let _ = child.wait();
+}

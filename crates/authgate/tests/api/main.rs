@@ -14,6 +14,7 @@ mod dingtalk_options;
 mod dingtalk_support;
 mod first_start;
 mod jwt_tampering;
+mod language_choice;
 mod operations;
 mod pages;
 mod password_sign_in;

@@ -36,6 +36,7 @@ pub struct OptionSpec {
     pub title: &'static str,
     pub title_zh: &'static str,
     pub description: &'static str,
+    pub description_zh: &'static str,
     pub required: bool,
     /// Visible to the sign-in page.
     pub public: bool,

@@ -10,37 +10,13 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// The preferred of English and Chinese in `Accept-Language` (English when neither).
+    /// The pages' language choice: the `lang` cookie (the switch), else `Accept-Language`,
+    /// else English. One rule for pages and DingTalk messages alike.
     pub fn from_headers(headers: &HeaderMap) -> Lang {
-        let header = headers
-            .get(axum::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let mut best: Option<(f32, Lang)> = None;
-        for part in header.split(',') {
-            let mut pieces = part.split(';');
-            let tag = pieces
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase();
-            let q = pieces
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            let lang = match tag.split('-').next() {
-                Some("zh") => Lang::Zh,
-                Some("en") => Lang::En,
-                _ => continue,
-            };
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, lang));
-            }
+        match crate::pages::i18n::Lang::from_request(headers) {
+            crate::pages::i18n::Lang::Zh => Lang::Zh,
+            crate::pages::i18n::Lang::En => Lang::En,
         }
-        best.map_or(Lang::En, |(_, l)| l)
     }
 }
 

@@ -42,17 +42,41 @@ pub struct DingTalkOptions {
     pub token_in_redirect: bool,
 }
 
+/// The Chinese help text of each option (the admin form shows it in zh-CN).
+fn description_zh(name: &str) -> &'static str {
+    match name {
+        "clientId" => "钉钉应用的 Client ID（原 AppKey）。",
+        "clientSecret" => "只写；加密保存，仅显示掩码。",
+        "autoSignup" => "没有匹配到已有用户时创建新用户。",
+        "bindBy" => "用哪个字段识别钉钉账号：unionId（稳定）、userid（组织通讯录 ID）或 mobile（NocoBase 旧行为）。",
+        "matchBy" => "按顺序用这些字段把首次登录的钉钉用户关联到已有用户。email 是个人邮箱，未经验证：只有信任它时才选择。",
+        "restrictToOrg" => "拒绝不属于应用所在组织的钉钉账号。",
+        "allowedCorpIds" => "corpId 列表；设置后登录时请求 openid corpid 权限，并拒绝其他组织。",
+        "autoLoginInClient" => "在钉钉内打开应用时无需点击即自动登录。最多只能有一个钉钉认证器开启。",
+        "corpId" => "钉钉内 dd.requestAuthCode 使用的组织。",
+        "publicOrigin" => "生成回调地址所用的 协议://主机[:端口]（位于代理之后时）；留空则使用服务器的 public_url。",
+        "prompt" => "login consent 还会显示账号选择。",
+        "syncProfile" => "每次登录时从钉钉刷新昵称和头像。",
+        "tokenInRedirect" => "像 NocoBase 一样在跳转地址后附加 ?authenticator=<name>&token=<jwt>。关闭时会话只通过 HttpOnly Cookie 传递。",
+        _ => "",
+    }
+}
+
 pub fn schema() -> Vec<OptionSpec> {
-    let spec = |name, kind, title, title_zh, description, required, public, default| OptionSpec {
-        name,
-        kind,
-        title,
-        title_zh,
-        description,
-        required,
-        public,
-        default,
-    };
+    let spec =
+        |name: &'static str, kind, title, title_zh, description, required, public, default| {
+            OptionSpec {
+                name,
+                kind,
+                title,
+                title_zh,
+                description,
+                description_zh: description_zh(name),
+                required,
+                public,
+                default,
+            }
+        };
     vec![
         spec("clientId", OptionKind::Text, "Client ID", "Client ID",
             "The DingTalk app's Client ID (formerly AppKey).", true, true, Value::Null),
