@@ -77,10 +77,6 @@ impl SecretBox {
             .decrypt(Nonce::from_slice(nonce), ciphertext)
             .map_err(|_| SecretBoxError::Undecryptable)
     }
-
-    pub fn is_sealed(value: &str) -> bool {
-        value.starts_with(PREFIX)
-    }
 }
 
 #[cfg(test)]

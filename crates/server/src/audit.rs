@@ -38,3 +38,29 @@ impl AppState {
         }
     }
 }
+
+impl AppState {
+    /// An administrator's change: `action` is the API action (e.g. "users:update"); `detail`
+    /// adds what else the entry should carry.
+    pub async fn audit_admin_change(
+        &self,
+        admin_id: i64,
+        subject_user: i64,
+        authenticator: Option<String>,
+        client: &ClientInfo,
+        action: &str,
+        mut detail: Map<String, Value>,
+    ) {
+        detail.insert("action".into(), Value::String(action.into()));
+        self.audit(Entry {
+            event: authgate_core::audit::event::ADMIN_CHANGE,
+            actor_id: Some(admin_id),
+            user_id: Some(subject_user),
+            authenticator,
+            client: Some(client),
+            detail,
+            ..Default::default()
+        })
+        .await;
+    }
+}

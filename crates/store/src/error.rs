@@ -17,20 +17,6 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-impl StoreError {
-    /// Transient contention that a caller may retry (SQLite busy, PostgreSQL serialisation).
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            StoreError::Db(sqlx::Error::Database(e)) => {
-                let code = e.code().unwrap_or_default();
-                code == "40001" || code == "40P01" || code == "5" || code == "6" || code == "517"
-            }
-            StoreError::Db(sqlx::Error::PoolTimedOut) => true,
-            _ => false,
-        }
-    }
-}
-
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// A concurrent writer got there first (unique violation) or the database asked to retry:

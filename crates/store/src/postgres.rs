@@ -24,10 +24,6 @@ impl PgStore {
         Ok(Self { pool })
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }

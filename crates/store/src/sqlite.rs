@@ -38,10 +38,6 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }

@@ -1,13 +1,11 @@
 //! `authenticators:*`: the public list for the sign-in page and the admin actions.
 
-use crate::audit::Entry;
 use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery, ByTk};
 use crate::http::response::data;
 use crate::state::AppState;
-use authgate_core::audit::event;
 use authgate_core::clock::{now_ms, to_rfc3339};
 use authgate_core::model::{
     validate_authenticator_name, Authenticator, AuthenticatorPatch, NewAuthenticator,
@@ -52,18 +50,17 @@ async fn audit_change(
     target: &str,
 ) {
     let mut detail = Map::new();
-    detail.insert("action".into(), Value::String(action.into()));
     detail.insert("target".into(), Value::String(target.into()));
+    let admin_id = admin.0.user.id;
     state
-        .audit(Entry {
-            event: event::ADMIN_CHANGE,
-            actor_id: Some(admin.0.user.id),
-            user_id: Some(admin.0.user.id),
-            authenticator: Some(target.into()),
-            client: Some(client),
+        .audit_admin_change(
+            admin_id,
+            admin_id,
+            Some(target.into()),
+            client,
+            action,
             detail,
-            ..Default::default()
-        })
+        )
         .await;
 }
 

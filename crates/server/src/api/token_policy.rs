@@ -1,13 +1,11 @@
 //! `tokenPolicies:get/update` (admins): NocoBase's token policy.
 
-use crate::audit::Entry;
 use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::extract::ApiJson;
 use crate::http::response::data;
 use crate::state::AppState;
-use authgate_core::audit::event;
 use authgate_core::clock::now_ms;
 use authgate_core::token_policy::{TokenPolicy, TokenPolicyConfig};
 use axum::extract::State;
@@ -54,20 +52,17 @@ pub async fn update_policy(
     state.store.set_token_policy(&policy, now_ms()).await?;
     state.forget_token_policy();
     let mut detail = Map::new();
-    detail.insert(
-        "action".into(),
-        Value::String("tokenPolicies:update".into()),
-    );
     detail.insert("config".into(), json!(policy.to_config()));
+    let admin_id = admin.0.user.id;
     state
-        .audit(Entry {
-            event: event::ADMIN_CHANGE,
-            actor_id: Some(admin.0.user.id),
-            user_id: Some(admin.0.user.id),
-            client: Some(&client),
+        .audit_admin_change(
+            admin_id,
+            admin_id,
+            None,
+            &client,
+            "tokenPolicies:update",
             detail,
-            ..Default::default()
-        })
+        )
         .await;
     Ok(data(
         json!({"key": "default", "config": policy.to_config()}),

@@ -1,14 +1,12 @@
 //! `users:*` (admins): list, get, create, update, destroy.
 
 use super::views;
-use crate::audit::Entry;
 use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery, ByTk, Paging};
 use crate::http::response::{data, list as list_body};
 use crate::state::AppState;
-use authgate_core::audit::event;
 use authgate_core::clock::now_ms;
 use authgate_core::model::{
     normalize_email, validate_nickname, validate_username, NewUser, User, UserPatch,
@@ -202,17 +200,8 @@ async fn audit_change(
     action: &str,
     user_id: i64,
 ) {
-    let mut detail = Map::new();
-    detail.insert("action".into(), Value::String(action.into()));
     state
-        .audit(Entry {
-            event: event::ADMIN_CHANGE,
-            actor_id: Some(admin.0.user.id),
-            user_id: Some(user_id),
-            client: Some(client),
-            detail,
-            ..Default::default()
-        })
+        .audit_admin_change(admin.0.user.id, user_id, None, client, action, Map::new())
         .await;
 }
 

@@ -124,8 +124,3 @@ impl<S: Send + Sync> FromRequestParts<S> for AdminUser {
         Ok(AdminUser(a))
     }
 }
-
-/// How the current request's token arrived, if it had one.
-pub fn token_source(parts: &Parts) -> Option<TokenSource> {
-    parts.extensions.get::<TokenSource>().copied()
-}

@@ -36,6 +36,9 @@ pub const TYPE_NAME: &str = "dingtalk";
 /// What the handlers share: one client (one connection pool, one app-token cache).
 pub struct DingTalkShared {
     pub client: DingTalkClient,
+    /// When this node last deleted expired sign-in states (ms). Expired states are refused
+    /// when consumed anyway; deleting them is housekeeping, so once a minute is enough.
+    pub last_state_purge_ms: std::sync::atomic::AtomicI64,
 }
 
 pub struct DingTalkAuth {
@@ -53,6 +56,7 @@ impl DingTalkAuth {
         Self {
             shared: Arc::new(DingTalkShared {
                 client: DingTalkClient::new(config),
+                last_state_purge_ms: Default::default(),
             }),
         }
     }

@@ -25,6 +25,9 @@ use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 
+/// Expired states are deleted at most this often per node (they are refused on use anyway).
+const STATE_PURGE_INTERVAL_MS: i64 = 60_000;
+
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetAuthUrlBody {
@@ -67,8 +70,23 @@ pub async fn get_auth_url(
         .clone()
         .unwrap_or_else(browser_state::random_value);
     let now = now_ms();
-    if let Err(e) = state.store.purge_expired_oauth_states(now).await {
-        tracing::warn!(error = %e, "could not purge expired OAuth states");
+    let last_purge = dt
+        .last_state_purge_ms
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if now - last_purge >= STATE_PURGE_INTERVAL_MS
+        && dt
+            .last_state_purge_ms
+            .compare_exchange(
+                last_purge,
+                now,
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+            )
+            .is_ok()
+    {
+        if let Err(e) = state.store.purge_expired_oauth_states(now).await {
+            tracing::warn!(error = %e, "could not purge expired OAuth states");
+        }
     }
     state
         .store
