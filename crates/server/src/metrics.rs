@@ -3,6 +3,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -35,6 +36,8 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pub sign_ins: Family<SignInLabels, Counter>,
+    /// Tasks alive in the async runtime, read at scrape time: a count that only grows is a leak.
+    alive_tasks: Gauge,
 }
 
 impl Default for Metrics {
@@ -56,11 +59,18 @@ impl Default for Metrics {
             "Sign-in attempts by authenticator and result",
             sign_ins.clone(),
         );
+        let alive_tasks = Gauge::default();
+        registry.register(
+            "runtime_alive_tasks",
+            "Tasks alive in the async runtime",
+            alive_tasks.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             sign_ins,
+            alive_tasks,
         }
     }
 }
@@ -76,6 +86,11 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let alive = runtime.metrics().num_alive_tasks();
+            self.alive_tasks
+                .set(i64::try_from(alive).unwrap_or(i64::MAX));
+        }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");

@@ -18,6 +18,8 @@ pub struct DingEnv {
     pub s: Server,
     pub fake: FakeDingTalk,
     pub admin: String,
+    /// What `s` was started with (fake DingTalk addresses included), for more nodes.
+    pub opts: ServerOptions,
 }
 
 impl DingEnv {
@@ -34,16 +36,38 @@ impl DingEnv {
             .env("AUTHGATE_DINGTALK_LOGIN_BASE", &base)
             .env("AUTHGATE_DINGTALK_API_BASE", &base)
             .env("AUTHGATE_DINGTALK_OAPI_BASE", &base);
-        let s = Server::start_with(db, opts).await;
+        let s = Server::start_with(db, opts.clone()).await;
         let admin = s.admin_token().await;
-        let env = DingEnv { s, fake, admin };
+        let env = DingEnv {
+            s,
+            fake,
+            admin,
+            opts,
+        };
         env.register_redirect(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
         env.create_authenticator(AUTHENTICATOR, options).await;
         env
     }
 
+    /// Another node on the same database and DingTalk (`start_with` needs a `secret_key`).
+    pub async fn start_node(&self) -> Server {
+        self.s.start_node(self.opts.clone()).await
+    }
+
+    /// The Redirect URL the admin copies into DingTalk's console: under the public URL (the
+    /// load balancer's, when the nodes sit behind one).
     pub fn redirect_url(&self) -> String {
-        self.s.url("/api/dingtalk:redirect")
+        let public = self
+            .opts
+            .env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "AUTHGATE_PUBLIC_URL")
+            .map(|(_, v)| v.trim_end_matches('/').to_string());
+        format!(
+            "{}/api/dingtalk:redirect",
+            public.unwrap_or_else(|| self.s.base.clone())
+        )
     }
 
     /// Registers authgate's Redirect URL with a fake app (as the admin does in the console).
@@ -295,6 +319,20 @@ impl Browser {
         r.body["data"]["url"].as_str().unwrap().to_string()
     }
 
+    /// Step 1 against the node at `base`.
+    pub async fn auth_url_at(&mut self, base: &str, authenticator: &str) -> String {
+        let r = self
+            .authgate(
+                reqwest::Method::POST,
+                &format!("{base}/api/dingtalk:getAuthUrl"),
+                &[("x-authenticator", authenticator)],
+                Some(json!({})),
+            )
+            .await;
+        r.assert_ok();
+        r.body["data"]["url"].as_str().unwrap().to_string()
+    }
+
     /// Step 2 at the fake: sign in as `login_as` (or deny); returns DingTalk's redirect back.
     pub async fn authorize(&mut self, auth_url: &str, extra: &str) -> String {
         let r = self
@@ -340,7 +378,51 @@ impl Browser {
     ) -> Outcome {
         let url = self.get_auth_url(s, authenticator, redirect).await;
         let back = self.authorize(&url, &format!("&login_as={userid}")).await;
-        self.callback(&back).await
+        self.callback(&at_node(&back, &s.base)).await
+    }
+
+    /// The whole round trip against the node at `base`, giving up on the first transport
+    /// error (for tests that kill nodes) instead of panicking.
+    pub async fn try_sign_in_as(
+        &mut self,
+        base: &str,
+        authenticator: &str,
+        userid: &str,
+        redirect: &str,
+    ) -> Result<Outcome, String> {
+        let send = |req: reqwest::RequestBuilder, cookies: String| async move {
+            req.header("cookie", cookies)
+                .send()
+                .await
+                .map_err(|e| format!("transport: {e}"))
+        };
+        let r = send(
+            self.http
+                .post(format!("{base}/api/dingtalk:getAuthUrl"))
+                .header("x-authenticator", authenticator)
+                .json(&json!({ "redirect": redirect })),
+            self.cookie_header(),
+        )
+        .await?;
+        self.keep_cookies(r.headers());
+        let status = r.status();
+        let body: Value = r.json().await.map_err(|e| format!("transport: {e}"))?;
+        if status != StatusCode::OK {
+            return Err(format!("getAuthUrl {status}: {body}"));
+        }
+        let url = body["data"]["url"].as_str().unwrap().to_string();
+        let back = self.authorize(&url, &format!("&login_as={userid}")).await;
+        // Behind a load balancer DingTalk redirects to its address: deliver to this node.
+        let back = at_node(&back, base);
+        let r = send(self.http.get(&back), self.cookie_header()).await?;
+        self.keep_cookies(r.headers());
+        match r.headers().get("location") {
+            Some(l) if r.status() == StatusCode::FOUND => Ok(Outcome {
+                status: r.status(),
+                location: l.to_str().unwrap().to_string(),
+            }),
+            _ => Err(format!("callback answered {}", r.status())),
+        }
     }
 
     pub fn token(&self) -> Option<String> {
@@ -352,6 +434,15 @@ impl Browser {
         self.authgate(reqwest::Method::GET, &s.url("/api/auth:check"), &[], None)
             .await
     }
+}
+
+/// `url` with its scheme, host and port replaced by those of `base` (the load balancer's pick).
+pub fn at_node(url: &str, base: &str) -> String {
+    let mut u = url::Url::parse(url).unwrap();
+    let b = url::Url::parse(base).unwrap();
+    u.set_host(b.host_str()).unwrap();
+    u.set_port(b.port()).unwrap();
+    u.to_string()
 }
 
 /// The `state` parameter of an authorize URL.

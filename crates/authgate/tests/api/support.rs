@@ -39,6 +39,27 @@ macro_rules! both_databases {
     };
 }
 
+/// For what only makes sense on PostgreSQL (several nodes on one database).
+#[macro_export]
+macro_rules! postgres_only {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::support::Db::Postgres).await } )*
+        }
+    };
+}
+
+/// The claims of a JWT (no verification: the tests look at what the server issued).
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -85,6 +106,7 @@ fn rand_u128() -> u128 {
     out
 }
 
+#[derive(Clone)]
 pub struct ServerOptions {
     pub env: Vec<(String, String)>,
     pub args: Vec<String>,
@@ -118,8 +140,18 @@ pub struct Server {
     pub database_url: String,
     pub dir: Arc<tempfile::TempDir>,
     pub http: Client,
+    opts: ServerOptions,
+    data_dir: PathBuf,
     child: Child,
     output: Arc<Mutex<String>>,
+}
+
+/// What the kernel says about a running authgate process.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcStats {
+    pub rss_kib: u64,
+    pub threads: u64,
+    pub open_fds: u64,
 }
 
 impl Drop for Server {
@@ -141,21 +173,81 @@ impl Server {
     pub async fn start_with(db: Db, opts: ServerOptions) -> Server {
         let dir = Arc::new(tempfile::tempdir().unwrap());
         let database_url = fresh_database_url(db, dir.path()).await;
-        Self::launch(db, dir, database_url, opts).await
+        let data_dir = dir.path().join("data");
+        Self::launch(db, dir, database_url, data_dir, free_port(), opts).await
     }
 
     /// Starts another node on the same data folder and database.
     pub async fn start_sibling(&self, opts: ServerOptions) -> Server {
-        Self::launch(self.db, self.dir.clone(), self.database_url.clone(), opts).await
+        let data_dir = self.dir.path().join("data");
+        let (db, dir, url) = (self.db, self.dir.clone(), self.database_url.clone());
+        Self::launch(db, dir, url, data_dir, free_port(), opts).await
+    }
+
+    /// Starts another node as a separate machine would run it: the same database, a data
+    /// folder of its own (so `opts` must carry the shared secret key).
+    pub async fn start_node(&self, opts: ServerOptions) -> Server {
+        assert!(opts.secret_key.is_some(), "nodes share the secret key");
+        let data_dir = self.dir.path().join(format!("data-{}", free_port()));
+        let (db, dir, url) = (self.db, self.dir.clone(), self.database_url.clone());
+        Self::launch(db, dir, url, data_dir, free_port(), opts).await
+    }
+
+    /// `kill -9`: no shutdown, no flushing, whatever was in flight is cut.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("SIGKILL delivered");
+        self.child.wait().expect("reaped");
+    }
+
+    /// Starts the process again on the same port, database, data folder and options (after
+    /// `kill9`); returns once it answers `/readyz`.
+    pub async fn restart(&mut self) {
+        let again = Self::launch(
+            self.db,
+            self.dir.clone(),
+            self.database_url.clone(),
+            self.data_dir.clone(),
+            self.port,
+            self.opts.clone(),
+        )
+        .await;
+        let old = std::mem::replace(self, again);
+        drop(old);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident memory, threads and open file descriptors (sockets included) from `/proc`.
+    pub fn proc_stats(&self) -> ProcStats {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} in /proc/<pid>/status"))
+        };
+        let open_fds = std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .unwrap()
+            .count() as u64;
+        ProcStats {
+            rss_kib: field("VmRSS:"),
+            threads: field("Threads:"),
+            open_fds,
+        }
     }
 
     async fn launch(
         db: Db,
         dir: Arc<tempfile::TempDir>,
         database_url: String,
+        data_dir: PathBuf,
+        port: u16,
         opts: ServerOptions,
     ) -> Server {
-        let port = free_port();
         let mut cmd = Command::new(binary());
         cmd.current_dir(dir.path())
             .arg("serve")
@@ -166,7 +258,7 @@ impl Server {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("RUST_LOG", "info")
             .env("AUTHGATE_DATABASE_URL", &database_url)
-            .env("AUTHGATE_DATA_DIR", dir.path().join("data"))
+            .env("AUTHGATE_DATA_DIR", &data_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if opts.admin_password {
@@ -219,6 +311,8 @@ impl Server {
             port,
             database_url,
             dir,
+            opts,
+            data_dir,
             http,
             child,
             output,
@@ -350,7 +444,7 @@ impl Server {
     }
 
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.data_dir.clone()
     }
 }
 

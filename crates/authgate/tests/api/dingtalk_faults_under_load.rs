@@ -1,0 +1,365 @@
+//! DingTalk misbehaving under load: answers past the timeout, 5xx, malformed JSON, connection
+//! resets, DingTalk down. Each affected sign-in ends on the sign-in page with its message and
+//! writes nothing; requests that do not need DingTalk are not held up; and 10,000 failed
+//! sign-ins leak no connections, memory or tasks.
+
+use crate::both_databases;
+use crate::dingtalk_support::*;
+use crate::support::*;
+use fake_dingtalk::{Endpoint, Fault, FaultRule};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A port nothing listens on: DingTalk is down.
+fn dead_dingtalk() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+/// A second node on the same database whose DingTalk API is unreachable (its users still
+/// reach DingTalk's login page, served by the fake).
+async fn node_with_dingtalk_down(env: &DingEnv) -> Server {
+    let dead = dead_dingtalk();
+    let mut opts = env.opts.clone();
+    opts.env.retain(|(k, _)| k != "AUTHGATE_PUBLIC_URL");
+    let opts = opts
+        .env("AUTHGATE_PUBLIC_URL", &env.s.base)
+        .env("AUTHGATE_DINGTALK_API_BASE", &dead)
+        .env("AUTHGATE_DINGTALK_OAPI_BASE", &dead);
+    env.s.start_sibling(opts).await
+}
+
+struct Case {
+    name: &'static str,
+    fault: Option<FaultRule>,
+    reason: &'static str,
+    message: &'static str,
+}
+
+fn cases() -> Vec<Case> {
+    let unavailable = "did not answer in time or is unavailable";
+    vec![
+        Case {
+            name: "slower than the timeout",
+            fault: Some(FaultRule::new(Fault::Delay { ms: 2500 }).on(Endpoint::UserAccessToken)),
+            reason: "dingtalk_unavailable",
+            message: unavailable,
+        },
+        Case {
+            name: "5xx",
+            fault: Some(
+                FaultRule::new(Fault::ServerError { status: 503 }).on(Endpoint::UserAccessToken),
+            ),
+            reason: "dingtalk_unavailable",
+            message: unavailable,
+        },
+        Case {
+            name: "malformed JSON",
+            fault: Some(FaultRule::new(Fault::MalformedJson).on(Endpoint::UsersMe)),
+            reason: "dingtalk_unexpected_answer",
+            message: "unexpected answer",
+        },
+        Case {
+            name: "connection reset",
+            fault: Some(FaultRule::new(Fault::ConnectionReset).on(Endpoint::UsersMe)),
+            reason: "dingtalk_unavailable",
+            message: unavailable,
+        },
+        Case {
+            name: "DingTalk down",
+            fault: None,
+            reason: "dingtalk_unavailable",
+            message: unavailable,
+        },
+    ]
+}
+
+/// `auth:check` and password sign-ins, over and over until `stop`: their slowest answer.
+fn probe_unaffected(
+    s: &Server,
+    token: String,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<(usize, Duration)> {
+    let (http, base) = (s.http.clone(), s.base.clone());
+    tokio::spawn(async move {
+        let (mut n, mut slowest) = (0, Duration::ZERO);
+        while !stop.load(Ordering::Relaxed) {
+            let t = Instant::now();
+            let r = http
+                .get(format!("{base}/api/auth:check"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            slowest = slowest.max(t.elapsed());
+            if n % 10 == 0 {
+                let t = Instant::now();
+                let r = http
+                    .post(format!("{base}/api/auth:signIn"))
+                    .header("x-authenticator", "basic")
+                    .json(&json!({"account": "prober", "password": "prober-password"}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                slowest = slowest.max(t.elapsed());
+            }
+            n += 1;
+        }
+        (n, slowest)
+    })
+}
+
+async fn each_fault_fails_its_sign_ins_cleanly_and_holds_up_nothing_else(db: Db) {
+    let env = DingEnv::start_with(
+        db,
+        json!({}),
+        ServerOptions::default().env("AUTHGATE_DINGTALK_TIMEOUT", "1500ms"),
+    )
+    .await;
+    let down = node_with_dingtalk_down(&env).await;
+    let prober_id = env
+        .s
+        .create_user(
+            &env.admin,
+            json!({"username": "prober", "password": "prober-password"}),
+        )
+        .await;
+    let prober = env.s.sign_in("prober", "prober-password").await;
+    // Users, bindings and sessions, but not the prober's own sign-ins.
+    let written = || async {
+        let (users, identities, _) = env.counts().await;
+        let sessions = env
+            .s
+            .sql_count(&format!(
+                "SELECT COUNT(*) FROM sessions WHERE user_id <> {prober_id}"
+            ))
+            .await;
+        (users, identities, sessions)
+    };
+    const PARALLEL: usize = 16;
+    for case in cases() {
+        env.fake.clear_faults();
+        if let Some(rule) = &case.fault {
+            env.fake.set_fault(rule.clone());
+        }
+        let node = if case.fault.is_some() { &env.s } else { &down };
+        let before = written().await;
+        let audited = |reason: &str| {
+            format!(
+                "SELECT COUNT(*) FROM audit_log WHERE event = 'auth.signIn' AND reason = '{reason}'"
+            )
+        };
+        let audited_before = env.s.sql_count(&audited(case.reason)).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let probe = probe_unaffected(&env.s, prober.clone(), stop.clone());
+        let mut flows = Vec::new();
+        for i in 0..PARALLEL {
+            let base = node.base.clone();
+            let user = ["alice", "zhangsan", "dave.us", "bob.noemail"][i % 4];
+            flows.push(tokio::spawn(async move {
+                let mut b = Browser::new();
+                b.try_sign_in_as(&base, AUTHENTICATOR, user, "/after").await
+            }));
+        }
+        for f in flows {
+            let out = f.await.unwrap().expect("authgate answered");
+            let page = out
+                .signin_page()
+                .unwrap_or_else(|| panic!("{}: {out:?}", case.name));
+            assert!(
+                page.error.contains(case.message),
+                "{}: {:?}",
+                case.name,
+                page.error
+            );
+            assert_eq!(page.redirect, "/after");
+        }
+        stop.store(true, Ordering::Relaxed);
+        let (probes, slowest) = probe.await.unwrap();
+        assert!(probes > 0);
+        // Nothing waited behind DingTalk: the slowest unaffected answer came well before
+        // DingTalk's (1.5 s timeout, 2.5 s answers). A generous bound, not a benchmark.
+        assert!(
+            slowest < Duration::from_millis(750),
+            "{}: an unaffected request took {slowest:?}",
+            case.name
+        );
+        assert_eq!(
+            written().await,
+            before,
+            "{}: something was written",
+            case.name
+        );
+        assert_eq!(
+            env.s.sql_count(&audited(case.reason)).await,
+            audited_before + PARALLEL as i64,
+            "{}: every failure is audited with its reason",
+            case.name
+        );
+    }
+    // DingTalk recovers: sign-ins work again at once.
+    env.fake.clear_faults();
+    let mut b = Browser::new();
+    assert_eq!(
+        b.sign_in_as(&env.s, AUTHENTICATOR, "alice", Some("/ok"))
+            .await
+            .location,
+        "/ok"
+    );
+}
+
+fn alive_tasks(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("authgate_runtime_alive_tasks "))
+        .expect("the alive-tasks gauge")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[derive(Debug)]
+struct Footprint {
+    proc: ProcStats,
+    tasks: u64,
+}
+
+async fn footprint(s: &Server) -> Footprint {
+    // Let in-flight work and idle timers settle first.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let metrics = s.get("/metrics", None).await.text;
+    Footprint {
+        proc: s.proc_stats(),
+        tasks: alive_tasks(&metrics),
+    }
+}
+
+/// `n` failed sign-ins by `workers` browsers against `base`, each fault in turn.
+async fn fail_sign_ins(base: &str, n: usize, workers: usize) -> usize {
+    let next = Arc::new(AtomicUsize::new(0));
+    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let (next, failures, base) = (next.clone(), failures.clone(), base.to_string());
+            tokio::spawn(async move {
+                // One browser per worker, kept: its binding cookie follows each new state.
+                let mut b = Browser::new();
+                let mut done = 0;
+                while next.fetch_add(1, Ordering::Relaxed) < n {
+                    let url = b.auth_url_at(&base, AUTHENTICATOR).await;
+                    let callback = format!(
+                        "{base}/api/dingtalk:redirect?authCode=made-up-code&state={}",
+                        state_of(&url)
+                    );
+                    let out = b.callback(&callback).await;
+                    match out.signin_page() {
+                        Some(p) if !p.error.is_empty() => done += 1,
+                        _ => failures.lock().unwrap().push(out.location),
+                    }
+                }
+                done
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for t in tasks {
+        done += t.await.unwrap();
+    }
+    let unexpected = failures.lock().unwrap();
+    assert!(
+        unexpected.is_empty(),
+        "sign-ins that did not fail: {unexpected:?}"
+    );
+    done
+}
+
+/// 10,000 / `scale` failed sign-ins: 5xx, malformed JSON, resets, timeouts and DingTalk down.
+async fn fail_each_way(env: &DingEnv, down: &Server, scale: usize) -> usize {
+    let rounds: [(Option<Fault>, usize); 5] = [
+        (Some(Fault::ServerError { status: 502 }), 2500),
+        (Some(Fault::MalformedJson), 2500),
+        (Some(Fault::ConnectionReset), 2000),
+        (Some(Fault::Delay { ms: 400 }), 1000),
+        (None, 2000),
+    ];
+    let mut total = 0;
+    for (fault, n) in rounds {
+        env.fake.clear_faults();
+        let base = match fault {
+            Some(f) => {
+                env.fake
+                    .set_fault(FaultRule::new(f).on(Endpoint::UserAccessToken));
+                &env.s.base
+            }
+            None => &down.base,
+        };
+        total += fail_sign_ins(base, n / scale, 32).await;
+    }
+    total
+}
+
+async fn ten_thousand_failed_sign_ins_leak_nothing(db: Db) {
+    let env = DingEnv::start_with(
+        db,
+        json!({}),
+        ServerOptions::default().env("AUTHGATE_DINGTALK_TIMEOUT", "200ms"),
+    )
+    .await;
+    let down = node_with_dingtalk_down(&env).await;
+    let before = env.counts().await;
+    // Warm up (connection pools, caches, allocator), then measure across 10,000 failures.
+    assert_eq!(fail_each_way(&env, &down, 10).await, 1000);
+    let start = footprint(&env.s).await;
+    assert_eq!(fail_each_way(&env, &down, 1).await, 10_000);
+    let end = footprint(&env.s).await;
+    eprintln!("footprint before {start:?}, after 10,000 failed sign-ins {end:?}");
+    // Bounds far below one leaked object per failure (10,000 of them).
+    assert!(
+        end.proc.open_fds <= start.proc.open_fds + 8,
+        "file descriptors (sockets included) grew: {start:?} -> {end:?}"
+    );
+    assert!(
+        end.tasks <= start.tasks + 8,
+        "tasks grew: {start:?} -> {end:?}"
+    );
+    assert!(
+        end.proc.threads <= start.proc.threads + 4,
+        "threads grew: {start:?} -> {end:?}"
+    );
+    assert!(
+        end.proc.rss_kib <= start.proc.rss_kib + 8 * 1024,
+        "resident memory grew by more than 8 MiB: {start:?} -> {end:?}"
+    );
+    // Nothing partial: no user, identity or session, and every state was consumed.
+    assert_eq!(env.counts().await, before);
+    assert_eq!(
+        env.s.sql_count("SELECT COUNT(*) FROM oauth_states").await,
+        0
+    );
+    assert_eq!(
+        env.s
+            .sql_count(
+                "SELECT COUNT(*) FROM audit_log WHERE event = 'auth.signIn' AND result = 'failure'"
+            )
+            .await,
+        11_000
+    );
+    // And DingTalk's recovery is noticed at once.
+    env.fake.clear_faults();
+    let mut b = Browser::new();
+    assert_eq!(
+        b.sign_in_as(&env.s, AUTHENTICATOR, "alice", Some("/ok"))
+            .await
+            .location,
+        "/ok"
+    );
+}
+
+both_databases!(
+    each_fault_fails_its_sign_ins_cleanly_and_holds_up_nothing_else,
+    ten_thousand_failed_sign_ins_leak_nothing,
+);
