@@ -2,6 +2,7 @@
 
 mod support;
 
+mod attacks;
 mod authenticators;
 mod bad_input;
 mod browser;

@@ -1,0 +1,372 @@
+//! Attacks not covered elsewhere, each a test: open redirects through both sign-in flows,
+//! authorization-code replay, CSRF on every unsafe route, brute force that probes which
+//! accounts exist, and the security headers. (Forged, replayed, expired, foreign-browser and
+//! swapped states: `dingtalk_failures`; JWT forgeries: `jwt_tampering`; failure limits:
+//! `password_sign_in` and, across two nodes, `multi_node`.)
+
+use crate::both_databases;
+use crate::dingtalk_support::*;
+use crate::support::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const ALLOWED_ORIGIN: &str = "https://app.example.com";
+
+/// Targets an attacker would like a victim to land on after signing in.
+const OPEN_REDIRECT_PAYLOADS: &[&str] = &[
+    "//evil.com",
+    "//evil.com/%2F..",
+    "///evil.com",
+    "////evil.com",
+    "/\\evil.com",
+    "\\\\evil.com",
+    "/\\/evil.com",
+    "/%5Cevil.com",
+    "https:evil.com",
+    "https:/evil.com",
+    "https://evil.com",
+    "HTTPS://EVIL.COM",
+    "hTtPs://evil.com/",
+    "http://evil.com@app.example.com",
+    "https://app.example.com@evil.com",
+    "https://app.example.com.evil.com/",
+    "https://app.example.com%2F@evil.com/",
+    "https://evil.com/https://app.example.com/",
+    "http://app.example.com/",
+    "https://app.example.com:8443/",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(document.cookie)",
+    "java\tscript:alert(1)",
+    " javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "%2F%2Fevil.com",
+    "/%09/evil.com",
+    "/\t/evil.com",
+    "/\r\n/evil.com",
+    "evil.com",
+    "\u{3002}evil.com",
+    "//evil%E3%80%82com",
+    "https://evil.com\\@app.example.com/",
+];
+
+/// Where a browser told to go to `location` (relative to authgate at `base`) ends up.
+fn landing_origin(base: &str, location: &str) -> String {
+    let base = url::Url::parse(&format!("{base}/")).unwrap();
+    match base.join(location) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => "unparseable".into(),
+    }
+}
+
+async fn open_redirect_payloads_never_leave_the_allowed_origins(db: Db) {
+    let env = DingEnv::start_with(
+        db,
+        json!({}),
+        ServerOptions::default().env("AUTHGATE_ALLOWED_REDIRECT_ORIGINS", ALLOWED_ORIGIN),
+    )
+    .await;
+    let s = &env.s;
+    let ours = landing_origin(&s.base, "/");
+    let allowed = [ours.clone(), ALLOWED_ORIGIN.to_string()];
+    assert!(OPEN_REDIRECT_PAYLOADS.len() >= 30);
+    for payload in OPEN_REDIRECT_PAYLOADS {
+        // DingTalk: the whole round trip, to the Location the callback answers with.
+        let mut b = Browser::new();
+        let done = b
+            .sign_in_as(s, AUTHENTICATOR, "zhangsan", Some(payload))
+            .await;
+        let landed = landing_origin(&s.base, &done.location);
+        assert!(
+            allowed.contains(&landed),
+            "DingTalk sign-in with {payload:?} sent the browser to {:?}",
+            done.location
+        );
+        assert!(!done.location.to_ascii_lowercase().contains("script:"));
+        // The sign-in page: the target its script follows after a password sign-in.
+        let page = s
+            .http
+            .get(s.url("/signin"))
+            .query(&[("redirect", payload)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        let target = html
+            .split("data-redirect=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the sign-in page carries its redirect target");
+        let target = target.replace("&amp;", "&");
+        assert!(
+            target.starts_with('/') && !target.starts_with("//") && !target.contains('\\'),
+            "sign-in page kept {payload:?} as {target:?}"
+        );
+        assert_eq!(landing_origin(&s.base, &target), ours, "{payload:?}");
+    }
+    // What is allowed still works.
+    let mut b = Browser::new();
+    let done = b
+        .sign_in_as(
+            s,
+            AUTHENTICATOR,
+            "zhangsan",
+            Some("https://app.example.com/home?x=1"),
+        )
+        .await;
+    assert_eq!(done.location, "https://app.example.com/home?x=1");
+}
+
+async fn a_used_authorization_code_is_refused(db: Db) {
+    let env = DingEnv::start(db, json!({})).await;
+    let s = &env.s;
+    let mut b = Browser::new();
+    let url = b.get_auth_url(s, AUTHENTICATOR, None).await;
+    let back = b.authorize(&url, "&login_as=zhangsan").await;
+    assert_eq!(b.callback(&back).await.location, "/");
+    let code = query_param(&back, "authCode").unwrap();
+    let after = env.counts().await;
+    // The attacker replays the code with a fresh, valid state of their own.
+    let mut attacker = Browser::new();
+    let url = attacker.get_auth_url(s, AUTHENTICATOR, None).await;
+    let replay = attacker
+        .callback(&format!(
+            "{}?authCode={code}&state={}",
+            env.redirect_url(),
+            state_of(&url)
+        ))
+        .await;
+    env.assert_refused(&replay, after, "invalid_code", "already used")
+        .await;
+    assert!(attacker.token().is_none());
+}
+
+/// Every unsafe route, called with a stolen-by-the-browser session cookie but without the
+/// CSRF header (what a cross-site form or fetch can do), is refused and changes nothing.
+async fn csrf_is_required_on_every_unsafe_route(db: Db) {
+    let s = Server::start(db).await;
+    let signed_in = s.sign_in_reply("basic", "admin", ADMIN_PASSWORD).await;
+    let cookie = |name: &str| {
+        signed_in
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find_map(|c| c.strip_prefix(&format!("{name}=")))
+            .and_then(|c| c.split(';').next())
+            .unwrap()
+            .to_string()
+    };
+    let cookies = format!(
+        "authgate_token={}; authgate_csrf={}",
+        cookie("authgate_token"),
+        cookie("authgate_csrf")
+    );
+    let doc = s.get("/api/openapi.json", None).await.body;
+    let paths = doc["paths"].as_object().unwrap();
+    // Sign-in and sign-up need no session (they make one); the DingTalk callback is a GET.
+    let public = [
+        "/api/auth:signIn",
+        "/api/auth:signUp",
+        "/api/dingtalk:getAuthUrl",
+        "/api/dingtalk:signInInClient",
+    ];
+    let audit_before = s.sql_count("SELECT COUNT(*) FROM audit_log").await;
+    let mut checked = 0;
+    for (path, ops) in paths {
+        for method in ["post", "put", "patch", "delete"] {
+            if ops.get(method).is_none() || public.contains(&path.as_str()) {
+                continue;
+            }
+            for content_type in [
+                "application/json",
+                "text/plain",
+                "application/x-www-form-urlencoded",
+            ] {
+                let r = s
+                    .http
+                    .request(method.to_uppercase().parse().unwrap(), s.url(path))
+                    .header("cookie", &cookies)
+                    .header("content-type", content_type)
+                    .header("origin", "https://evil.example")
+                    .body("{}")
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {body}");
+                assert_eq!(body["errors"][0]["code"], "CSRF_TOKEN_INVALID", "{path}");
+            }
+            checked += 1;
+        }
+    }
+    // Today: 15 (users, authenticators, sessions, policies, password, sign-out...).
+    assert!(checked >= 15, "only {checked} unsafe routes checked");
+    // Nothing happened: no audit entry, still signed in.
+    assert_eq!(
+        s.sql_count("SELECT COUNT(*) FROM audit_log").await,
+        audit_before
+    );
+    let me = s
+        .http
+        .get(s.url("/api/auth:check"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+}
+
+/// Probing which accounts exist gets the same answer for an unknown account as for a wrong
+/// password: status, body, headers and, statistically, time.
+async fn unknown_accounts_are_indistinguishable(db: Db) {
+    let s = Server::start_with(
+        db,
+        ServerOptions::default()
+            .env("AUTHGATE_ACCOUNT_MAX_FAILURES", "1000")
+            .env("AUTHGATE_IP_MAX_FAILURES", "1000"),
+    )
+    .await;
+    let comparable = |r: &Reply| {
+        let mut h: Vec<_> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "date" | "x-request-id"))
+            .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap()))
+            .collect();
+        h.sort();
+        (r.status, r.text.clone(), h)
+    };
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    // Interleaved, so that machine noise hits both alike.
+    for i in 0..16 {
+        let t = Instant::now();
+        let a = s.sign_in_reply("basic", "admin", "wrong-password").await;
+        known.push(t.elapsed());
+        let t = Instant::now();
+        let b = s
+            .sign_in_reply("basic", &format!("nobody{i}"), "wrong-password")
+            .await;
+        unknown.push(t.elapsed());
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(comparable(&a), comparable(&b));
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (k, u) = (median(&mut known), median(&mut unknown));
+    // Without the decoy hash an unknown account answers in well under a tenth of the time
+    // (no Argon2 at all); with it the medians agree closely. The bound tolerates noise.
+    let ratio = u.as_secs_f64() / k.as_secs_f64();
+    assert!(
+        (0.6..1.6).contains(&ratio),
+        "unknown account {u:?} vs wrong password {k:?} (ratio {ratio:.2})"
+    );
+}
+
+fn assert_security_headers(r: &reqwest::Response, what: &str, https: bool) {
+    let h = |n: &str| {
+        r.headers()
+            .get(n)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{what}: no {n}"))
+    };
+    let csp = h("content-security-policy");
+    // default-src 'none' also rules out plugins (object-src) and foreign frames.
+    for part in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(part), "{what}: CSP {csp:?} lacks {part}");
+    }
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{what}: {csp}"
+    );
+    assert_eq!(h("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(h("x-frame-options"), "DENY", "{what}");
+    assert_eq!(h("referrer-policy"), "no-referrer", "{what}");
+    match https {
+        true => assert!(
+            h("strict-transport-security").contains("max-age="),
+            "{what}"
+        ),
+        false => assert!(
+            r.headers().get("strict-transport-security").is_none(),
+            "{what}: HSTS on plain http"
+        ),
+    }
+}
+
+async fn security_headers_and_cookie_flags(db: Db) {
+    for https in [false, true] {
+        let opts = match https {
+            true => ServerOptions::default().env("AUTHGATE_PUBLIC_URL", "https://auth.example.com"),
+            false => ServerOptions::default(),
+        };
+        let s = Server::start_with(db, opts).await;
+        let token = s.admin_token().await;
+        for path in [
+            "/signin",
+            "/",
+            "/admin",
+            "/signup",
+            "/dingtalk/auto",
+            "/api/auth:check",
+            "/healthz",
+            "/api/openapi.json",
+            "/nope",
+        ] {
+            let r = s
+                .http
+                .get(s.url(path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_security_headers(&r, path, https);
+        }
+        let r = s
+            .http
+            .post(s.url("/api/auth:signIn"))
+            .header("x-authenticator", "basic")
+            .json(&json!({"account": "admin", "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_security_headers(&r, "signIn", https);
+        let cookies: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        for name in ["authgate_token=", "authgate_csrf="] {
+            let c = cookies
+                .iter()
+                .find(|c| c.starts_with(name))
+                .unwrap_or_else(|| panic!("no {name} cookie"));
+            assert!(
+                c.contains("SameSite=Lax") || c.contains("SameSite=Strict"),
+                "{c}"
+            );
+            assert!(c.contains("Path=/"), "{c}");
+            assert_eq!(c.contains("; Secure"), https, "{c}");
+            // The session is out of reach of scripts; the CSRF token must be readable.
+            assert_eq!(c.contains("HttpOnly"), name == "authgate_token=", "{c}");
+        }
+    }
+}
+
+both_databases!(
+    open_redirect_payloads_never_leave_the_allowed_origins,
+    a_used_authorization_code_is_refused,
+    csrf_is_required_on_every_unsafe_route,
+    unknown_accounts_are_indistinguishable,
+    security_headers_and_cookie_flags,
+);
