@@ -21,6 +21,7 @@ mod language_choice;
 mod multi_node;
 mod operations;
 mod pages;
+mod secrets_never_leak;
 mod password_sign_in;
 mod policy_and_audit;
 mod sessions;
