@@ -2,6 +2,7 @@
 //! (embedded, the default) and PostgreSQL (several stateless nodes). Everything that must be
 //! shared between nodes lives here.
 
+mod context_cache;
 mod error;
 mod postgres;
 mod queries;

@@ -9,6 +9,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,
+    contexts: crate::context_cache::ContextCache,
 }
 
 impl PgStore {
@@ -21,7 +22,10 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            contexts: Default::default(),
+        })
     }
 
     fn migrator() -> &'static Migrator {

@@ -220,6 +220,7 @@ macro_rules! impl_sql_store {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(map_unique)?;
+                self.contexts.forget_all();
                 Ok(row.map(Into::into))
             }
 
@@ -241,6 +242,7 @@ macro_rules! impl_sql_store {
                 .bind(now)
                 .execute(&self.pool)
                 .await?;
+                self.contexts.forget_all();
                 Ok(done.rows_affected() == 1)
             }
 
@@ -249,6 +251,7 @@ macro_rules! impl_sql_store {
                     .bind(id)
                     .execute(&self.pool)
                     .await?;
+                self.contexts.forget_all();
                 Ok(done.rows_affected() == 1)
             }
 
@@ -536,11 +539,19 @@ macro_rules! impl_sql_store {
             }
 
             async fn token_context(&self, jti: &str) -> StoreResult<Option<TokenContext>> {
+                if let Some(hit) = self.contexts.get(jti) {
+                    return Ok(Some(hit));
+                }
+                let generation = self.contexts.generation();
                 let row: Option<TokenContextRow> = sqlx::query_as(TOKEN_CONTEXT_SELECT)
                     .bind(jti)
                     .fetch_optional(&self.pool)
                     .await?;
-                Ok(row.map(Into::into))
+                let context: Option<TokenContext> = row.map(Into::into);
+                if let Some(c) = &context {
+                    self.contexts.put(jti, c, generation);
+                }
+                Ok(context)
             }
 
             async fn renew_token(&self, old_jti: &str, new: &IssuedToken, now: i64) -> StoreResult<RenewOutcome> {
@@ -591,6 +602,7 @@ macro_rules! impl_sql_store {
                 .bind(by)
                 .execute(&self.pool)
                 .await?;
+                self.contexts.forget_all();
                 Ok(done.rows_affected() == 1)
             }
 
@@ -616,6 +628,7 @@ macro_rules! impl_sql_store {
                 .bind(by)
                 .execute(&self.pool)
                 .await?;
+                self.contexts.forget_all();
                 Ok(done.rows_affected())
             }
 

@@ -11,6 +11,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    contexts: crate::context_cache::ContextCache,
 }
 
 impl SqliteStore {
@@ -35,7 +36,10 @@ impl SqliteStore {
             .min_connections(1)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            contexts: Default::default(),
+        })
     }
 
     fn migrator() -> &'static Migrator {

@@ -82,6 +82,8 @@ pub trait Store: Send + Sync + 'static {
 
     // Sessions and tokens
     async fn create_session(&self, session: &Session, token: &IssuedToken) -> StoreResult<()>;
+    /// The token, its session and its user. Answers may be up to 500 ms old for changes made
+    /// by another process (node, CLI); changes made through this store are seen at once.
     async fn token_context(&self, jti: &str) -> StoreResult<Option<TokenContext>>;
     /// Renews `old_jti` to `new_token` exactly once, whichever node asks.
     async fn renew_token(
