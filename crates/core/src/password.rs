@@ -2,7 +2,8 @@
 //! (so users imported from NocoBase keep their passwords) and flagged for upgrade.
 //! These functions are CPU-bound: callers run them off the async threads.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use crate::argon2_memory;
+use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use subtle::ConstantTimeEq;
 use thiserror::Error;
@@ -83,10 +84,8 @@ impl PasswordHasher {
     pub fn hash(&self, password: &str) -> String {
         let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
             .expect("16 bytes is a valid salt length");
-        self.argon2
-            .hash_password(password.as_bytes(), &salt)
+        argon2_memory::hash(&self.argon2, password.as_bytes(), &salt)
             .expect("Argon2 hashing with valid parameters cannot fail")
-            .to_string()
     }
 
     pub fn verify(&self, stored: &str, password: &str) -> Verification {
@@ -103,18 +102,18 @@ impl PasswordHasher {
             self.burn(password);
             return Verification::Mismatch;
         };
-        match self.argon2.verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => Verification::Match {
+        match argon2_memory::verify(&parsed, password.as_bytes()) {
+            Ok(true) => Verification::Match {
                 needs_upgrade: self.is_weaker_than_current(&parsed),
             },
-            Err(_) => Verification::Mismatch,
+            Ok(false) | Err(_) => Verification::Mismatch,
         }
     }
 
     /// Spends the time of one verification, for accounts that do not exist.
     pub fn burn(&self, password: &str) {
         if let Ok(parsed) = PasswordHash::new(self.dummy_hash()) {
-            let _ = self.argon2.verify_password(password.as_bytes(), &parsed);
+            let _ = argon2_memory::verify(&parsed, password.as_bytes());
         }
     }
 

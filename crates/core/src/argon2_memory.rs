@@ -1,0 +1,122 @@
+//! Argon2 computed in a per-thread memory buffer kept between hashes. Otherwise every hash
+//! maps a fresh 19 MiB and page-faults all of it in, a large share of its cost. The runtime
+//! ends blocking threads that stay idle, and their buffer goes with them, so idle memory stays low.
+
+use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::cell::RefCell;
+
+thread_local! {
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+fn hash_into(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> argon2::Result<()> {
+    BLOCKS.with(|cell| {
+        let mut blocks = cell.borrow_mut();
+        let needed = argon2.params().block_count();
+        if blocks.len() < needed {
+            blocks.resize(needed, Block::new());
+        }
+        argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..])
+    })
+}
+
+/// The PHC string `$argon2id$v=19$m=..,t=..,p=..$salt$hash`, as `argon2`'s own hasher writes it.
+pub fn hash(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &SaltString,
+) -> password_hash::Result<String> {
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes)?;
+    let len = argon2
+        .params()
+        .output_len()
+        .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = Output::init_with(len, |out| Ok(hash_into(argon2, password, salt_bytes, out)?))?;
+    Ok(PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    }
+    .to_string())
+}
+
+/// Whether `password` matches a parsed Argon2 hash (any variant, version and parameters),
+/// compared in constant time.
+pub fn verify(stored: &PasswordHash<'_>, password: &[u8]) -> password_hash::Result<bool> {
+    let algorithm = Algorithm::try_from(stored.algorithm)?;
+    let version = stored
+        .version
+        .map(Version::try_from)
+        .transpose()?
+        .unwrap_or_default();
+    let params = Params::try_from(stored)?;
+    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+        return Err(password_hash::Error::PhcStringField);
+    };
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes)?;
+    let argon2 = Argon2::new(algorithm, version, params);
+    let computed = Output::init_with(expected.len(), |out| {
+        Ok(hash_into(&argon2, password, salt_bytes, out)?)
+    })?;
+    // `Output`'s equality is constant-time.
+    Ok(computed == expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    fn small() -> Argon2<'static> {
+        Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 2, 1, None).unwrap(),
+        )
+    }
+
+    #[test]
+    fn same_hash_as_the_crate_and_each_verifies_the_other() {
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let ours = hash(&small(), b"secret-pw", &salt).unwrap();
+        let theirs = small()
+            .hash_password(b"secret-pw", &salt)
+            .unwrap()
+            .to_string();
+        assert_eq!(ours, theirs);
+        let parsed = PasswordHash::new(&theirs).unwrap();
+        assert!(verify(&parsed, b"secret-pw").unwrap());
+        assert!(!verify(&parsed, b"secret-pX").unwrap());
+        assert!(small()
+            .verify_password(b"secret-pw", &PasswordHash::new(&ours).unwrap())
+            .is_ok());
+    }
+
+    #[test]
+    fn other_variants_and_sizes_share_the_buffer() {
+        // A bigger hash after a smaller one grows the buffer; argon2i still verifies.
+        let salt = SaltString::encode_b64(b"fedcba9876543210").unwrap();
+        let big = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x10,
+            Params::new(256, 1, 2, None).unwrap(),
+        );
+        let phc = big
+            .hash_password(b"pw-pw-pw-pw", &salt)
+            .unwrap()
+            .to_string();
+        let parsed = PasswordHash::new(&phc).unwrap();
+        assert!(verify(&parsed, b"pw-pw-pw-pw").unwrap());
+        assert!(!verify(&parsed, b"pw-pw-pw-px").unwrap());
+    }
+}
