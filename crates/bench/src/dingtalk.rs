@@ -34,51 +34,76 @@ fn users_file(dir: &std::path::Path, n: usize) -> anyhow::Result<std::path::Path
     Ok(path)
 }
 
+/// The fake DingTalk as its own process, with `employees` employees (u0, u1, ...) and the given
+/// authgate callback URLs registered for the app.
+pub fn start_fake(
+    dir: &std::path::Path,
+    employees: usize,
+    redirect_uris: &[String],
+) -> anyhow::Result<Proc> {
+    let fake_port = free_port();
+    let mut cmd = Command::new(sibling_binary("authgate")?);
+    cmd.args(["fake-dingtalk", "--port", &fake_port.to_string()])
+        .arg("--users")
+        .arg(users_file(dir, employees)?);
+    for uri in redirect_uris {
+        cmd.arg("--redirect-uri").arg(uri);
+    }
+    Proc::spawn(cmd, fake_port, "/_fake/health")
+}
+
+/// The environment that points authgate at the fake.
+pub fn fake_env(fake: &Proc) -> Vec<(String, String)> {
+    ["LOGIN", "API", "OAPI"]
+        .iter()
+        .map(|h| (format!("AUTHGATE_DINGTALK_{h}_BASE"), fake.base.clone()))
+        .collect()
+}
+
+/// Creates the `dingtalk` authenticator (auto sign-up on) through the admin API.
+pub async fn create_authenticator(target: &Target) -> anyhow::Result<()> {
+    let http = http_client();
+    let admin = target
+        .sign_in(&http, "admin", crate::ADMIN_PASSWORD)
+        .await?;
+    let r = http
+        .post(target.url("/api/authenticators:create"))
+        .bearer_auth(admin)
+        .json(&json!({"name": "dingtalk", "authType": "dingtalk", "title": "DingTalk",
+                      "options": {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "autoSignup": true}}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("creating the DingTalk authenticator: {}", r.text().await?);
+    }
+    Ok(())
+}
+
 impl DingTalkTarget {
     pub async fn start(db: Db, employees: usize) -> anyhow::Result<DingTalkTarget> {
         let dir = tempfile::tempdir()?;
         let database_url = crate::fresh_database_url(db, dir.path()).await?;
         let port = free_port();
-        let fake_port = free_port();
-        let mut cmd = Command::new(sibling_binary("authgate")?);
-        cmd.args(["fake-dingtalk", "--port", &fake_port.to_string()])
-            .arg("--users")
-            .arg(users_file(dir.path(), employees)?)
-            .arg("--redirect-uri")
-            .arg(format!("http://127.0.0.1:{port}/api/dingtalk:redirect"));
-        let fake = Proc::spawn(cmd, fake_port, "/_fake/health")?;
-        let fake_base = fake.base.clone();
-        let env = ["LOGIN", "API", "OAPI"]
-            .iter()
-            .map(|h| (format!("AUTHGATE_DINGTALK_{h}_BASE"), fake_base.clone()))
-            .collect();
+        let fake = start_fake(
+            dir.path(),
+            employees,
+            &[format!("http://127.0.0.1:{port}/api/dingtalk:redirect")],
+        )?;
         let proc = start_authgate_on(
             port,
             AuthgateOptions {
                 database_url: database_url.clone(),
                 dir: dir.path(),
-                env,
+                env: fake_env(&fake),
+                log: None,
             },
         )?;
         let target = Target {
             proc,
             database_url,
-            _dir: dir,
+            _dir: Arc::new(dir),
         };
-        let http = http_client();
-        let admin = target
-            .sign_in(&http, "admin", crate::ADMIN_PASSWORD)
-            .await?;
-        let r = http
-            .post(target.url("/api/authenticators:create"))
-            .bearer_auth(admin)
-            .json(&json!({"name": "dingtalk", "authType": "dingtalk", "title": "DingTalk",
-                          "options": {"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET, "autoSignup": true}}))
-            .send()
-            .await?;
-        if !r.status().is_success() {
-            bail!("creating the DingTalk authenticator: {}", r.text().await?);
-        }
+        create_authenticator(&target).await?;
         Ok(DingTalkTarget { target, fake })
     }
 }
@@ -112,9 +137,20 @@ pub async fn sign_in(c: SignInClient) -> anyhow::Result<()> {
         Employee::Fixed(i) => *i,
         Employee::Next(n) => n.fetch_add(1, Ordering::Relaxed),
     };
-    let r = c
-        .http
-        .post(format!("{}/api/dingtalk:getAuthUrl", c.base))
+    sign_in_as(&c.http, &c.base, None, who).await
+}
+
+/// One complete sign-in of employee `u{who}`, started at `base`; when `callback_base` is given,
+/// DingTalk's callback is sent there instead of to the origin it names (a node behind the load
+/// balancer whose address is the public URL).
+pub async fn sign_in_as(
+    http: &reqwest::Client,
+    base: &str,
+    callback_base: Option<&str>,
+    who: usize,
+) -> anyhow::Result<()> {
+    let r = http
+        .post(format!("{base}/api/dingtalk:getAuthUrl"))
         .header("X-Authenticator", "dingtalk")
         .json(&json!({"redirect": "/welcome"}))
         .send()
@@ -125,19 +161,18 @@ pub async fn sign_in(c: SignInClient) -> anyhow::Result<()> {
     let binding = cookie(&r, "authgate_dingtalk_binding").context("binding cookie")?;
     let body: Value = r.json().await?;
     let url = body["data"]["url"].as_str().context("url")?;
-    let r = c.http.get(format!("{url}&login_as=u{who}")).send().await?;
-    let callback = r
+    let r = http.get(format!("{url}&login_as=u{who}")).send().await?;
+    let mut callback = r
         .headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
         .context("authorize redirect")?
         .to_string();
-    let r = c
-        .http
-        .get(&callback)
-        .header("cookie", binding)
-        .send()
-        .await?;
+    if let Some(other) = callback_base {
+        let u = reqwest::Url::parse(&callback).context("callback URL")?;
+        callback = format!("{other}{}?{}", u.path(), u.query().unwrap_or_default());
+    }
+    let r = http.get(&callback).header("cookie", binding).send().await?;
     let landed = r
         .headers()
         .get("location")

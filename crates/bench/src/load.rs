@@ -1,9 +1,10 @@
-//! A closed-loop load generator: N clients, each sending its next request when the previous
-//! one is answered, for a fixed time after a warm-up.
+//! Load generators. `run`: closed loop, N clients, each sending its next request when the
+//! previous one is answered, for a fixed time after a warm-up. `run_paced`: open loop, N clients
+//! each keeping to a fixed schedule, results drained by the caller as it goes (the soak).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default)]
@@ -92,4 +93,77 @@ where
     }
     total.latencies_us.sort_unstable();
     total
+}
+
+/// Collects results while a paced load runs; `take` drains what arrived since the last call.
+#[derive(Clone, Default)]
+pub struct Recorder(Arc<Mutex<Outcome>>);
+
+impl Recorder {
+    pub fn record(&self, latency: Duration, result: anyhow::Result<()>) {
+        let mut o = self.0.lock().expect("recorder");
+        o.all_ops += 1;
+        match result {
+            Ok(()) => {
+                o.ops += 1;
+                o.latencies_us.push(latency.as_micros() as u64);
+            }
+            Err(e) => {
+                o.errors += 1;
+                o.first_error.get_or_insert_with(|| format!("{e:#}"));
+            }
+        }
+    }
+
+    /// What was recorded since the last take, over `elapsed`, latencies sorted.
+    pub fn take(&self, elapsed: Duration) -> Outcome {
+        let mut o = std::mem::take(&mut *self.0.lock().expect("recorder"));
+        o.elapsed = elapsed;
+        o.latencies_us.sort_unstable();
+        o
+    }
+}
+
+/// Open loop: each client sends `rate / clients.len()` requests per second on a fixed schedule
+/// (staggered so the clients do not fire together; a late client catches up, so the offered
+/// rate holds unless the system cannot keep up) until `stop` is set. Latency is measured from
+/// the send. Returns when every client has finished its last request.
+pub async fn run_paced<C, F, Fut>(
+    clients: Vec<C>,
+    rate: f64,
+    stop: Arc<AtomicBool>,
+    recorder: Recorder,
+    op: F,
+) where
+    C: Clone + Send + 'static,
+    F: Fn(C) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
+    if clients.is_empty() || rate <= 0.0 {
+        return;
+    }
+    let n = clients.len();
+    let period = Duration::from_secs_f64(n as f64 / rate);
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::new();
+    for (i, client) in clients.into_iter().enumerate() {
+        let (stop, op, recorder) = (stop.clone(), op.clone(), recorder.clone());
+        let first = start + period.mul_f64(i as f64 / n as f64);
+        tasks.push(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval_at(first, period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            loop {
+                ticks.tick().await;
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let started = Instant::now();
+                let result = op(client.clone()).await;
+                recorder.record(started.elapsed(), result);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("client task");
+    }
 }

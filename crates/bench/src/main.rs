@@ -2,7 +2,9 @@
 //!
 //! `authgate-bench all` measures every scenario on SQLite and PostgreSQL and writes
 //! BENCHMARKS.md; `authgate-bench smoke` runs each scenario for a moment (CI runs it so the
-//! harness cannot rot). PostgreSQL comes from AUTHGATE_TEST_PG_URL (scripts/with-postgres).
+//! harness cannot rot); `authgate-bench soak` holds a steady mixed load on two nodes sharing one
+//! PostgreSQL database and writes its report into RELIABILITY.md. PostgreSQL comes from
+//! AUTHGATE_TEST_PG_URL (scripts/with-postgres).
 
 mod ceiling;
 mod dingtalk;
@@ -11,6 +13,7 @@ mod procs;
 mod report;
 mod scenarios;
 mod seed;
+mod soak;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -39,6 +42,31 @@ enum Cmd {
     },
     /// Each scenario for a moment, on both databases; checks the harness works
     Smoke,
+    /// Steady mixed load on two nodes sharing one PostgreSQL database; reports errors, memory
+    /// and p99 per interval into RELIABILITY.md (between the soak markers)
+    Soak {
+        /// How long to hold the load
+        #[arg(long, default_value_t = 10.0)]
+        minutes: f64,
+        /// Length of one reporting interval
+        #[arg(long, default_value_t = 60)]
+        interval_secs: u64,
+        /// auth:check requests per second (bearer tokens)
+        #[arg(long, default_value_t = 1000.0)]
+        check_rate: f64,
+        /// Complete DingTalk sign-ins per second (returning and new users)
+        #[arg(long, default_value_t = 80.0)]
+        dingtalk_rate: f64,
+        /// Share of the DingTalk sign-ins made by a new user (auto sign-up), in percent
+        #[arg(long, default_value_t = 20.0)]
+        new_user_percent: f64,
+        /// Password sign-ins per second
+        #[arg(long, default_value_t = 8.0)]
+        password_rate: f64,
+        /// The file whose soak section (between the markers) receives the report
+        #[arg(long, default_value = "RELIABILITY.md")]
+        out: PathBuf,
+    },
     /// (internal) the bare ceiling server
     Ceiling {
         #[arg(long)]
@@ -124,6 +152,30 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     match cli.command {
         Cmd::Ceiling { port } => rt.block_on(ceiling::serve(port)),
+        Cmd::Soak {
+            minutes,
+            interval_secs,
+            check_rate,
+            dingtalk_rate,
+            new_user_percent,
+            password_rate,
+            out,
+        } => {
+            let options = soak::SoakOptions {
+                minutes,
+                interval_secs,
+                check_rate,
+                dingtalk_rate,
+                new_user_percent: new_user_percent.clamp(0.0, 100.0),
+                password_rate,
+                out,
+            };
+            if rt.block_on(soak::run(&options))? {
+                Ok(())
+            } else {
+                anyhow::bail!("the soak failed a verdict (see the report)")
+            }
+        }
         Cmd::Smoke => {
             let plan = Plan {
                 warmup: Duration::from_millis(200),

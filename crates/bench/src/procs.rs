@@ -42,8 +42,30 @@ pub fn sibling_binary(name: &str) -> anyhow::Result<PathBuf> {
 }
 
 impl Proc {
-    pub fn spawn(mut cmd: Command, port: u16, health_path: &str) -> anyhow::Result<Proc> {
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    pub fn spawn(cmd: Command, port: u16, health_path: &str) -> anyhow::Result<Proc> {
+        Proc::spawn_logged(cmd, port, health_path, None)
+    }
+
+    /// Like `spawn`, with the process's output appended to `log` when given.
+    pub fn spawn_logged(
+        mut cmd: Command,
+        port: u16,
+        health_path: &str,
+        log: Option<&Path>,
+    ) -> anyhow::Result<Proc> {
+        match log {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("opening {}", path.display()))?;
+                cmd.stdout(file.try_clone()?).stderr(file);
+            }
+            None => {
+                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
         let started = Instant::now();
         let child = cmd.spawn().context("spawning a process under test")?;
         let base = format!("http://127.0.0.1:{port}");
@@ -86,6 +108,17 @@ impl Proc {
     pub fn peak_rss_kib(&self) -> u64 {
         status_field(self.pid(), "VmHWM:")
     }
+
+    pub fn threads(&self) -> u64 {
+        status_field(self.pid(), "Threads:")
+    }
+
+    /// Open file descriptors (entries of /proc/<pid>/fd).
+    pub fn open_fds(&self) -> u64 {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .map(|d| d.count() as u64)
+            .unwrap_or(0)
+    }
 }
 
 fn http_get_ok(port: u16, path: &str) -> bool {
@@ -105,7 +138,8 @@ fn http_get_ok(port: u16, path: &str) -> bool {
     matches!(s.read(&mut buf), Ok(n) if n >= 12 && &buf[9..12] == b"200")
 }
 
-fn cpu_time(pid: u32) -> Duration {
+/// User + system CPU time of any process so far.
+pub fn cpu_time(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may contain spaces) start after the last ')'.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
@@ -133,6 +167,8 @@ pub struct AuthgateOptions<'a> {
     pub database_url: String,
     pub dir: &'a Path,
     pub env: Vec<(String, String)>,
+    /// Where the process's output goes (discarded when None).
+    pub log: Option<PathBuf>,
 }
 
 pub fn start_authgate(o: AuthgateOptions<'_>) -> anyhow::Result<Proc> {
@@ -153,7 +189,7 @@ pub fn start_authgate_on(port: u16, o: AuthgateOptions<'_>) -> anyhow::Result<Pr
     for (k, v) in o.env {
         cmd.env(k, v);
     }
-    Proc::spawn(cmd, port, "/healthz")
+    Proc::spawn_logged(cmd, port, "/healthz", o.log.as_deref())
 }
 
 pub fn start_ceiling() -> anyhow::Result<Proc> {

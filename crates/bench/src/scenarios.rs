@@ -32,7 +32,8 @@ pub fn http_client() -> reqwest::Client {
 pub struct Target {
     pub proc: Proc,
     pub database_url: String,
-    pub _dir: tempfile::TempDir,
+    /// Shared by the nodes of a multi-node setup (they share the data folder and its key).
+    pub _dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl Target {
@@ -43,11 +44,12 @@ impl Target {
             database_url: database_url.clone(),
             dir: dir.path(),
             env: vec![],
+            log: None,
         })?;
         Ok(Target {
             proc,
             database_url,
-            _dir: dir,
+            _dir: std::sync::Arc::new(dir),
         })
     }
 
@@ -160,7 +162,7 @@ pub async fn ceiling(plan: &Plan) -> anyhow::Result<Row> {
     })
 }
 
-async fn check_op((http, url, token): (reqwest::Client, String, String)) -> anyhow::Result<()> {
+pub async fn check_op((http, url, token): (reqwest::Client, String, String)) -> anyhow::Result<()> {
     let r = http
         .get(url.as_str())
         .bearer_auth(token.as_str())
@@ -173,7 +175,9 @@ async fn check_op((http, url, token): (reqwest::Client, String, String)) -> anyh
     Ok(())
 }
 
-async fn sign_in_op((http, url, account): (reqwest::Client, String, String)) -> anyhow::Result<()> {
+pub async fn sign_in_op(
+    (http, url, account): (reqwest::Client, String, String),
+) -> anyhow::Result<()> {
     let r = http
         .post(url.as_str())
         .header("X-Authenticator", "basic")
