@@ -5,4 +5,5 @@ pub mod client;
 pub mod extract;
 pub mod layers;
 pub mod response;
+pub mod return_path;
 pub mod router;

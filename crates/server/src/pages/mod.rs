@@ -9,6 +9,7 @@ pub mod i18n;
 use crate::auth::CurrentUser;
 use crate::auth_types::SignInStyle;
 use crate::error::ApiError;
+use crate::http::return_path::safe_path;
 use crate::state::AppState;
 use askama::Template;
 use authgate_core::model::Authenticator;
@@ -81,38 +82,6 @@ fn page(status: StatusCode, t: &impl Template) -> Response {
             r
         }
         Err(e) => ApiError::internal(format!("template: {e}")).into_response(),
-    }
-}
-
-/// A same-origin path to return to after signing in; anything else is `/`.
-pub fn safe_path(raw: Option<&str>) -> String {
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
-        return "/".into();
-    };
-    if !raw.starts_with('/')
-        || raw.starts_with("//")
-        || raw.len() > 2048
-        || raw.chars().any(|c| c.is_control() || c == '\\')
-    {
-        return "/".into();
-    }
-    let Ok(base) = url::Url::parse("http://same-origin.invalid/") else {
-        return "/".into();
-    };
-    match base.join(raw) {
-        Ok(u) if u.origin() == base.origin() => {
-            let mut out = u.path().to_string();
-            if let Some(q) = u.query() {
-                out.push('?');
-                out.push_str(q);
-            }
-            if let Some(f) = u.fragment() {
-                out.push('#');
-                out.push_str(f);
-            }
-            out
-        }
-        _ => "/".into(),
     }
 }
 
@@ -477,26 +446,4 @@ async fn dingtalk_auto(
     };
     // The DingTalk client opens the page itself (not in a frame): the usual CSP applies.
     page(StatusCode::OK, &p)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_path;
-
-    #[test]
-    fn redirect_targets_stay_on_this_site() {
-        assert_eq!(safe_path(Some("/somewhere?x=1#f")), "/somewhere?x=1#f");
-        assert_eq!(safe_path(Some("/a/../b")), "/b");
-        for bad in [
-            "//evil.example",
-            "https://evil.example/",
-            "/\\evil.example",
-            "javascript:alert(1)",
-            "",
-            "evil",
-        ] {
-            assert_eq!(safe_path(Some(bad)), "/", "{bad}");
-        }
-        assert_eq!(safe_path(None), "/");
-    }
 }

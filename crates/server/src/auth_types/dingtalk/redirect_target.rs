@@ -2,6 +2,7 @@
 //! operator listed in `allowed_redirect_origins`. Anything else becomes `/`.
 
 use crate::config::ServerConfig;
+use crate::http::return_path::safe_path;
 use url::Url;
 
 const MAX_LEN: usize = 2048;
@@ -16,26 +17,7 @@ fn check(raw: &str, config: &ServerConfig) -> Option<String> {
         return None;
     }
     if raw.starts_with('/') {
-        // "//host" and "/\host" are protocol-relative URLs to another site.
-        if raw.starts_with("//") {
-            return None;
-        }
-        let base = Url::parse("http://same-origin.invalid/").ok()?;
-        let joined = base.join(raw).ok()?;
-        if joined.origin() != base.origin() {
-            return None;
-        }
-        // Re-serialised: percent-encoded, so it is always a valid Location header.
-        let mut out = joined.path().to_string();
-        if let Some(q) = joined.query() {
-            out.push('?');
-            out.push_str(q);
-        }
-        if let Some(f) = joined.fragment() {
-            out.push('#');
-            out.push_str(f);
-        }
-        return Some(out);
+        return Some(safe_path(Some(raw)));
     }
     let url = Url::parse(raw).ok()?;
     if !matches!(url.scheme(), "http" | "https")
