@@ -17,7 +17,7 @@ impl Page {
         }
     }
     pub fn offset(&self) -> i64 {
-        (self.page.max(1) - 1) * self.page_size
+        (self.page.max(1) - 1).saturating_mul(self.page_size)
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod api_schema_regressions;
 mod attacks;
 mod authenticators;
 mod bad_input;
@@ -21,9 +22,9 @@ mod language_choice;
 mod multi_node;
 mod operations;
 mod pages;
-mod secrets_never_leak;
 mod password_sign_in;
 mod policy_and_audit;
+mod secrets_never_leak;
 mod sessions;
 mod sign_up;
 mod users;

@@ -37,11 +37,11 @@ fn instant(name: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
 }
 
 #[utoipa::path(get, path = "/api/auditLogs:list", tag = "auditLogs",
-    params(("page" = Option<i64>, Query, description = "From 1"), ("pageSize" = Option<i64>, Query, description = "1 to 200"),
-           ("userId" = Option<i64>, Query, description = "Subject or actor"), ("event" = Option<String>, Query, description = "e.g. auth.signIn"),
-           ("result" = Option<String>, Query, description = "success or failure"), ("authenticator" = Option<String>, Query, description = "Authenticator name"),
-           ("since" = Option<String>, Query, description = "RFC 3339 or epoch ms"), ("until" = Option<String>, Query, description = "RFC 3339 or epoch ms")),
-    responses((status = 200, description = "Entries, newest first"), (status = 400, description = "Bad parameter")))]
+    params(("page" = Option<i64>, Query, minimum = 1, description = "From 1"), ("pageSize" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 20"),
+           ("userId" = Option<i64>, Query, description = "Subject or actor"), ("event" = Option<String>, Query, example = "auth.signIn", description = "e.g. auth.signIn"),
+           ("result" = Option<String>, Query, pattern = "^(success|failure)$", example = "success", description = "success or failure"), ("authenticator" = Option<String>, Query, description = "Authenticator name"),
+           ("since" = Option<String>, Query, example = "2025-01-01T00:00:00Z", description = "RFC 3339 or epoch ms"), ("until" = Option<String>, Query, description = "RFC 3339 or epoch ms")),
+    responses((status = 200, description = "Entries, newest first", body = super::openapi::Page<super::openapi::AuditEntry>), (status = 400, description = "Bad parameter"), (status = 403, description = "Admins only")))]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,

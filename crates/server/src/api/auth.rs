@@ -33,12 +33,14 @@ pub fn signed_in_response(state: &AppState, user: &User, issued: &IssuedSession)
 }
 
 #[utoipa::path(post, path = "/api/auth:signIn", tag = "auth",
-    params(("X-Authenticator" = String, Header, description = "Authenticator name, e.g. basic")),
+    params(("X-Authenticator" = String, Header, example = "basic", description = "Authenticator name, e.g. basic")),
     request_body = super::openapi::PasswordSignIn,
-    responses((status = 200, description = "Signed in: {data: {user, token}}"),
+    responses((status = 200, description = "Signed in: the token in the body and in session cookies", body = super::openapi::Data<super::openapi::SignedIn>),
               (status = 400, description = "Missing field or unknown/disabled authenticator"),
               (status = 401, description = "Wrong account or password"),
-              (status = 429, description = "Too many failures; see Retry-After")))]
+              (status = 403, description = "The account is disabled"),
+              (status = 429, description = "Too many failures; see Retry-After",
+               headers(("Retry-After" = i64, description = "Seconds until the lock ends")))))]
 pub async fn sign_in(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -85,10 +87,10 @@ pub async fn sign_in(
 }
 
 #[utoipa::path(post, path = "/api/auth:signUp", tag = "auth",
-    params(("X-Authenticator" = String, Header, description = "Authenticator name")),
+    params(("X-Authenticator" = String, Header, example = "basic", description = "Authenticator name")),
     request_body = super::openapi::PasswordSignUp,
-    responses((status = 200, description = "The new user: {data: user}"),
-              (status = 400, description = "Invalid or duplicate field"),
+    responses((status = 200, description = "The new user", body = super::openapi::Data<super::openapi::User>),
+              (status = 400, description = "Invalid or duplicate field, or unknown/disabled authenticator"),
               (status = 403, description = "Sign-up is not allowed")))]
 pub async fn sign_up(
     State(state): State<AppState>,
@@ -124,8 +126,7 @@ pub async fn sign_up(
 }
 
 #[utoipa::path(post, path = "/api/auth:signOut", tag = "auth",
-    responses((status = 200, description = "Signed out; the session is revoked"),
-              (status = 401, description = "Not signed in")))]
+    responses((status = 200, description = "Signed out; the session is revoked and the cookies cleared", body = super::openapi::Data<super::openapi::Empty>)))]
 pub async fn sign_out(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -152,8 +153,7 @@ pub async fn sign_out(
 }
 
 #[utoipa::path(get, path = "/api/auth:check", tag = "auth",
-    responses((status = 200, description = "The signed-in user: {data: user}"),
-              (status = 401, description = "EMPTY_TOKEN, INVALID_TOKEN, EXPIRED_TOKEN, BLOCKED_TOKEN, EXPIRED_SESSION, ...")))]
+    responses((status = 200, description = "The signed-in user", body = super::openapi::Data<super::openapi::CheckedUser>)))]
 pub async fn check(CurrentUser(me): CurrentUser) -> ApiResult<Response> {
     let mut user = views::user(&me.user);
     user["authenticator"] = Value::String(me.authenticator.clone());
@@ -162,6 +162,7 @@ pub async fn check(CurrentUser(me): CurrentUser) -> ApiResult<Response> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"oldPassword": "old password", "newPassword": "a new passphrase", "confirmPassword": "a new passphrase"}))]
 pub struct ChangePasswordBody {
     old_password: Option<String>,
     new_password: String,
@@ -170,9 +171,9 @@ pub struct ChangePasswordBody {
 
 #[utoipa::path(post, path = "/api/auth:changePassword", tag = "auth",
     request_body = ChangePasswordBody,
-    responses((status = 200, description = "Changed; every other session is signed out, this one gets a new token"),
-              (status = 400, description = "The new password breaks a rule"),
-              (status = 401, description = "The old password is wrong")))]
+    responses((status = 200, description = "Changed; every other session is signed out, this one gets a new token", body = super::openapi::Data<super::openapi::SignedIn>),
+              (status = 400, description = "The new password breaks a rule, or the current one is missing"),
+              (status = 401, description = "Not signed in, or the current password is wrong (INVALID_CREDENTIALS)")))]
 pub async fn change_password(
     State(state): State<AppState>,
     client: ClientInfo,

@@ -65,7 +65,7 @@ async fn audit_change(
 }
 
 #[utoipa::path(get, path = "/api/authenticators:publicList", tag = "authenticators",
-    responses((status = 200, description = "Enabled authenticators in order, public options only")))]
+    responses((status = 200, description = "Enabled authenticators in order, public options only", body = super::openapi::Data<Vec<super::openapi::PublicAuthenticator>>)))]
 pub async fn public_list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let mut out = Vec::new();
     for a in state
@@ -92,7 +92,7 @@ pub async fn public_list(State(state): State<AppState>) -> ApiResult<Json<Value>
 }
 
 #[utoipa::path(get, path = "/api/authenticators:listTypes", tag = "authenticators",
-    responses((status = 200, description = "Auth types with their option schemas"), (status = 403, description = "Admins only")))]
+    responses((status = 200, description = "Auth types with their option schemas", body = super::openapi::Data<Vec<super::openapi::AuthTypeInfo>>), (status = 403, description = "Admins only")))]
 pub async fn list_types(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -107,7 +107,7 @@ pub async fn list_types(
 }
 
 #[utoipa::path(get, path = "/api/authenticators:list", tag = "authenticators",
-    responses((status = 200, description = "All authenticators in order"), (status = 403, description = "Admins only")))]
+    responses((status = 200, description = "All authenticators in order", body = super::openapi::Page<super::openapi::Authenticator>), (status = 403, description = "Admins only")))]
 pub async fn list(State(state): State<AppState>, _admin: AdminUser) -> ApiResult<Json<Value>> {
     let all = state.store.list_authenticators().await?;
     let items = all
@@ -122,8 +122,8 @@ pub async fn list(State(state): State<AppState>, _admin: AdminUser) -> ApiResult
 }
 
 #[utoipa::path(get, path = "/api/authenticators:get", tag = "authenticators",
-    params(("filterByTk" = i64, Query, description = "Authenticator id")),
-    responses((status = 200, description = "The authenticator, secrets masked"), (status = 404, description = "No such authenticator")))]
+    params(("filterByTk" = i64, Query, example = 1, description = "Authenticator id")),
+    responses((status = 200, description = "The authenticator, secrets masked", body = super::openapi::Data<super::openapi::Authenticator>), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
 pub async fn get_one(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -143,19 +143,20 @@ async fn find(state: &AppState, id: i64) -> ApiResult<Authenticator> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AuthenticatorCreate, example = json!({"name": "staff", "authType": "password", "title": "Staff", "options": {"allowSignUp": false}}))]
 pub struct CreateBody {
     name: String,
     auth_type: String,
     title: Option<String>,
     description: Option<String>,
     enabled: Option<bool>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     options: Option<Map<String, Value>>,
 }
 
 #[utoipa::path(post, path = "/api/authenticators:create", tag = "authenticators",
     request_body = CreateBody,
-    responses((status = 200, description = "Created"), (status = 400, description = "Invalid name, type or options")))]
+    responses((status = 200, description = "Created", body = super::openapi::Data<super::openapi::Authenticator>), (status = 400, description = "Invalid or taken name, unknown type, invalid options"), (status = 403, description = "Admins only")))]
 pub async fn create(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -205,6 +206,7 @@ fn text_field(field: &str, value: String) -> ApiResult<String> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = AuthenticatorUpdate, example = json!({"title": "Password", "description": "Username or e-mail", "enabled": true}))]
 pub struct UpdateBody {
     /// Accepted only when unchanged (clients often send the whole record).
     name: Option<String>,
@@ -212,7 +214,7 @@ pub struct UpdateBody {
     title: Option<String>,
     description: Option<String>,
     enabled: Option<bool>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     options: Option<Map<String, Value>>,
     /// Read-only fields a client may echo back.
     id: Option<i64>,
@@ -220,9 +222,9 @@ pub struct UpdateBody {
 }
 
 #[utoipa::path(post, path = "/api/authenticators:update", tag = "authenticators",
-    params(("filterByTk" = i64, Query, description = "Authenticator id")),
+    params(("filterByTk" = i64, Query, example = 1, description = "Authenticator id")),
     request_body = UpdateBody,
-    responses((status = 200, description = "Updated"), (status = 400, description = "Invalid change, or disabling the last enabled authenticator")))]
+    responses((status = 200, description = "Updated", body = super::openapi::Data<super::openapi::Authenticator>), (status = 400, description = "Invalid change, or disabling the last enabled authenticator"), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
 pub async fn update(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -280,8 +282,8 @@ pub async fn update(
 }
 
 #[utoipa::path(post, path = "/api/authenticators:destroy", tag = "authenticators",
-    params(("filterByTk" = i64, Query, description = "Authenticator id")),
-    responses((status = 200, description = "Deleted"), (status = 400, description = "It is the last enabled authenticator"), (status = 404, description = "No such authenticator")))]
+    params(("filterByTk" = i64, Query, example = 3, description = "Authenticator id")),
+    responses((status = 200, description = "Deleted", body = super::openapi::Data<super::openapi::Id>), (status = 400, description = "It is the last enabled authenticator"), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
 pub async fn destroy(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -313,8 +315,8 @@ pub struct MoveParams {
 }
 
 #[utoipa::path(post, path = "/api/authenticators:move", tag = "authenticators",
-    params(("sourceId" = Option<i64>, Query, description = "Authenticator to move"), ("targetId" = Option<i64>, Query, description = "Authenticator whose place it takes")),
-    responses((status = 200, description = "Moved; the new order"), (status = 400, description = "Missing ids"), (status = 404, description = "Unknown id")))]
+    params(("sourceId" = Option<i64>, Query, example = 2, description = "Authenticator to move"), ("targetId" = Option<i64>, Query, example = 1, description = "Authenticator whose place it takes")),
+    responses((status = 200, description = "Moved; the new order", body = super::openapi::Page<super::openapi::Authenticator>), (status = 400, description = "Missing ids"), (status = 403, description = "Admins only"), (status = 404, description = "Unknown id")))]
 pub async fn move_one(
     State(state): State<AppState>,
     admin: AdminUser,

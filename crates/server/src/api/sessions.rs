@@ -30,7 +30,7 @@ async fn active_since(state: &AppState) -> ApiResult<i64> {
 }
 
 #[utoipa::path(get, path = "/api/auth:sessions", tag = "auth",
-    responses((status = 200, description = "My live sessions"), (status = 401, description = "Not signed in")))]
+    responses((status = 200, description = "My live sessions", body = super::openapi::Data<Vec<super::openapi::Session>>)))]
 pub async fn mine(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -81,7 +81,7 @@ async fn audit_revoke(state: &AppState, actor: i64, user: i64, client: &ClientIn
 
 #[utoipa::path(post, path = "/api/auth:revokeSession", tag = "auth",
     params(("filterByTk" = String, Query, description = "Session id")),
-    responses((status = 200, description = "Revoked"), (status = 404, description = "Not one of my sessions")))]
+    responses((status = 200, description = "Revoked", body = super::openapi::Data<super::openapi::SessionRef>), (status = 404, description = "Not one of my sessions")))]
 pub async fn revoke_mine(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -102,9 +102,9 @@ pub async fn revoke_mine(
 }
 
 #[utoipa::path(get, path = "/api/sessions:list", tag = "sessions",
-    params(("userId" = Option<i64>, Query, description = "Only this user's"), ("active" = Option<bool>, Query, description = "Only live ones (default true)"),
-           ("page" = Option<i64>, Query, description = "From 1"), ("pageSize" = Option<i64>, Query, description = "1 to 200")),
-    responses((status = 200, description = "Sessions, newest first"), (status = 403, description = "Admins only")))]
+    params(("userId" = Option<i64>, Query, example = 1, description = "Only this user's"), ("active" = Option<bool>, Query, description = "Only live ones (default true)"),
+           ("page" = Option<i64>, Query, minimum = 1, description = "From 1"), ("pageSize" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 20")),
+    responses((status = 200, description = "Sessions, newest first", body = super::openapi::Page<super::openapi::Session>), (status = 403, description = "Admins only")))]
 pub async fn list(
     State(state): State<AppState>,
     AdminUser(me): AdminUser,
@@ -133,7 +133,7 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/api/sessions:revoke", tag = "sessions",
     params(("filterByTk" = String, Query, description = "Session id")),
-    responses((status = 200, description = "Revoked"), (status = 404, description = "No such session")))]
+    responses((status = 200, description = "Revoked", body = super::openapi::Data<super::openapi::SessionRef>), (status = 403, description = "Admins only"), (status = 404, description = "No such session")))]
 pub async fn revoke(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -173,8 +173,8 @@ pub struct UserParam {
 }
 
 #[utoipa::path(post, path = "/api/sessions:revokeUser", tag = "sessions",
-    params(("userId" = i64, Query, description = "Whose sessions")),
-    responses((status = 200, description = "{data: {revoked: n}}"), (status = 400, description = "userId missing")))]
+    params(("userId" = i64, Query, example = 2, description = "Whose sessions")),
+    responses((status = 200, description = "How many sessions were revoked", body = super::openapi::Data<super::openapi::Revoked>), (status = 400, description = "userId missing"), (status = 403, description = "Admins only")))]
 pub async fn revoke_user(
     State(state): State<AppState>,
     client: ClientInfo,

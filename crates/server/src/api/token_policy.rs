@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 #[utoipa::path(get, path = "/api/tokenPolicies:get", tag = "tokenPolicies",
-    responses((status = 200, description = "{data: {key: default, config: {tokenExpirationTime, sessionExpirationTime, expiredTokenRenewLimit}}}")))]
+    responses((status = 200, description = "The token policy", body = super::openapi::Data<super::openapi::TokenPolicy>), (status = 403, description = "Admins only")))]
 pub async fn get_policy(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -27,15 +27,16 @@ pub async fn get_policy(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TokenPolicyUpdate, example = json!({"key": "default", "config": {"tokenExpirationTime": "1d", "sessionExpirationTime": "7d", "expiredTokenRenewLimit": "1d"}}))]
 pub struct UpdateBody {
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::openapi::TokenPolicyConfig)]
     config: TokenPolicyConfig,
     key: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/tokenPolicies:update", tag = "tokenPolicies",
     request_body = UpdateBody,
-    responses((status = 200, description = "Saved"), (status = 400, description = "A duration is invalid, or the token outlives the session")))]
+    responses((status = 200, description = "Saved", body = super::openapi::Data<super::openapi::TokenPolicy>), (status = 400, description = "A duration is invalid, or the token outlives the session"), (status = 403, description = "Admins only")))]
 pub async fn update_policy(
     State(state): State<AppState>,
     admin: AdminUser,

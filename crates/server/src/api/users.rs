@@ -60,10 +60,10 @@ fn parse_filter(text: &str, q: &mut UserQuery) -> ApiResult<()> {
 }
 
 #[utoipa::path(get, path = "/api/users:list", tag = "users",
-    params(("page" = Option<i64>, Query, description = "From 1"), ("pageSize" = Option<i64>, Query, description = "1 to 200, default 20"),
-           ("q" = Option<String>, Query, description = "Search text"), ("filter" = Option<String>, Query, description = "JSON filter"),
-           ("sort" = Option<String>, Query, description = "id, username or createdAt; prefix - for descending")),
-    responses((status = 200, description = "Users with paging meta"), (status = 400, description = "Bad parameter"), (status = 403, description = "Admins only")))]
+    params(("page" = Option<i64>, Query, minimum = 1, description = "From 1"), ("pageSize" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 20"),
+           ("q" = Option<String>, Query, example = "ad", description = "Search text"), ("filter" = Option<String>, Query, example = r#"{"username": "admin"}"#, description = "JSON filter"),
+           ("sort" = Option<String>, Query, example = "-id", description = "id, username or createdAt; prefix - for descending")),
+    responses((status = 200, description = "Users with paging meta", body = super::openapi::Page<super::openapi::User>), (status = 400, description = "Bad parameter"), (status = 403, description = "Admins only")))]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -112,8 +112,8 @@ async fn find(state: &AppState, id: i64) -> ApiResult<User> {
 }
 
 #[utoipa::path(get, path = "/api/users:get", tag = "users",
-    params(("filterByTk" = i64, Query, description = "User id")),
-    responses((status = 200, description = "The user and their linked identities"), (status = 404, description = "No such user")))]
+    params(("filterByTk" = i64, Query, example = 1, description = "User id")),
+    responses((status = 200, description = "The user and their linked identities", body = super::openapi::Data<super::openapi::UserDetail>), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
 pub async fn get_one(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -207,7 +207,7 @@ async fn audit_change(
 
 #[utoipa::path(post, path = "/api/users:create", tag = "users",
     request_body = super::openapi::UserBody,
-    responses((status = 200, description = "Created"), (status = 400, description = "Invalid or duplicate field")))]
+    responses((status = 200, description = "Created", body = super::openapi::Data<super::openapi::User>), (status = 400, description = "Invalid or duplicate field"), (status = 403, description = "Admins only")))]
 pub async fn create(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -254,9 +254,9 @@ pub async fn create(
 }
 
 #[utoipa::path(post, path = "/api/users:update", tag = "users",
-    params(("filterByTk" = i64, Query, description = "User id")),
-    request_body = super::openapi::UserBody,
-    responses((status = 200, description = "Updated"), (status = 400, description = "Invalid or duplicate field, or it would leave no enabled admin"), (status = 404, description = "No such user")))]
+    params(("filterByTk" = i64, Query, example = 2, description = "User id")),
+    request_body(content = super::openapi::UserBody, example = json!({"nickname": "Ada", "enabled": true})),
+    responses((status = 200, description = "Updated", body = super::openapi::Data<super::openapi::User>), (status = 400, description = "Invalid or duplicate field, or it would leave no enabled admin"), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
 pub async fn update(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -322,8 +322,8 @@ pub async fn update(
 }
 
 #[utoipa::path(post, path = "/api/users:destroy", tag = "users",
-    params(("filterByTk" = i64, Query, description = "User id")),
-    responses((status = 200, description = "Deleted with their identities and sessions"), (status = 400, description = "Yourself or the last admin"), (status = 404, description = "No such user")))]
+    params(("filterByTk" = i64, Query, example = 2, description = "User id")),
+    responses((status = 200, description = "Deleted with their identities and sessions", body = super::openapi::Data<super::openapi::Id>), (status = 400, description = "Yourself or the last admin"), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
 pub async fn destroy(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -351,8 +351,8 @@ pub struct UnlinkParams {
 }
 
 #[utoipa::path(post, path = "/api/users:unlinkIdentity", tag = "users",
-    params(("filterByTk" = i64, Query, description = "User id"), ("identityId" = i64, Query, description = "Identity id (from users:get)")),
-    responses((status = 200, description = "Unlinked: the next sign-in with that account is matched or signed up anew"), (status = 404, description = "No such user or identity of that user")))]
+    params(("filterByTk" = i64, Query, example = 1, description = "User id"), ("identityId" = i64, Query, example = 1, description = "Identity id (from users:get)")),
+    responses((status = 200, description = "Unlinked: the next sign-in with that account is matched or signed up anew", body = super::openapi::Data<super::openapi::Id>), (status = 403, description = "Admins only"), (status = 404, description = "No such user or identity of that user")))]
 pub async fn unlink_identity(
     State(state): State<AppState>,
     admin: AdminUser,

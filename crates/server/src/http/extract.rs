@@ -102,6 +102,10 @@ impl Paging {
                 "page must be 1 or more and pageSize between 1 and 200",
             ));
         }
+        // So far out that the offset would overflow: no such page, and no arithmetic panic.
+        if (page - 1).checked_mul(size).is_none() {
+            return Err(ApiError::bad_request("page is too large"));
+        }
         Ok(authgate_store::Page::new(page, size))
     }
 }
