@@ -310,7 +310,11 @@ async fn secrets_never_reach_logs_audit_answers_or_urls(db: Db) {
         );
         // The check sees tokens where they belong (the admin's was issued before the tour).
         if *token != admin {
-            assert_eq!(issued_in.len(), 1, "the answer that issued a token was seen");
+            assert_eq!(
+                issued_in.len(),
+                1,
+                "the answer that issued a token was seen"
+            );
         }
     }
 }
