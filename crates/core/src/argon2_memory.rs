@@ -1,29 +1,24 @@
-//! Argon2 computed in a per-thread memory buffer kept between hashes. Otherwise every hash
-//! maps a fresh 19 MiB and page-faults all of it in, a large share of its cost. The runtime
-//! ends blocking threads that stay idle, and their buffer goes with them, so idle memory stays low.
+//! Argon2 computed in memory the caller owns, so that it can be kept between hashes: otherwise
+//! every hash maps a fresh 19 MiB and page-faults all of it in, a large share of its cost.
 
 use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use std::cell::RefCell;
 
-thread_local! {
-    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
+/// Argon2's working memory; grown to the largest parameters it has served.
+pub type HashingMemory = Vec<Block>;
 
 fn hash_into(
     argon2: &Argon2<'_>,
     password: &[u8],
     salt: &[u8],
     out: &mut [u8],
+    memory: &mut HashingMemory,
 ) -> argon2::Result<()> {
-    BLOCKS.with(|cell| {
-        let mut blocks = cell.borrow_mut();
-        let needed = argon2.params().block_count();
-        if blocks.len() < needed {
-            blocks.resize(needed, Block::new());
-        }
-        argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..])
-    })
+    let needed = argon2.params().block_count();
+    if memory.len() < needed {
+        memory.resize(needed, Block::new());
+    }
+    argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..])
 }
 
 /// The PHC string `$argon2id$v=19$m=..,t=..,p=..$salt$hash`, as `argon2`'s own hasher writes it.
@@ -31,6 +26,7 @@ pub fn hash(
     argon2: &Argon2<'_>,
     password: &[u8],
     salt: &SaltString,
+    memory: &mut HashingMemory,
 ) -> password_hash::Result<String> {
     let mut salt_bytes = [0u8; 64];
     let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes)?;
@@ -38,7 +34,9 @@ pub fn hash(
         .params()
         .output_len()
         .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-    let output = Output::init_with(len, |out| Ok(hash_into(argon2, password, salt_bytes, out)?))?;
+    let output = Output::init_with(len, |out| {
+        Ok(hash_into(argon2, password, salt_bytes, out, memory)?)
+    })?;
     Ok(PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -51,7 +49,11 @@ pub fn hash(
 
 /// Whether `password` matches a parsed Argon2 hash (any variant, version and parameters),
 /// compared in constant time.
-pub fn verify(stored: &PasswordHash<'_>, password: &[u8]) -> password_hash::Result<bool> {
+pub fn verify(
+    stored: &PasswordHash<'_>,
+    password: &[u8],
+    memory: &mut HashingMemory,
+) -> password_hash::Result<bool> {
     let algorithm = Algorithm::try_from(stored.algorithm)?;
     let version = stored
         .version
@@ -66,7 +68,7 @@ pub fn verify(stored: &PasswordHash<'_>, password: &[u8]) -> password_hash::Resu
     let salt_bytes = salt.decode_b64(&mut salt_bytes)?;
     let argon2 = Argon2::new(algorithm, version, params);
     let computed = Output::init_with(expected.len(), |out| {
-        Ok(hash_into(&argon2, password, salt_bytes, out)?)
+        Ok(hash_into(&argon2, password, salt_bytes, out, memory)?)
     })?;
     // `Output`'s equality is constant-time.
     Ok(computed == expected)
@@ -88,23 +90,32 @@ mod tests {
     #[test]
     fn same_hash_as_the_crate_and_each_verifies_the_other() {
         let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
-        let ours = hash(&small(), b"secret-pw", &salt).unwrap();
+        let mut memory = HashingMemory::new();
+        let ours = hash(&small(), b"secret-pw", &salt, &mut memory).unwrap();
         let theirs = small()
             .hash_password(b"secret-pw", &salt)
             .unwrap()
             .to_string();
         assert_eq!(ours, theirs);
         let parsed = PasswordHash::new(&theirs).unwrap();
-        assert!(verify(&parsed, b"secret-pw").unwrap());
-        assert!(!verify(&parsed, b"secret-pX").unwrap());
+        assert!(verify(&parsed, b"secret-pw", &mut memory).unwrap());
+        assert!(!verify(&parsed, b"secret-pX", &mut memory).unwrap());
         assert!(small()
             .verify_password(b"secret-pw", &PasswordHash::new(&ours).unwrap())
             .is_ok());
     }
 
     #[test]
-    fn other_variants_and_sizes_share_the_buffer() {
-        // A bigger hash after a smaller one grows the buffer; argon2i still verifies.
+    fn other_variants_and_sizes_share_the_memory() {
+        // A bigger hash after a smaller one grows the memory; argon2i still verifies.
+        let mut memory = HashingMemory::new();
+        hash(
+            &small(),
+            b"warm",
+            &SaltString::encode_b64(b"0123456789abcdef").unwrap(),
+            &mut memory,
+        )
+        .unwrap();
         let salt = SaltString::encode_b64(b"fedcba9876543210").unwrap();
         let big = Argon2::new(
             Algorithm::Argon2i,
@@ -116,7 +127,8 @@ mod tests {
             .unwrap()
             .to_string();
         let parsed = PasswordHash::new(&phc).unwrap();
-        assert!(verify(&parsed, b"pw-pw-pw-pw").unwrap());
-        assert!(!verify(&parsed, b"pw-pw-pw-px").unwrap());
+        assert!(verify(&parsed, b"pw-pw-pw-pw", &mut memory).unwrap());
+        assert!(!verify(&parsed, b"pw-pw-pw-px", &mut memory).unwrap());
+        assert_eq!(memory.len(), 256);
     }
 }

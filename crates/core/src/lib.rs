@@ -1,7 +1,7 @@
 //! authgate's domain: the rules that hold whatever the transport or the database.
 //! Nothing here speaks HTTP or SQL.
 
-mod argon2_memory;
+pub mod argon2_memory;
 pub mod audit;
 pub mod clock;
 pub mod duration;

@@ -2,7 +2,7 @@
 //! (so users imported from NocoBase keep their passwords) and flagged for upgrade.
 //! These functions are CPU-bound: callers run them off the async threads.
 
-use crate::argon2_memory;
+use crate::argon2_memory::{self, HashingMemory};
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use subtle::ConstantTimeEq;
@@ -82,13 +82,28 @@ impl PasswordHasher {
     }
 
     pub fn hash(&self, password: &str) -> String {
+        self.hash_in(password, &mut HashingMemory::new())
+    }
+
+    /// `hash` in memory kept by the caller between hashes (see `argon2_memory`).
+    pub fn hash_in(&self, password: &str, memory: &mut HashingMemory) -> String {
         let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
             .expect("16 bytes is a valid salt length");
-        argon2_memory::hash(&self.argon2, password.as_bytes(), &salt)
+        argon2_memory::hash(&self.argon2, password.as_bytes(), &salt, memory)
             .expect("Argon2 hashing with valid parameters cannot fail")
     }
 
     pub fn verify(&self, stored: &str, password: &str) -> Verification {
+        self.verify_in(stored, password, &mut HashingMemory::new())
+    }
+
+    /// `verify` in memory kept by the caller between hashes.
+    pub fn verify_in(
+        &self,
+        stored: &str,
+        password: &str,
+        memory: &mut HashingMemory,
+    ) -> Verification {
         if is_nocobase_scrypt(stored) {
             return match verify_nocobase_scrypt(stored, password) {
                 true => Verification::Match {
@@ -99,10 +114,10 @@ impl PasswordHasher {
         }
         let Ok(parsed) = PasswordHash::new(stored) else {
             // An unreadable stored hash still costs a full hash, then fails.
-            self.burn(password);
+            self.burn_in(password, memory);
             return Verification::Mismatch;
         };
-        match argon2_memory::verify(&parsed, password.as_bytes()) {
+        match argon2_memory::verify(&parsed, password.as_bytes(), memory) {
             Ok(true) => Verification::Match {
                 needs_upgrade: self.is_weaker_than_current(&parsed),
             },
@@ -112,8 +127,13 @@ impl PasswordHasher {
 
     /// Spends the time of one verification, for accounts that do not exist.
     pub fn burn(&self, password: &str) {
+        self.burn_in(password, &mut HashingMemory::new())
+    }
+
+    /// `burn` in memory kept by the caller between hashes.
+    pub fn burn_in(&self, password: &str, memory: &mut HashingMemory) {
         if let Ok(parsed) = PasswordHash::new(self.dummy_hash()) {
-            let _ = argon2_memory::verify(&parsed, password.as_bytes());
+            let _ = argon2_memory::verify(&parsed, password.as_bytes(), memory);
         }
     }
 

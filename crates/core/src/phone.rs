@@ -53,6 +53,75 @@ pub fn normalize_phone(country_code: &str, mobile: &str) -> Result<String, Phone
     Ok(format!("+{digits}"))
 }
 
+/// The body of the fuzz target `phone` (`fuzz/`), shared with the regression test that
+/// replays `fuzz/corpus/phone/` and `fuzz/regressions/phone/`. Panics when a property fails.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{normalize_phone, PhoneError};
+
+    /// Byte 0 (mod 8) is the length of the country code that follows; the rest is the number.
+    pub fn phone(data: &[u8]) {
+        let cc_len = usize::from(data.first().copied().unwrap_or(0) % 8);
+        let rest = data.get(1..).unwrap_or_default();
+        let (cc, mobile) = rest.split_at(cc_len.min(rest.len()));
+        let (cc, mobile) = (String::from_utf8_lossy(cc), String::from_utf8_lossy(mobile));
+        let result = normalize_phone(&cc, &mobile);
+        match &result {
+            Ok(p) => {
+                // E.164: `+`, then 8 to 15 digits, the first not 0.
+                let digits = p.strip_prefix('+').expect("starts with +");
+                assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{p}");
+                assert!((8..=15).contains(&digits.len()), "{p}");
+                assert!(!digits.starts_with('0'), "{p}");
+                // A normalised number is its own normal form, whatever the country code.
+                assert_eq!(normalize_phone(&cc, p).as_ref(), Ok(p));
+                assert_eq!(normalize_phone("", p).as_ref(), Ok(p));
+                assert_eq!(normalize_phone("86", p).as_ref(), Ok(p));
+            }
+            Err(PhoneError::Masked) => assert!(mobile.contains('*')),
+            Err(PhoneError::Invalid(text)) => assert_eq!(text, mobile.as_ref()),
+        }
+        // Separators between characters change nothing.
+        let trimmed = mobile.trim();
+        if let Some(first) = trimmed.chars().next() {
+            let (head, tail) = trimmed.split_at(first.len_utf8());
+            for sep in [" ", "-", "(", ")", "."] {
+                let spaced = format!("{head}{sep}{tail}");
+                assert_eq!(
+                    normalize_phone(&cc, &spaced).ok(),
+                    result.clone().ok(),
+                    "{cc:?} {mobile:?}"
+                );
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use std::path::PathBuf;
+
+        #[test]
+        fn phone_corpus() {
+            let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+            let mut seen = 0;
+            for dir in ["corpus", "regressions"] {
+                let Ok(entries) = std::fs::read_dir(fuzz.join(dir).join("phone")) else {
+                    continue;
+                };
+                for entry in entries {
+                    let path = entry.unwrap().path();
+                    let data = std::fs::read(&path).unwrap();
+                    if std::panic::catch_unwind(|| super::phone(&data)).is_err() {
+                        panic!("fuzz input {} fails", path.display());
+                    }
+                    seen += 1;
+                }
+            }
+            assert!(seen > 0, "no corpus for phone under {fuzz:?}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
