@@ -10,8 +10,12 @@ use crate::app_token::AppTokenCache;
 use crate::authorize::{self, AuthorizeRequest};
 use crate::config::{endpoint_url, DingTalkConfig};
 use crate::error::Result;
+use crate::response::{
+    Endpoint, APP_ACCESS_TOKEN, GET_BY_UNIONID, GET_USER_INFO, USERS_ME, USER_ACCESS_TOKEN,
+    USER_GET,
+};
 use crate::secret::ClientCredentials;
-use crate::transport::{parse_legacy, parse_new_api, send};
+use crate::transport::send;
 use crate::types::{AppAccessToken, InClientUser, OrgUser, UnionIdLookup, UserProfile, UserToken};
 
 const USER_TOKEN_HEADER: &str = "x-acs-dingtalk-access-token";
@@ -89,15 +93,24 @@ impl DingTalkClient {
         self.inner.config.timeout
     }
 
+    /// Sends `request` and parses the answer with `endpoint`'s rules.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint<T>,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T> {
+        let raw = send(endpoint.name(), self.timeout(), request).await?;
+        endpoint.parse(raw.status, raw.request_id.as_deref(), &raw.body)
+    }
+
     async fn post_new_api<T: DeserializeOwned>(
         &self,
-        endpoint: &'static str,
+        endpoint: Endpoint<T>,
         url: &Url,
         body: &serde_json::Value,
     ) -> Result<T> {
         let request = self.inner.http.post(url.clone()).json(body);
-        let raw = send(endpoint, self.timeout(), request).await?;
-        parse_new_api(endpoint, raw)
+        self.call(endpoint, request).await
     }
 
     /// Exchanges a sign-in code for a user access token. Never retried: the code is single-use.
@@ -113,7 +126,7 @@ impl DingTalkClient {
             "grantType": "authorization_code",
         });
         self.post_new_api(
-            "userAccessToken",
+            USER_ACCESS_TOKEN,
             &self.inner.endpoints.user_access_token,
             &body,
         )
@@ -133,7 +146,7 @@ impl DingTalkClient {
             "grantType": "refresh_token",
         });
         self.post_new_api(
-            "userAccessToken",
+            USER_ACCESS_TOKEN,
             &self.inner.endpoints.user_access_token,
             &body,
         )
@@ -142,14 +155,12 @@ impl DingTalkClient {
 
     /// The profile of the user a user access token belongs to.
     pub async fn me(&self, user_access_token: &str) -> Result<UserProfile> {
-        let endpoint = "users/me";
         let request = self
             .inner
             .http
             .get(self.inner.endpoints.users_me.clone())
             .header(USER_TOKEN_HEADER, user_access_token);
-        let raw = send(endpoint, self.timeout(), request).await?;
-        parse_new_api(endpoint, raw)
+        self.call(USERS_ME, request).await
     }
 
     /// Fetches an app access token, bypassing the cache (an admin's "Test connection").
@@ -161,8 +172,12 @@ impl DingTalkClient {
             "appKey": creds.client_id,
             "appSecret": creds.client_secret.expose(),
         });
-        self.post_new_api("accessToken", &self.inner.endpoints.app_access_token, &body)
-            .await
+        self.post_new_api(
+            APP_ACCESS_TOKEN,
+            &self.inner.endpoints.app_access_token,
+            &body,
+        )
+        .await
     }
 
     /// The app's access token, cached until 5 minutes before it expires. Concurrent callers
@@ -184,7 +199,7 @@ impl DingTalkClient {
     async fn legacy_call<T: DeserializeOwned>(
         &self,
         creds: &ClientCredentials,
-        endpoint: &'static str,
+        endpoint: Endpoint<T>,
         url: &Url,
         body: &serde_json::Value,
         retry_on_invalid_token: bool,
@@ -198,7 +213,10 @@ impl DingTalkClient {
                 if !retry_on_invalid_token {
                     return Err(err);
                 }
-                tracing::debug!(endpoint, "app token rejected; retrying with a fresh one");
+                tracing::debug!(
+                    endpoint = endpoint.name(),
+                    "app token rejected; retrying with a fresh one"
+                );
                 let token = self.app_access_token(creds).await?;
                 self.legacy_post(endpoint, url, &token, body).await
             }
@@ -208,7 +226,7 @@ impl DingTalkClient {
 
     async fn legacy_post<T: DeserializeOwned>(
         &self,
-        endpoint: &'static str,
+        endpoint: Endpoint<T>,
         url: &Url,
         token: &str,
         body: &serde_json::Value,
@@ -216,8 +234,7 @@ impl DingTalkClient {
         let mut url = url.clone();
         url.query_pairs_mut().append_pair("access_token", token);
         let request = self.inner.http.post(url).json(body);
-        let raw = send(endpoint, self.timeout(), request).await?;
-        parse_legacy(endpoint, raw)
+        self.call(endpoint, request).await
     }
 
     /// The user's org directory id. [`crate::Error::is_not_org_member`] (errcode 60121) means
@@ -229,7 +246,7 @@ impl DingTalkClient {
     ) -> Result<UnionIdLookup> {
         let body = json!({ "unionid": unionid });
         let url = &self.inner.endpoints.getbyunionid;
-        self.legacy_call(creds, "getbyunionid", url, &body, true)
+        self.legacy_call(creds, GET_BY_UNIONID, url, &body, true)
             .await
     }
 
@@ -237,7 +254,7 @@ impl DingTalkClient {
     pub async fn user_get(&self, creds: &ClientCredentials, userid: &str) -> Result<OrgUser> {
         let body = json!({ "userid": userid, "language": "zh_CN" });
         let url = &self.inner.endpoints.user_get;
-        self.legacy_call(creds, "user/get", url, &body, true).await
+        self.legacy_call(creds, USER_GET, url, &body, true).await
     }
 
     /// Who opened the page inside the DingTalk client, from a `dd.requestAuthCode` code.
@@ -249,7 +266,7 @@ impl DingTalkClient {
     ) -> Result<InClientUser> {
         let body = json!({ "code": in_client_code });
         let url = &self.inner.endpoints.getuserinfo;
-        self.legacy_call(creds, "getuserinfo", url, &body, false)
+        self.legacy_call(creds, GET_USER_INFO, url, &body, false)
             .await
     }
 }

@@ -25,15 +25,20 @@
 
 mod app_token;
 mod authorize;
+mod callback;
 mod client;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod lenient;
+pub mod response;
 mod secret;
 mod transport;
 mod types;
 
 pub use authorize::{authorize_url, AuthorizeRequest, Prompt, Scope, UnknownValue};
+pub use callback::{Callback, MAX_CALLBACK_VALUE_BYTES};
 pub use client::DingTalkClient;
 pub use config::DingTalkConfig;
 pub use error::{errcode, Error, Result};

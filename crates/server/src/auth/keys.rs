@@ -30,19 +30,19 @@ impl SigningKeys {
         secrets: &SecretBox,
         now: i64,
     ) -> anyhow::Result<Self> {
-        let seed: [u8; 32] = rand::random();
-        let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
-        let candidate = SigningKeyRecord {
-            kid: key_id(&public),
-            alg: "EdDSA".into(),
-            private_key: secrets.seal(&seed),
-            public_key: B64URL.encode(public),
-            active: true,
-            created_at: now,
-        };
+        let candidate = new_record(rand::random(), secrets, now);
         let active = store.ensure_active_signing_key(&candidate).await?;
         let all = store.list_signing_keys().await?;
         Self::from_records(&active, &all, secrets)
+    }
+
+    /// One active key from a fixed seed, without a database (tests and fuzz targets).
+    #[doc(hidden)]
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        let secrets = SecretBox::new(&[0x5a; 32]).expect("a 32-byte key");
+        let record = new_record(seed, &secrets, 0);
+        Self::from_records(&record, std::slice::from_ref(&record), &secrets)
+            .expect("a freshly made key is well-formed")
     }
 
     fn from_records(
@@ -85,6 +85,18 @@ impl SigningKeys {
 
     pub fn jwks(&self) -> &Value {
         &self.jwks
+    }
+}
+
+fn new_record(seed: [u8; 32], secrets: &SecretBox, now: i64) -> SigningKeyRecord {
+    let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    SigningKeyRecord {
+        kid: key_id(&public),
+        alg: "EdDSA".into(),
+        private_key: secrets.seal(&seed),
+        public_key: B64URL.encode(public),
+        active: true,
+        created_at: now,
     }
 }
 

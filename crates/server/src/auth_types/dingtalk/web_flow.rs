@@ -14,7 +14,7 @@ use crate::http::client::ClientInfo;
 use crate::http::response::data;
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
-use authgate_dingtalk::{AuthorizeRequest, Scope};
+use authgate_dingtalk::{AuthorizeRequest, Callback, Scope};
 use authgate_store::{ConsumedState, OAuthState};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -117,37 +117,6 @@ pub async fn get_auth_url(
     Ok(response)
 }
 
-/// The callback's parameters, read by hand so that no malformed query ends in a JSON error:
-/// a browser always lands on a page.
-#[derive(Default)]
-struct Callback {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-}
-
-fn parse_callback(query: Option<&str>) -> Callback {
-    let mut c = Callback::default();
-    let mut auth_code = None;
-    let mut code = None;
-    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        let v = v.trim().to_string();
-        if v.is_empty() || v.len() > 1024 {
-            continue;
-        }
-        let slot = match k.as_ref() {
-            "authCode" => &mut auth_code,
-            "code" => &mut code,
-            "state" => &mut c.state,
-            "error" => &mut c.error,
-            _ => continue,
-        };
-        slot.get_or_insert(v);
-    }
-    c.code = auth_code.or(code);
-    c
-}
-
 #[utoipa::path(get, path = "/api/dingtalk:redirect", tag = "dingtalk",
     params(("authCode" = Option<String>, Query, description = "The sign-in code (also accepted as `code`)"),
            ("state" = Option<String>, Query, description = "The one-time state from dingtalk:getAuthUrl"),
@@ -162,7 +131,7 @@ pub async fn redirect(
     RawQuery(query): RawQuery,
 ) -> Response {
     let lang = Lang::from_headers(&headers);
-    let cb = parse_callback(query.as_deref());
+    let cb = Callback::parse(query.as_deref());
     let fail = |authenticator: Option<String>, target: String, failed: Failed| {
         let state = state.clone();
         let client = client.clone();
