@@ -30,6 +30,14 @@ async fn node_with_dingtalk_down(env: &DingEnv) -> Server {
     env.s.start_sibling(opts).await
 }
 
+/// authgate with this DingTalk timeout, and a second node whose DingTalk is down.
+async fn nodes_with_dingtalk_timeout(db: Db, timeout: &str) -> (DingEnv, Server) {
+    let opts = ServerOptions::default().env("AUTHGATE_DINGTALK_TIMEOUT", timeout);
+    let env = DingEnv::start_with(db, json!({}), opts).await;
+    let down = node_with_dingtalk_down(&env).await;
+    (env, down)
+}
+
 struct Case {
     name: &'static str,
     fault: Option<FaultRule>,
@@ -122,13 +130,7 @@ async fn probe_unaffected(s: &Server, token: &str, rounds: usize) -> Unaffected 
 }
 
 async fn each_fault_fails_its_sign_ins_cleanly_and_holds_up_nothing_else(db: Db) {
-    let env = DingEnv::start_with(
-        db,
-        json!({}),
-        ServerOptions::default().env("AUTHGATE_DINGTALK_TIMEOUT", "1500ms"),
-    )
-    .await;
-    let down = node_with_dingtalk_down(&env).await;
+    let (env, down) = nodes_with_dingtalk_timeout(db, "1500ms").await;
     let prober_id = env
         .s
         .create_user(
@@ -329,13 +331,7 @@ async fn fail_each_way(env: &DingEnv, down: &Server, scale: usize) -> usize {
 }
 
 async fn ten_thousand_failed_sign_ins_leak_nothing(db: Db) {
-    let env = DingEnv::start_with(
-        db,
-        json!({}),
-        ServerOptions::default().env("AUTHGATE_DINGTALK_TIMEOUT", "200ms"),
-    )
-    .await;
-    let down = node_with_dingtalk_down(&env).await;
+    let (env, down) = nodes_with_dingtalk_timeout(db, "200ms").await;
     let before = env.counts().await;
     // Warm up (connection pools, caches, allocator), then measure across 10,000 failures.
     assert_eq!(fail_each_way(&env, &down, 10).await, 1000);
