@@ -10,8 +10,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub const TTL: Duration = Duration::from_millis(500);
-/// Bounded: when full, everything is dropped and re-read (live tokens refill it in one TTL).
+/// Bounded: when full even after dropping stale entries, everything is dropped and re-read
+/// (live tokens refill it within one TTL).
 const MAX_ENTRIES: usize = 50_000;
+/// Stale entries are swept when the map grows past this (then past twice what survived).
+const FIRST_SWEEP: usize = 1_024;
 
 struct Entry {
     read_at: Instant,
@@ -20,8 +23,14 @@ struct Entry {
 }
 
 #[derive(Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    sweep_at: usize,
+}
+
+#[derive(Default)]
 pub(crate) struct ContextCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
     /// Bumped by every local write that can change a verdict; older entries are ignored.
     generation: AtomicU64,
 }
@@ -34,7 +43,7 @@ impl ContextCache {
 
     pub fn get(&self, jti: &str) -> Option<TokenContext> {
         let entries = self.entries.lock().expect("not poisoned");
-        let e = entries.get(jti)?;
+        let e = entries.map.get(jti)?;
         (e.read_at.elapsed() < TTL && e.generation == self.generation()).then(|| e.context.clone())
     }
 
@@ -45,10 +54,15 @@ impl ContextCache {
         if generation != self.generation() {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        if entries.map.len() >= entries.sweep_at.max(FIRST_SWEEP) {
+            // Only tokens used within the last TTL are worth keeping.
+            entries.map.retain(|_, e| e.read_at.elapsed() < TTL);
+            if entries.map.len() >= MAX_ENTRIES {
+                entries.map.clear();
+            }
+            entries.sweep_at = (entries.map.len() * 2).max(FIRST_SWEEP);
         }
-        entries.insert(
+        entries.map.insert(
             jti.to_string(),
             Entry {
                 read_at: Instant::now(),
@@ -61,7 +75,7 @@ impl ContextCache {
     /// After a write that may end sessions or change users.
     pub fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.entries.lock().expect("not poisoned").clear();
+        self.entries.lock().expect("not poisoned").map.clear();
     }
 }
 
@@ -120,6 +134,19 @@ mod tests {
         assert!(cache.get("j").is_none());
         cache.put("j", &context(), cache.generation());
         assert!(cache.get("j").is_some());
+    }
+
+    #[test]
+    fn stale_entries_are_swept_as_the_map_grows() {
+        let cache = ContextCache::default();
+        for i in 0..FIRST_SWEEP {
+            cache.put(&format!("old{i}"), &context(), cache.generation());
+        }
+        std::thread::sleep(TTL + Duration::from_millis(20));
+        cache.put("new", &context(), cache.generation());
+        let entries = cache.entries.lock().unwrap();
+        assert_eq!(entries.map.len(), 1, "only the fresh entry is left");
+        assert!(entries.map.contains_key("new"));
     }
 
     #[test]
