@@ -126,11 +126,6 @@ impl PasswordHasher {
     }
 
     /// Spends the time of one verification, for accounts that do not exist.
-    pub fn burn(&self, password: &str) {
-        self.burn_in(password, &mut HashingMemory::new())
-    }
-
-    /// `burn` in memory kept by the caller between hashes.
     pub fn burn_in(&self, password: &str, memory: &mut HashingMemory) {
         if let Ok(parsed) = PasswordHash::new(self.dummy_hash()) {
             let _ = argon2_memory::verify(&parsed, password.as_bytes(), memory);

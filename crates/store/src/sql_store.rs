@@ -115,23 +115,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn create_user(&self, u: &NewUser, now: i64) -> StoreResult<User> {
-                let sql = format!(
-                    "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
-                     password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-                     RETURNING {USER_COLUMNS}"
-                );
-                let row: UserRow = sqlx::query_as(&sql)
-                    .bind(&u.username)
-                    .bind(&u.email)
-                    .bind(&u.phone)
-                    .bind(&u.nickname)
-                    .bind(u.is_admin)
-                    .bind(u.enabled)
-                    .bind(&u.password_hash)
-                    .bind(now)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(map_unique)?;
+                let row = insert_user(&self.pool, u, now).await.map_err(map_unique)?;
                 Ok(row.into())
             }
 
@@ -840,6 +824,29 @@ macro_rules! impl_sql_store {
             Ok(row.map(Into::into))
         }
 
+        /// The one INSERT of a user: `create_user`, and sign-up while resolving an identity.
+        async fn insert_user<'e, E>(ex: E, u: &NewUser, now: i64) -> Result<UserRow, sqlx::Error>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            let sql = format!(
+                "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
+                 password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                 RETURNING {USER_COLUMNS}"
+            );
+            sqlx::query_as(&sql)
+                .bind(&u.username)
+                .bind(&u.email)
+                .bind(&u.phone)
+                .bind(&u.nickname)
+                .bind(u.is_admin)
+                .bind(u.enabled)
+                .bind(&u.password_hash)
+                .bind(now)
+                .fetch_one(ex)
+                .await
+        }
+
         async fn user_id_where(
             tx: &mut sqlx::Transaction<'static, $db>,
             condition: &str,
@@ -957,22 +964,7 @@ macro_rules! impl_sql_store {
                         new.username = None;
                     }
                 }
-                let sql = format!(
-                    "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
-                     password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-                     RETURNING {USER_COLUMNS}"
-                );
-                let row: UserRow = sqlx::query_as(&sql)
-                    .bind(&new.username)
-                    .bind(&new.email)
-                    .bind(&new.phone)
-                    .bind(&new.nickname)
-                    .bind(new.is_admin)
-                    .bind(new.enabled)
-                    .bind(&new.password_hash)
-                    .bind(now)
-                    .fetch_one(&mut **tx)
-                    .await?;
+                let row = insert_user(&mut **tx, &new, now).await?;
                 (row.into(), None)
             } else {
                 return Ok(Resolved::NotFound);
