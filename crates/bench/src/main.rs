@@ -67,6 +67,16 @@ enum Cmd {
         #[arg(long, default_value = "RELIABILITY.md")]
         out: PathBuf,
     },
+    /// One group of scenarios on one database, longer, for profiling: the PIDs of the
+    /// processes under test are printed so `perf record -p` can attach
+    Only {
+        /// check (a, e), password (d) or dingtalk (b, c)
+        scenario: String,
+        #[arg(long, default_value = "sqlite")]
+        db: String,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// (internal) the bare ceiling server
     Ceiling {
         #[arg(long)]
@@ -177,6 +187,38 @@ fn main() -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("the soak failed a verdict (see the report)")
             }
+        }
+        Cmd::Only {
+            scenario,
+            db,
+            seconds,
+        } => {
+            let db = match db.as_str() {
+                "sqlite" => Db::Sqlite,
+                "postgres" => Db::Postgres,
+                other => anyhow::bail!("--db is sqlite or postgres, not {other}"),
+            };
+            let plan = Plan {
+                warmup: Duration::from_secs(1),
+                duration: Duration::from_secs(seconds),
+                connections: 64,
+                password_clients: 8,
+                growth_users: 0,
+                growth_revoked: 0,
+                employees: 120_000,
+            };
+            for row in rt.block_on(report::run_only(&scenario, &plan, db))? {
+                println!(
+                    "{:<80} {:>8.1}/s  p99 {:>7.2} ms  CPU {:.3} ms/op  errors {}  {}",
+                    row.scenario,
+                    row.outcome.per_second(),
+                    row.outcome.percentile_ms(0.99),
+                    row.cpu_ms_per_op,
+                    row.outcome.errors,
+                    row.note
+                );
+            }
+            Ok(())
         }
         Cmd::Smoke => {
             let plan = Plan {

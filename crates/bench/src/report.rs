@@ -76,6 +76,36 @@ pub async fn run_all(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// One group of scenarios alone, for profiling.
+pub async fn run_only(scenario: &str, plan: &Plan, db: Db) -> anyhow::Result<Vec<Row>> {
+    if scenario == "dingtalk" {
+        let dt = crate::dingtalk::DingTalkTarget::start(db, plan.employees).await?;
+        eprintln!(
+            "authgate pid {}, fake DingTalk pid {}",
+            dt.target.proc.pid(),
+            dt.fake.pid()
+        );
+        crate::seed::grow(&dt.target.database_url, 0, 1_000, 0).await?;
+        let back = crate::dingtalk::returning(&dt, plan, db, ", 1,000 users").await?;
+        let new = crate::dingtalk::new_users(&dt, plan, db, plan.connections).await?;
+        return Ok(vec![back, new]);
+    }
+    let t = scenarios::Target::start(db).await?;
+    eprintln!("authgate pid {}", t.proc.pid());
+    let users = t.create_users(plan.password_clients.max(8) * 2).await?;
+    crate::seed::grow(&t.database_url, 0, 1_000, 0).await?;
+    Ok(match scenario {
+        "check" => vec![
+            scenarios::auth_check(&t, plan, db, &users, ", 1,000 users").await?,
+            scenarios::isolation(&t, plan, db, &users).await?,
+        ],
+        "password" => {
+            vec![scenarios::password_sign_in(&t, plan, db, &users, ", 1,000 users").await?]
+        }
+        other => anyhow::bail!("unknown scenario {other}: check, password or dingtalk"),
+    })
+}
+
 /// "2 cores (CPU model)".
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")

@@ -19,20 +19,27 @@ pub struct Entry<'a> {
     pub detail: Map<String, Value>,
 }
 
+impl Entry<'_> {
+    /// The row, stamped now: for writes that carry it in their own transaction.
+    pub fn into_record(self) -> NewAuditEntry {
+        NewAuditEntry {
+            at: now_ms(),
+            event: self.event.to_string(),
+            outcome: self.outcome,
+            user_id: self.user_id,
+            actor_id: self.actor_id,
+            authenticator: self.authenticator,
+            ip: self.client.map(|c| c.ip.clone()),
+            user_agent: self.client.and_then(|c| c.user_agent.clone()),
+            reason: self.reason,
+            detail: self.detail,
+        }
+    }
+}
+
 impl AppState {
     pub async fn audit(&self, e: Entry<'_>) {
-        let entry = NewAuditEntry {
-            at: now_ms(),
-            event: e.event.to_string(),
-            outcome: e.outcome,
-            user_id: e.user_id,
-            actor_id: e.actor_id,
-            authenticator: e.authenticator,
-            ip: e.client.map(|c| c.ip.clone()),
-            user_agent: e.client.and_then(|c| c.user_agent.clone()),
-            reason: e.reason,
-            detail: e.detail,
-        };
+        let entry = e.into_record();
         if let Err(err) = self.store.append_audit(&entry).await {
             tracing::error!(error = %err, event = %entry.event, "could not write the audit log");
         }

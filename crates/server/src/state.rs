@@ -15,8 +15,8 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A policy change on one node reaches the others within this time.
-const POLICY_CACHE_TTL: Duration = Duration::from_secs(1);
+/// A policy change on one node reaches the others within this time (DESIGN: within 1 s).
+const POLICY_CACHE_TTL: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);

@@ -2,11 +2,11 @@
 //! (embedded, the default) and PostgreSQL (several stateless nodes). Everything that must be
 //! shared between nodes lives here.
 
-mod context_cache;
 mod error;
 mod postgres;
 mod queries;
 mod rows;
+mod short_cache;
 mod sql_store;
 mod sqlite;
 mod store;

@@ -2,29 +2,48 @@
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Connection, PgPool, Postgres, Transaction};
 use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// A connection idle this long is pinged before use (the server or a proxy may have closed it).
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(30);
+
 pub struct PgStore {
     pool: PgPool,
-    contexts: crate::context_cache::ContextCache,
+    /// The same pool: PostgreSQL has no single-writer rule.
+    writer: PgPool,
+    caches: crate::short_cache::HotReads,
 }
 
 impl PgStore {
     const BACKEND: &'static str = "postgres";
+    /// Batched INSERTs are one statement of data-modifying CTEs: one round trip.
+    const BATCH_AS_CTE: bool = true;
 
     pub async fn connect(url: &str) -> Result<Self, crate::StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings every connection it hands out: a whole round trip to the server per
+            // query. Only connections idle long enough to have been dropped are checked.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > IDLE_CHECK_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await?;
         Ok(Self {
+            writer: pool.clone(),
             pool,
-            contexts: Default::default(),
+            caches: Default::default(),
         })
     }
 

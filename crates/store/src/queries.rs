@@ -1,5 +1,6 @@
 //! Parameters and results of the store's list and compound operations.
 
+use authgate_core::audit::NewAuditEntry;
 use authgate_core::model::{IssuedToken, NewUser, Session, User};
 
 #[derive(Debug, Clone, Default)]
@@ -160,6 +161,20 @@ impl MatchCandidate {
         }
     }
 }
+
+/// The session a successful resolution starts, written in the resolution's own transaction
+/// (one commit per sign-in). The user id in `session` and `token` is replaced by the resolved
+/// user's.
+pub struct SessionStart {
+    pub session: Session,
+    pub token: IssuedToken,
+    /// The audit entries of the outcome (e.g. a sign-up and a sign-in); their `user_id` is
+    /// set to the resolved user's.
+    pub audit: AuditFor,
+}
+
+/// The audit entries that record an outcome.
+pub type AuditFor = Box<dyn Fn(&Resolved) -> Vec<NewAuditEntry> + Send + Sync>;
 
 /// Everything [`crate::Store::resolve_identity`] needs to decide in one transaction.
 #[derive(Debug, Clone)]

@@ -196,6 +196,22 @@ pub(crate) struct TokenContextRow {
     user: UserRow,
 }
 
+/// An identity's binding with its user, read in one statement when a returning user signs in.
+#[derive(sqlx::FromRow)]
+pub(crate) struct BoundIdentityRow {
+    pub identity_nickname: Option<String>,
+    pub identity_avatar: Option<String>,
+    pub identity_meta: String,
+    #[sqlx(flatten)]
+    pub user: UserRow,
+}
+
+pub(crate) const BOUND_IDENTITY_SELECT: &str = "SELECT i.nickname AS identity_nickname, \
+     i.avatar AS identity_avatar, i.meta AS identity_meta, u.id, u.username, u.email, u.phone, \
+     u.nickname, u.is_admin, u.enabled, u.password_hash, u.password_changed_at, u.created_at, \
+     u.updated_at FROM identities i JOIN users u ON u.id = i.user_id \
+     WHERE i.authenticator = $1 AND i.uuid = $2";
+
 pub(crate) const TOKEN_CONTEXT_SELECT: &str = "SELECT t.jti, t.session_id, t.issued_at, \
      t.expires_at, t.renewed_to, t.renewed_at, s.authenticator, s.signed_in_at, \
      s.last_renewed_at, s.ip, s.user_agent, r.revoked_at, u.id, u.username, u.email, u.phone, \

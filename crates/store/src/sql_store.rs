@@ -105,7 +105,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn migrate(&self) -> StoreResult<()> {
-                Self::migrator().run(&self.pool).await?;
+                Self::migrator().run(&self.writer).await?;
                 Ok(())
             }
 
@@ -115,7 +115,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn create_user(&self, u: &NewUser, now: i64) -> StoreResult<User> {
-                let row = insert_user(&self.pool, u, now).await.map_err(map_unique)?;
+                let row = insert_user(&self.writer, u, now).await.map_err(map_unique)?;
                 Ok(row.into())
             }
 
@@ -134,7 +134,7 @@ macro_rules! impl_sql_store {
                     .bind(&u.nickname)
                     .bind(&u.password_hash)
                     .bind(now)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.writer)
                     .await?;
                 Ok(row.map(Into::into))
             }
@@ -201,10 +201,10 @@ macro_rules! impl_sql_store {
                 qb.push(format!(" RETURNING {USER_COLUMNS}"));
                 let row: Option<UserRow> = qb
                     .build_query_as()
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.writer)
                     .await
                     .map_err(map_unique)?;
-                self.contexts.forget_all();
+                self.caches.contexts.forget_all();
                 Ok(row.map(Into::into))
             }
 
@@ -224,18 +224,18 @@ macro_rules! impl_sql_store {
                 .bind(hash)
                 .bind(changed_at)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
-                self.contexts.forget_all();
+                self.caches.contexts.forget_all();
                 Ok(done.rows_affected() == 1)
             }
 
             async fn delete_user(&self, id: i64) -> StoreResult<bool> {
                 let done = sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
-                self.contexts.forget_all();
+                self.caches.contexts.forget_all();
                 Ok(done.rows_affected() == 1)
             }
 
@@ -260,10 +260,17 @@ macro_rules! impl_sql_store {
             }
 
             async fn get_authenticator_by_name(&self, name: &str) -> StoreResult<Option<Authenticator>> {
+                let cache = &self.caches.authenticators;
+                if let Some(hit) = cache.get(name) {
+                    return Ok(hit);
+                }
+                let generation = cache.generation();
                 let sql = format!("SELECT {AUTHENTICATOR_COLUMNS} FROM authenticators WHERE name = $1");
                 let row: Option<AuthenticatorRow> =
                     sqlx::query_as(&sql).bind(name).fetch_optional(&self.pool).await?;
-                row.map(TryInto::try_into).transpose()
+                let found: Option<Authenticator> = row.map(TryInto::try_into).transpose()?;
+                cache.put(name, &found, generation);
+                Ok(found)
             }
 
             async fn create_authenticator(&self, a: &NewAuthenticator, now: i64) -> StoreResult<Authenticator> {
@@ -281,9 +288,10 @@ macro_rules! impl_sql_store {
                     .bind(serde_json::Value::Object(a.options.clone()).to_string())
                     .bind(a.enabled)
                     .bind(now)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.writer)
                     .await
                     .map_err(map_unique)?;
+                self.caches.authenticators.forget_all();
                 row.try_into()
             }
 
@@ -301,8 +309,9 @@ macro_rules! impl_sql_store {
                 .bind(serde_json::Value::Object(a.options.clone()).to_string())
                 .bind(a.enabled)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
+                self.caches.authenticators.forget_all();
                 Ok(())
             }
 
@@ -341,6 +350,7 @@ macro_rules! impl_sql_store {
                     .fetch_optional(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                self.caches.authenticators.forget_all();
                 row.map(TryInto::try_into).transpose()
             }
 
@@ -367,6 +377,7 @@ macro_rules! impl_sql_store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                self.caches.authenticators.forget_all();
                 Ok(done.rows_affected() == 1)
             }
 
@@ -393,6 +404,7 @@ macro_rules! impl_sql_store {
                         .await?;
                 }
                 tx.commit().await?;
+                self.caches.authenticators.forget_all();
                 Ok(true)
             }
 
@@ -411,31 +423,24 @@ macro_rules! impl_sql_store {
                 let done = sqlx::query("DELETE FROM identities WHERE id = $1 AND user_id = $2")
                     .bind(identity_id)
                     .bind(user_id)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn find_identity(&self, authenticator: &str, uuid: &str) -> StoreResult<Option<Identity>> {
-                let row: Option<IdentityRow> = sqlx::query_as(
-                    "SELECT id, authenticator, uuid, user_id, nickname, avatar, meta, created_at, \
-                     updated_at FROM identities WHERE authenticator = $1 AND uuid = $2",
-                )
-                .bind(authenticator)
-                .bind(uuid)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(TryInto::try_into).transpose()
-            }
-
-            async fn resolve_identity(&self, r: &IdentityResolution, now: i64) -> StoreResult<Resolved> {
+            async fn resolve_identity(
+                &self,
+                r: &IdentityResolution,
+                start: &SessionStart,
+                now: i64,
+            ) -> StoreResult<Resolved> {
                 // Losers of a race (unique violation, busy database) retry from scratch and then
                 // find the winner's binding; a few attempts are plenty.
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
                     let outcome = match self.begin_write().await {
-                        Ok(mut tx) => match resolve_in_tx(&mut tx, r, now).await {
+                        Ok(mut tx) => match resolve_and_start_in_tx(&mut tx, r, start, now).await {
                             Ok(resolved) => tx.commit().await.map(|_| resolved),
                             Err(e) => {
                                 let _ = tx.rollback().await;
@@ -463,7 +468,7 @@ macro_rules! impl_sql_store {
                 .bind(&s.binding_hash)
                 .bind(s.created_at)
                 .bind(s.expires_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -474,7 +479,7 @@ macro_rules! impl_sql_store {
                      authenticator, redirect, binding_hash, created_at, expires_at",
                 )
                 .bind(state_hash)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await?;
                 let Some(row) = row else {
                     return Ok(ConsumedState::Unknown);
@@ -497,43 +502,30 @@ macro_rules! impl_sql_store {
             async fn purge_expired_oauth_states(&self, now: i64) -> StoreResult<u64> {
                 let done = sqlx::query("DELETE FROM oauth_states WHERE expires_at <= $1")
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(done.rows_affected())
             }
 
-            async fn create_session(&self, s: &Session, t: &IssuedToken) -> StoreResult<()> {
+            async fn create_session(&self, s: &Session, t: &IssuedToken, audit: &[NewAuditEntry]) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, \
-                     ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&s.id)
-                .bind(s.user_id)
-                .bind(&s.authenticator)
-                .bind(s.signed_in_at)
-                .bind(s.last_renewed_at)
-                .bind(&s.ip)
-                .bind(&s.user_agent)
-                .execute(&mut *tx)
-                .await?;
-                insert_token(&mut tx, t).await?;
+                insert_session_rows(&mut tx, s, t, audit).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
             async fn token_context(&self, jti: &str) -> StoreResult<Option<TokenContext>> {
-                if let Some(hit) = self.contexts.get(jti) {
+                if let Some(hit) = self.caches.contexts.get(jti) {
                     return Ok(Some(hit));
                 }
-                let generation = self.contexts.generation();
+                let generation = self.caches.contexts.generation();
                 let row: Option<TokenContextRow> = sqlx::query_as(TOKEN_CONTEXT_SELECT)
                     .bind(jti)
                     .fetch_optional(&self.pool)
                     .await?;
                 let context: Option<TokenContext> = row.map(Into::into);
                 if let Some(c) = &context {
-                    self.contexts.put(jti, c, generation);
+                    self.caches.contexts.put(jti, c, generation);
                 }
                 Ok(context)
             }
@@ -584,9 +576,9 @@ macro_rules! impl_sql_store {
                 .bind(now)
                 .bind(reason)
                 .bind(by)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
-                self.contexts.forget_all();
+                self.caches.contexts.forget_all();
                 Ok(done.rows_affected() == 1)
             }
 
@@ -610,9 +602,9 @@ macro_rules! impl_sql_store {
                 .bind(now)
                 .bind(reason)
                 .bind(by)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
-                self.contexts.forget_all();
+                self.caches.contexts.forget_all();
                 Ok(done.rows_affected())
             }
 
@@ -664,7 +656,7 @@ macro_rules! impl_sql_store {
                 .bind(p.session_ttl_ms)
                 .bind(p.renew_window_ms)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -698,7 +690,7 @@ macro_rules! impl_sql_store {
                 .bind(key)
                 .bind(now)
                 .bind(now - limit.window_ms)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await?;
                 if failures < limit.max_failures {
                     return Ok(None);
@@ -711,7 +703,7 @@ macro_rules! impl_sql_store {
                 .bind(key)
                 .bind(until)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(Some(until))
             }
@@ -719,28 +711,13 @@ macro_rules! impl_sql_store {
             async fn clear_failures(&self, key: &str) -> StoreResult<()> {
                 sqlx::query("DELETE FROM signin_failures WHERE key = $1")
                     .bind(key)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await?;
                 Ok(())
             }
 
             async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO audit_log (at, event, result, user_id, actor_id, authenticator, ip, \
-                     user_agent, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(e.at)
-                .bind(&e.event)
-                .bind(e.outcome.as_str())
-                .bind(e.user_id)
-                .bind(e.actor_id)
-                .bind(&e.authenticator)
-                .bind(&e.ip)
-                .bind(&e.user_agent)
-                .bind(&e.reason)
-                .bind(serde_json::Value::Object(e.detail.clone()).to_string())
-                .execute(&self.pool)
-                .await?;
+                insert_audit(&self.writer, e).await?;
                 Ok(())
             }
 
@@ -776,7 +753,7 @@ macro_rules! impl_sql_store {
                 .bind(value)
                 .bind(sealed)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 self.get_setting(key)
                     .await?
@@ -793,13 +770,13 @@ macro_rules! impl_sql_store {
                 .bind(&k.private_key)
                 .bind(&k.public_key)
                 .bind(k.created_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 let row: SigningKeyRow = sqlx::query_as(
                     "SELECT kid, alg, private_key, public_key, active, created_at FROM signing_keys \
                      WHERE active",
                 )
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await?;
                 Ok(row.into())
             }
@@ -866,33 +843,37 @@ macro_rules! impl_sql_store {
         ) -> Result<Resolved, sqlx::Error> {
             let ext = &r.identity;
             let meta = serde_json::Value::Object(ext.meta.clone()).to_string();
-            let bound: Option<i64> = sqlx::query_scalar(
-                "SELECT user_id FROM identities WHERE authenticator = $1 AND uuid = $2",
-            )
-            .bind(&ext.authenticator)
-            .bind(&ext.uuid)
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some(user_id) = bound {
-                let Some(mut user) = user_in_tx(tx, user_id).await? else {
-                    return Ok(Resolved::NotFound);
-                };
+            let bound: Option<BoundIdentityRow> = sqlx::query_as(BOUND_IDENTITY_SELECT)
+                .bind(&ext.authenticator)
+                .bind(&ext.uuid)
+                .fetch_optional(&mut **tx)
+                .await?;
+            if let Some(bound) = bound {
+                let mut user = User::from(bound.user);
                 if !user.enabled {
                     return Ok(Resolved::Disabled(user));
                 }
                 if r.sync_profile {
-                    sqlx::query(
-                        "UPDATE identities SET nickname = $3, avatar = $4, meta = $5, updated_at = $6 \
-                         WHERE authenticator = $1 AND uuid = $2",
-                    )
-                    .bind(&ext.authenticator)
-                    .bind(&ext.uuid)
-                    .bind(&ext.nickname)
-                    .bind(&ext.avatar)
-                    .bind(&meta)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+                    // Most sign-ins change nothing: no write then.
+                    let same_meta = serde_json::from_str::<serde_json::Value>(&bound.identity_meta)
+                        .is_ok_and(|stored| stored.as_object() == Some(&ext.meta));
+                    if bound.identity_nickname != ext.nickname
+                        || bound.identity_avatar != ext.avatar
+                        || !same_meta
+                    {
+                        sqlx::query(
+                            "UPDATE identities SET nickname = $3, avatar = $4, meta = $5, updated_at = $6 \
+                             WHERE authenticator = $1 AND uuid = $2",
+                        )
+                        .bind(&ext.authenticator)
+                        .bind(&ext.uuid)
+                        .bind(&ext.nickname)
+                        .bind(&ext.avatar)
+                        .bind(&meta)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
                     if let Some(nick) = ext.nickname.as_ref().filter(|n| user.nickname.as_ref() != Some(*n)) {
                         let sql = format!(
                             "UPDATE users SET nickname = $2, updated_at = $3 WHERE id = $1 RETURNING {USER_COLUMNS}"
@@ -948,14 +929,22 @@ macro_rules! impl_sql_store {
                 (user, Some(field))
             } else if let Some(new) = &r.sign_up {
                 let mut new = new.clone();
-                // A value another user holds is left out rather than failing the sign-up.
+                // A value another user holds is left out rather than failing the sign-up. The
+                // candidates all matched no one just now: their values need no second look.
+                let unmatched = |wanted: &MatchCandidate| r.candidates.contains(wanted);
                 if let Some(p) = new.phone.clone() {
-                    if user_id_where(tx, "phone = $1", &p).await?.is_some() {
+                    if !unmatched(&MatchCandidate::Phone(p.clone()))
+                        && user_id_where(tx, "phone = $1", &p).await?.is_some()
+                    {
                         new.phone = None;
                     }
                 }
                 if let Some(e) = new.email.clone() {
-                    if user_id_where(tx, "email = $1", &e).await?.is_some() {
+                    let as_candidate = |field| MatchCandidate::Email { field, value: e.clone() };
+                    if !unmatched(&as_candidate("orgEmail"))
+                        && !unmatched(&as_candidate("email"))
+                        && user_id_where(tx, "email = $1", &e).await?.is_some()
+                    {
                         new.email = None;
                     }
                 }
@@ -988,19 +977,141 @@ macro_rules! impl_sql_store {
             })
         }
 
-        async fn insert_token(tx: &mut sqlx::Transaction<'static, $db>, t: &IssuedToken) -> StoreResult<()> {
-            sqlx::query(
-                "INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&t.jti)
-            .bind(&t.session_id)
-            .bind(t.user_id)
-            .bind(t.issued_at)
-            .bind(t.expires_at)
-            .execute(&mut **tx)
-            .await?;
+        /// [`resolve_in_tx`], then, when a user signs in, `start`'s rows for that user.
+        async fn resolve_and_start_in_tx(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            r: &IdentityResolution,
+            start: &SessionStart,
+            now: i64,
+        ) -> Result<Resolved, sqlx::Error> {
+            let resolved = resolve_in_tx(tx, r, now).await?;
+            let user_id = match &resolved {
+                Resolved::Bound(u) | Resolved::SignedUp(u) | Resolved::Linked { user: u, .. } => u.id,
+                _ => return Ok(resolved),
+            };
+            let session = Session { user_id, ..start.session.clone() };
+            let token = IssuedToken { user_id, ..start.token.clone() };
+            let mut audit = (start.audit)(&resolved);
+            for entry in &mut audit {
+                entry.user_id = Some(user_id);
+            }
+            insert_session_rows(tx, &session, &token, &audit).await?;
+            Ok(resolved)
+        }
+
+        /// A session, its first token and its audit entries in one batch of statements: one
+        /// hand-off to SQLite's connection thread, one round trip to PostgreSQL.
+        async fn insert_session_rows(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            s: &Session,
+            t: &IssuedToken,
+            audit: &[NewAuditEntry],
+        ) -> Result<(), sqlx::Error> {
+            let mut qb = QueryBuilder::<$db>::new("");
+            let mut batch = Batch::new(if audit.is_empty() { 2 } else { 3 });
+            batch.open(&mut qb);
+            qb.push(
+                "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, \
+                 ip, user_agent) ",
+            );
+            qb.push_values([s], |mut b, s| {
+                b.push_bind(&s.id)
+                    .push_bind(s.user_id)
+                    .push_bind(&s.authenticator)
+                    .push_bind(s.signed_in_at)
+                    .push_bind(s.last_renewed_at)
+                    .push_bind(&s.ip)
+                    .push_bind(&s.user_agent);
+            });
+            batch.close(&mut qb);
+            batch.open(&mut qb);
+            push_token_insert(&mut qb, t);
+            batch.close(&mut qb);
+            if !audit.is_empty() {
+                batch.open(&mut qb);
+                push_audit_insert(&mut qb, audit);
+            }
+            qb.build().execute(&mut **tx).await?;
             Ok(())
+        }
+
+        /// Joins INSERTs into one statement batch the backend runs in one go: PostgreSQL as
+        /// data-modifying CTEs (`WITH c0 AS (..), c1 AS (..) last`), SQLite as `;`-separated
+        /// statements.
+        struct Batch {
+            len: usize,
+            at: usize,
+        }
+
+        impl Batch {
+            fn new(len: usize) -> Self {
+                Self { len, at: 0 }
+            }
+
+            fn is_last(&self) -> bool {
+                self.at + 1 == self.len
+            }
+
+            fn open(&self, qb: &mut QueryBuilder<'_, $db>) {
+                if <$store>::BATCH_AS_CTE && !self.is_last() {
+                    qb.push(if self.at == 0 { "WITH " } else { ", " });
+                    qb.push(format_args!("c{} AS (", self.at));
+                }
+            }
+
+            fn close(&mut self, qb: &mut QueryBuilder<'_, $db>) {
+                if !self.is_last() {
+                    qb.push(if <$store>::BATCH_AS_CTE { ") " } else { "; " });
+                }
+                self.at += 1;
+            }
+        }
+
+        async fn insert_audit<'e, E>(ex: E, e: &NewAuditEntry) -> Result<(), sqlx::Error>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            let mut qb = QueryBuilder::<$db>::new("");
+            push_audit_insert(&mut qb, std::slice::from_ref(e));
+            qb.build().execute(ex).await?;
+            Ok(())
+        }
+
+        async fn insert_token(tx: &mut sqlx::Transaction<'static, $db>, t: &IssuedToken) -> Result<(), sqlx::Error> {
+            let mut qb = QueryBuilder::<$db>::new("");
+            push_token_insert(&mut qb, t);
+            qb.build().execute(&mut **tx).await?;
+            Ok(())
+        }
+
+        fn push_token_insert<'a>(qb: &mut QueryBuilder<'a, $db>, t: &'a IssuedToken) {
+            qb.push("INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) ");
+            qb.push_values([t], |mut b, t| {
+                b.push_bind(&t.jti)
+                    .push_bind(&t.session_id)
+                    .push_bind(t.user_id)
+                    .push_bind(t.issued_at)
+                    .push_bind(t.expires_at);
+            });
+        }
+
+        fn push_audit_insert<'a>(qb: &mut QueryBuilder<'a, $db>, entries: &'a [NewAuditEntry]) {
+            qb.push(
+                "INSERT INTO audit_log (at, event, result, user_id, actor_id, authenticator, ip, \
+                 user_agent, reason, detail) ",
+            );
+            qb.push_values(entries, |mut b, e| {
+                b.push_bind(e.at)
+                    .push_bind(&e.event)
+                    .push_bind(e.outcome.as_str())
+                    .push_bind(e.user_id)
+                    .push_bind(e.actor_id)
+                    .push_bind(&e.authenticator)
+                    .push_bind(&e.ip)
+                    .push_bind(&e.user_agent)
+                    .push_bind(&e.reason)
+                    .push_bind(serde_json::Value::Object(e.detail.clone()).to_string());
+            });
         }
     };
 }

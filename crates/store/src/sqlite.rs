@@ -1,5 +1,6 @@
-//! SQLite: embedded, WAL, one file. Writers are serialised by SQLite itself; write
-//! transactions start with BEGIN IMMEDIATE so two of them never deadlock upgrading a read lock.
+//! SQLite: embedded, WAL, one file. This process writes through one connection; write
+//! transactions start with BEGIN IMMEDIATE so they never deadlock upgrading a read lock with
+//! another process's writer (the CLI).
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -9,13 +10,21 @@ use std::time::Duration;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// Reading connections (each has its own thread in sqlx).
+const READERS: u32 = 4;
+
 pub struct SqliteStore {
+    /// For reads.
     pool: SqlitePool,
-    contexts: crate::context_cache::ContextCache,
+    /// The one connection that writes.
+    writer: SqlitePool,
+    caches: crate::short_cache::HotReads,
 }
 
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
+    /// Several statements run in one call on SQLite's connection thread: one hand-off.
+    const BATCH_AS_CTE: bool = false;
 
     pub async fn connect(url: &str) -> Result<Self, crate::StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -31,15 +40,25 @@ impl SqliteStore {
                 })?;
             }
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
-            .connect_with(options)
-            .await?;
+        // SQLite lets one writer in at a time. Writers queue here, on one connection, instead
+        // of contending for the file lock (whose busy handler sleeps for milliseconds); readers
+        // have their own connections and never wait for a writer (WAL).
+        let writer = Self::pool(1).connect_with(options.clone()).await?;
+        let pool = Self::pool(READERS).connect_with(options).await?;
         Ok(Self {
             pool,
-            contexts: Default::default(),
+            writer,
+            caches: Default::default(),
         })
+    }
+
+    fn pool(max_connections: u32) -> SqlitePoolOptions {
+        SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(1)
+            // An in-process file cannot drop a connection; sqlx's default ping before every
+            // query is a wasted hand-off to the connection's thread.
+            .test_before_acquire(false)
     }
 
     fn migrator() -> &'static Migrator {
@@ -47,7 +66,7 @@ impl SqliteStore {
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
     /// BEGIN IMMEDIATE already holds the database's only write lock.

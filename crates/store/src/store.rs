@@ -39,6 +39,8 @@ pub trait Store: Send + Sync + 'static {
     // Authenticators
     async fn list_authenticators(&self) -> StoreResult<Vec<Authenticator>>;
     async fn get_authenticator(&self, id: i64) -> StoreResult<Option<Authenticator>>;
+    /// Read by every sign-in. Answers may be up to 500 ms old for changes made by another
+    /// process (node, CLI); changes made through this store are seen at once.
     async fn get_authenticator_by_name(&self, name: &str) -> StoreResult<Option<Authenticator>>;
     async fn create_authenticator(
         &self,
@@ -67,11 +69,17 @@ pub trait Store: Send + Sync + 'static {
     // Identities
     async fn list_identities(&self, user_id: i64) -> StoreResult<Vec<Identity>>;
     async fn delete_identity(&self, user_id: i64, identity_id: i64) -> StoreResult<bool>;
-    async fn find_identity(&self, authenticator: &str, uuid: &str)
-        -> StoreResult<Option<Identity>>;
     /// Binding, else matching, else sign-up, in one transaction; safe when many nodes resolve
-    /// the same first-time identity at once (exactly one user and one binding result).
-    async fn resolve_identity(&self, r: &IdentityResolution, now: i64) -> StoreResult<Resolved>;
+    /// the same first-time identity at once (exactly one user and one binding result). When
+    /// the outcome signs a user in (bound, linked, signed up), `start`'s session, token and
+    /// audit entries are written in the same transaction. With no candidates and no sign-up,
+    /// an identity that is not bound yet gives `NotFound` and writes nothing.
+    async fn resolve_identity(
+        &self,
+        r: &IdentityResolution,
+        start: &SessionStart,
+        now: i64,
+    ) -> StoreResult<Resolved>;
 
     // OAuth states (one-time, shared by every node)
     async fn create_oauth_state(&self, state: &OAuthState) -> StoreResult<()>;
@@ -81,7 +89,13 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_expired_oauth_states(&self, now: i64) -> StoreResult<u64>;
 
     // Sessions and tokens
-    async fn create_session(&self, session: &Session, token: &IssuedToken) -> StoreResult<()>;
+    /// The session, its first token and the audit entries that record it, in one transaction.
+    async fn create_session(
+        &self,
+        session: &Session,
+        token: &IssuedToken,
+        audit: &[NewAuditEntry],
+    ) -> StoreResult<()>;
     /// The token, its session and its user. Answers may be up to 500 ms old for changes made
     /// by another process (node, CLI); changes made through this store are seen at once.
     async fn token_context(&self, jti: &str) -> StoreResult<Option<TokenContext>>;

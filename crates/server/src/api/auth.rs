@@ -72,17 +72,15 @@ pub async fn sign_in(
             return Err(e);
         }
     };
-    let issued = issue_session(&state, &user, &a.name, &client).await?;
+    let entry = Entry {
+        event: event::SIGN_IN,
+        user_id: Some(user.id),
+        authenticator: Some(a.name.clone()),
+        client: Some(&client),
+        ..Default::default()
+    };
+    let issued = issue_session(&state, &user, &a.name, &client, Some(entry)).await?;
     state.metrics.sign_in(&a.name, "success");
-    state
-        .audit(Entry {
-            event: event::SIGN_IN,
-            user_id: Some(user.id),
-            authenticator: Some(a.name.clone()),
-            client: Some(&client),
-            ..Default::default()
-        })
-        .await;
     Ok(signed_in_response(&state, &user, &issued))
 }
 
@@ -237,6 +235,6 @@ pub async fn change_password(
         .get_user(me.user.id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("NOT_EXIST_USER", "The user does not exist"))?;
-    let issued = issue_session(&state, &user, &me.authenticator, &client).await?;
+    let issued = issue_session(&state, &user, &me.authenticator, &client, None).await?;
     Ok(signed_in_response(&state, &user, &issued))
 }

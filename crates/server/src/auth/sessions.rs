@@ -2,6 +2,7 @@
 //! `token_ttl`; once expired it may be renewed, once, within `renew_window`; the session ends
 //! `session_ttl` after sign-in; a revoked session or a later password change ends it at once.
 
+use crate::audit::Entry;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::state::AppState;
@@ -39,17 +40,27 @@ pub struct Authenticated {
     pub session_expires_at: i64,
 }
 
-pub async fn issue_session(
+/// A session about to start: its rows, written by whoever finishes the sign-in (alone, or in
+/// the transaction that also resolved the user), then [`NewSession::issue`] signs its token.
+pub struct NewSession {
+    pub session: Session,
+    pub token: IssuedToken,
+    session_expires_at: i64,
+}
+
+/// A new session for `user_id` (0 while the user is still to be resolved) with the current
+/// token policy.
+pub async fn new_session(
     state: &AppState,
-    user: &User,
+    user_id: i64,
     authenticator: &str,
     client: &ClientInfo,
-) -> ApiResult<IssuedSession> {
+) -> ApiResult<NewSession> {
     let now = now_ms();
     let policy = state.token_policy().await?;
     let session = Session {
         id: random_id(),
-        user_id: user.id,
+        user_id,
         authenticator: authenticator.to_string(),
         signed_in_at: now,
         last_renewed_at: None,
@@ -60,19 +71,50 @@ pub async fn issue_session(
     let token = IssuedToken {
         jti: random_id(),
         session_id: session.id.clone(),
-        user_id: user.id,
+        user_id,
         issued_at: now,
         expires_at: now + policy.token_ttl_ms,
         renewed_to: None,
         renewed_at: None,
     };
-    state.store.create_session(&session, &token).await?;
-    let jwt = state.tokens.sign(&state.tokens.claims_for(&token, now))?;
-    Ok(IssuedSession {
-        token: jwt,
-        session_id: session.id,
+    Ok(NewSession {
+        session,
+        token,
         session_expires_at: now + policy.session_ttl_ms,
     })
+}
+
+impl NewSession {
+    /// The signed token of this session, once its rows are stored for `user_id`.
+    pub fn issue(mut self, state: &AppState, user_id: i64) -> ApiResult<IssuedSession> {
+        self.token.user_id = user_id;
+        let jwt = state
+            .tokens
+            .sign(&state.tokens.claims_for(&self.token, self.token.issued_at))?;
+        Ok(IssuedSession {
+            token: jwt,
+            session_id: self.session.id,
+            session_expires_at: self.session_expires_at,
+        })
+    }
+}
+
+/// A new session for `user`, stored with `audit` (the entry recording it, if any) in one
+/// transaction.
+pub async fn issue_session(
+    state: &AppState,
+    user: &User,
+    authenticator: &str,
+    client: &ClientInfo,
+    audit: Option<Entry<'_>>,
+) -> ApiResult<IssuedSession> {
+    let new = new_session(state, user.id, authenticator, client).await?;
+    let audit: Vec<_> = audit.into_iter().map(Entry::into_record).collect();
+    state
+        .store
+        .create_session(&new.session, &new.token, &audit)
+        .await?;
+    new.issue(state, user.id)
 }
 
 pub async fn authenticate(

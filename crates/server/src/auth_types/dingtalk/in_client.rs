@@ -3,17 +3,18 @@
 //! whoever was signed in before is revoked (an account switch never keeps the old user).
 
 use super::messages::{Failed, Failure, Lang};
-use super::outcome::{record_failure, record_success};
+use super::outcome::record_failure;
 use super::resolution::{Facts, Resolver};
 use super::{load, DingTalkShared};
 use crate::api::auth::signed_in_response;
-use crate::auth::sessions::issue_session;
+use crate::auth::sessions::IssuedSession;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::http::client::ClientInfo;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
+use authgate_core::model::User;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -62,7 +63,7 @@ pub async fn sign_in_in_client(
     };
     let result = sign_in(&state, &dt, &client, &name, body.code.as_deref()).await;
     match result {
-        Ok((user, found)) => {
+        Ok((user, issued)) => {
             // Whoever the request was signed in as before, that session ends now.
             if let Ok(CurrentUser(previous)) = current {
                 let reason = if previous.user.id == user.id {
@@ -78,11 +79,6 @@ pub async fn sign_in_in_client(
                     return ApiError::from(e).into_response();
                 }
             }
-            let issued = match issue_session(&state, &user, &name, &client).await {
-                Ok(i) => i,
-                Err(e) => return e.into_response(),
-            };
-            record_success(&state, &client, &name, "inClient", &user, &found).await;
             signed_in_response(&state, &user, &issued)
         }
         Err(failed) => {
@@ -97,13 +93,14 @@ pub async fn sign_in_in_client(
     }
 }
 
+/// The user and their new session (already stored with its audit entries).
 async fn sign_in(
     state: &AppState,
     dt: &DingTalkShared,
-    _client: &ClientInfo,
+    client: &ClientInfo,
     name: &str,
     code: Option<&str>,
-) -> Result<(authgate_core::model::User, super::resolution::Found), Failed> {
+) -> Result<(User, IssuedSession), Failed> {
     let (a, options) = match load(state, name).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(Failure::AuthenticatorUnavailable.into()),
@@ -133,5 +130,5 @@ async fn sign_in(
         options: &options,
         creds: &creds,
     };
-    resolver.resolve(&mut facts).await
+    resolver.sign_in(&mut facts, client, "inClient").await
 }

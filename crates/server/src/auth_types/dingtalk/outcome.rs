@@ -2,15 +2,15 @@
 //! flow) or the JSON answer (in-client). A failure writes nothing but its audit entry.
 
 use super::messages::{Failed, Lang};
-use super::resolution::Found;
 use crate::audit::Entry;
 use crate::auth::cookies;
 use crate::auth::sessions::{random_id, IssuedSession};
 use crate::http::client::ClientInfo;
 use crate::state::AppState;
+
 use authgate_core::audit::{event, Outcome};
 use authgate_core::clock::now_ms;
-use authgate_core::model::User;
+use authgate_store::{AuditFor, Resolved};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
@@ -47,45 +47,37 @@ pub async fn record_failure(
         .await;
 }
 
-pub async fn record_success(
-    state: &AppState,
-    client: &ClientInfo,
-    authenticator: &str,
-    via: &str,
-    user: &User,
-    found: &Found,
-) {
-    state.metrics.sign_in(authenticator, "success");
-    let mut detail = Map::new();
-    detail.insert("via".into(), Value::String(via.into()));
-    match found {
-        Found::Bound => {}
-        Found::Linked(field) => {
-            detail.insert("linkedBy".into(), Value::String((*field).into()));
+/// The audit entries of a successful sign-in, written by the store in the transaction that
+/// resolved the user and started the session (a sign-up also gets its own entry).
+pub fn success_audit(client: &ClientInfo, authenticator: &str, via: &'static str) -> AuditFor {
+    let (client, authenticator) = (client.clone(), authenticator.to_string());
+    Box::new(move |resolved| {
+        let entry = |event, detail| {
+            Entry {
+                event,
+                authenticator: Some(authenticator.clone()),
+                client: Some(&client),
+                detail,
+                ..Default::default()
+            }
+            .into_record()
+        };
+        let mut detail = Map::new();
+        detail.insert("via".into(), Value::String(via.into()));
+        let mut entries = Vec::with_capacity(2);
+        match resolved {
+            Resolved::Linked { field, .. } => {
+                detail.insert("linkedBy".into(), Value::String((*field).into()));
+            }
+            Resolved::SignedUp(_) => {
+                entries.push(entry(event::SIGN_UP, Map::new()));
+                detail.insert("signedUp".into(), Value::Bool(true));
+            }
+            _ => {}
         }
-        Found::SignedUp => {
-            state
-                .audit(Entry {
-                    event: event::SIGN_UP,
-                    user_id: Some(user.id),
-                    authenticator: Some(authenticator.to_string()),
-                    client: Some(client),
-                    ..Default::default()
-                })
-                .await;
-            detail.insert("signedUp".into(), Value::Bool(true));
-        }
-    }
-    state
-        .audit(Entry {
-            event: event::SIGN_IN,
-            user_id: Some(user.id),
-            authenticator: Some(authenticator.to_string()),
-            client: Some(client),
-            detail,
-            ..Default::default()
-        })
-        .await;
+        entries.push(entry(event::SIGN_IN, detail));
+        entries
+    })
 }
 
 fn found(location: &str) -> Response {

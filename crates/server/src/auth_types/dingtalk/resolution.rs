@@ -4,13 +4,18 @@
 
 use super::messages::{Failed, Failure};
 use super::options::{BindBy, DingTalkOptions, MatchField};
+use super::outcome::success_audit;
 use super::DingTalkShared;
+use crate::auth::sessions::{new_session, IssuedSession};
+use crate::http::client::ClientInfo;
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
 use authgate_core::model::{normalize_email, Authenticator, NewUser, User};
 use authgate_core::phone::{normalize_phone, PhoneError};
 use authgate_dingtalk::ClientCredentials;
-use authgate_store::{ExternalIdentity, IdentityResolution, MatchCandidate, Resolved};
+use authgate_store::{
+    ExternalIdentity, IdentityResolution, MatchCandidate, Resolved, SessionStart,
+};
 use serde_json::{Map, Value};
 
 /// Everything known about the DingTalk account so far.
@@ -29,13 +34,6 @@ pub struct Facts {
     /// `getbyunionid` / `v2/user/get` already asked (whatever the answer).
     pub userid_looked_up: bool,
     pub org_entry_fetched: bool,
-}
-
-/// How the user was found, for the audit log.
-pub enum Found {
-    Bound,
-    Linked(&'static str),
-    SignedUp,
 }
 
 pub struct Resolver<'a> {
@@ -109,9 +107,75 @@ impl Resolver<'_> {
         m.is_none() || m.is_some_and(|m| m.contains('*'))
     }
 
-    pub async fn resolve(&self, facts: &mut Facts) -> Result<(User, Found), Failed> {
-        let o = self.options;
-        let uuid = match o.bind_by {
+    /// Resolves the user and starts their session: the binding (or sign-up), the session and
+    /// the audit entries (`via`: "web", "inClient") are one transaction.
+    pub async fn sign_in(
+        &self,
+        facts: &mut Facts,
+        client: &ClientInfo,
+        via: &'static str,
+    ) -> Result<(User, IssuedSession), Failed> {
+        let name = &self.authenticator.name;
+        let session = new_session(self.state, 0, name, client)
+            .await
+            .map_err(Failed::internal)?;
+        let start = SessionStart {
+            session: session.session.clone(),
+            token: session.token.clone(),
+            audit: success_audit(client, name, via),
+        };
+        let user = self.resolve(facts, &start).await?;
+        self.state.metrics.sign_in(name, "success");
+        let issued = session
+            .issue(self.state, user.id)
+            .map_err(Failed::internal)?;
+        Ok((user, issued))
+    }
+
+    /// The user this DingTalk account signs in as; the store writes the binding (or sign-up),
+    /// `start`'s session and the audit entries in one transaction.
+    async fn resolve(&self, facts: &mut Facts, start: &SessionStart) -> Result<User, Failed> {
+        let uuid = self.binding_key(facts).await?;
+        // Matching and sign-up may need the directory entry (more calls to DingTalk); a
+        // returning user needs none of it, so the binding alone is tried first then.
+        let mut binding_tried = false;
+        if self.matching_needs_org_entry(facts) {
+            if let Some(user) = self.bound_user(facts, &uuid, start).await? {
+                return Ok(user);
+            }
+            binding_tried = true;
+            self.fetch_org_entry(facts).await?;
+        }
+        let candidates = match self.candidates(facts) {
+            Ok(c) => c,
+            Err(problem) => {
+                // Only a first sign-in needs the phone: a bound identity still signs in.
+                if !binding_tried {
+                    if let Some(user) = self.bound_user(facts, &uuid, start).await? {
+                        return Ok(user);
+                    }
+                }
+                return Err(problem.into());
+            }
+        };
+        let sign_up = self.options.auto_signup.then(|| NewUser {
+            nickname: facts.nick.as_deref().map(clean_nickname),
+            phone: self.phone(facts).ok(),
+            // Only the organisation-managed address is trusted enough to store.
+            email: facts
+                .org_email
+                .as_deref()
+                .and_then(|e| normalize_email(e).ok()),
+            enabled: true,
+            ..Default::default()
+        });
+        let resolved = self.submit(facts, uuid, candidates, sign_up, start).await?;
+        outcome(resolved)
+    }
+
+    /// The key the identity is bound by (`bindBy`).
+    async fn binding_key(&self, facts: &mut Facts) -> Result<String, Failed> {
+        Ok(match self.options.bind_by {
             BindBy::UnionId => facts.union_id.clone().ok_or_else(no_union_id)?,
             BindBy::Userid => {
                 self.lookup_userid(facts).await?;
@@ -126,71 +190,84 @@ impl Resolver<'_> {
                 }
                 self.phone(facts)?
             }
-        };
-        let bound = self
-            .state
-            .store
-            .find_identity(&self.authenticator.name, &uuid)
-            .await
-            .map_err(Failed::internal)?;
-        let mut candidates = Vec::new();
-        if bound.is_none() {
-            let wants = |f| o.match_by.contains(&f);
-            // A sign-up also wants the organisation e-mail (the only one trusted enough to keep).
-            if (wants(MatchField::OrgEmail) && facts.org_email.is_none())
+        })
+    }
+
+    /// Whether a first sign-in would fetch the directory entry before matching.
+    fn matching_needs_org_entry(&self, facts: &Facts) -> bool {
+        let o = self.options;
+        let wants = |f| o.match_by.contains(&f);
+        // A sign-up also wants the organisation e-mail (the only one trusted enough to keep).
+        !facts.org_entry_fetched
+            && ((wants(MatchField::OrgEmail) && facts.org_email.is_none())
                 || (wants(MatchField::Phone) && self.phone_wanted_but_unusable(facts))
-                || (o.auto_signup && facts.org_email.is_none())
-            {
-                self.fetch_org_entry(facts).await?;
-            }
-            let mut phone_problem = None;
-            for field in &o.match_by {
-                match field {
-                    MatchField::Phone => match self.phone(facts) {
-                        Ok(p) => candidates.push(MatchCandidate::Phone(p)),
-                        Err(f) => phone_problem = Some(f),
-                    },
-                    MatchField::OrgEmail => {
-                        if let Some(e) = facts
-                            .org_email
-                            .as_deref()
-                            .and_then(|e| normalize_email(e).ok())
-                        {
-                            candidates.push(MatchCandidate::Email {
-                                field: "orgEmail",
-                                value: e,
-                            });
-                        }
+                || (o.auto_signup && facts.org_email.is_none()))
+    }
+
+    /// The user bound to `uuid`, signed in; `None` when the identity is not bound yet.
+    async fn bound_user(
+        &self,
+        facts: &Facts,
+        uuid: &str,
+        start: &SessionStart,
+    ) -> Result<Option<User>, Failed> {
+        match self
+            .submit(facts, uuid.to_string(), Vec::new(), None, start)
+            .await?
+        {
+            Resolved::NotFound => Ok(None),
+            other => outcome(other).map(Some),
+        }
+    }
+
+    /// The `matchBy` candidates in the administrator's order, or why there are none.
+    fn candidates(&self, facts: &Facts) -> Result<Vec<MatchCandidate>, Failure> {
+        let mut candidates = Vec::new();
+        let mut phone_problem = None;
+        for field in &self.options.match_by {
+            match field {
+                MatchField::Phone => match self.phone(facts) {
+                    Ok(p) => candidates.push(MatchCandidate::Phone(p)),
+                    Err(f) => phone_problem = Some(f),
+                },
+                MatchField::OrgEmail => {
+                    if let Some(e) = facts
+                        .org_email
+                        .as_deref()
+                        .and_then(|e| normalize_email(e).ok())
+                    {
+                        candidates.push(MatchCandidate::Email {
+                            field: "orgEmail",
+                            value: e,
+                        });
                     }
-                    MatchField::Email => {
-                        if let Some(e) =
-                            facts.email.as_deref().and_then(|e| normalize_email(e).ok())
-                        {
-                            candidates.push(MatchCandidate::Email {
-                                field: "email",
-                                value: e,
-                            });
-                        }
+                }
+                MatchField::Email => {
+                    if let Some(e) = facts.email.as_deref().and_then(|e| normalize_email(e).ok()) {
+                        candidates.push(MatchCandidate::Email {
+                            field: "email",
+                            value: e,
+                        });
                     }
                 }
             }
-            // Linking by phone is the point of the option: without a usable number (and no
-            // other field to go by) a sign-up could duplicate an existing account.
-            if let (Some(problem), true) = (phone_problem, candidates.is_empty()) {
-                return Err(problem.into());
-            }
         }
-        let sign_up = o.auto_signup.then(|| NewUser {
-            nickname: facts.nick.as_deref().map(clean_nickname),
-            phone: self.phone(facts).ok(),
-            // Only the organisation-managed address is trusted enough to store.
-            email: facts
-                .org_email
-                .as_deref()
-                .and_then(|e| normalize_email(e).ok()),
-            enabled: true,
-            ..Default::default()
-        });
+        // Linking by phone is the point of the option: without a usable number (and no
+        // other field to go by) a sign-up could duplicate an existing account.
+        match (phone_problem, candidates.is_empty()) {
+            (Some(problem), true) => Err(problem),
+            _ => Ok(candidates),
+        }
+    }
+
+    async fn submit(
+        &self,
+        facts: &Facts,
+        uuid: String,
+        candidates: Vec<MatchCandidate>,
+        sign_up: Option<NewUser>,
+        start: &SessionStart,
+    ) -> Result<Resolved, Failed> {
         let request = IdentityResolution {
             identity: ExternalIdentity {
                 authenticator: self.authenticator.name.clone(),
@@ -200,30 +277,31 @@ impl Resolver<'_> {
                 meta: meta(facts),
             },
             candidates,
-            sync_profile: o.sync_profile,
+            sync_profile: self.options.sync_profile,
             sign_up,
         };
-        let resolved = self
-            .state
+        self.state
             .store
-            .resolve_identity(&request, now_ms())
+            .resolve_identity(&request, start, now_ms())
             .await
-            .map_err(Failed::internal)?;
-        match resolved {
-            Resolved::Bound(u) => Ok((u, Found::Bound)),
-            Resolved::Linked { user, field } => Ok((user, Found::Linked(field))),
-            Resolved::SignedUp(u) => Ok((u, Found::SignedUp)),
-            Resolved::Ambiguous { fields } => Err(Failed {
-                detail: Some(format!("candidates by {}", fields.join(", "))),
-                ..Failure::Ambiguous.into()
-            }),
-            Resolved::AlreadyLinked { field } => Err(Failed {
-                detail: Some(format!("matched by {field}")),
-                ..Failure::AlreadyLinked.into()
-            }),
-            Resolved::Disabled(_) => Err(Failure::UserDisabled.into()),
-            Resolved::NotFound => Err(Failure::NoMatchingUser.into()),
-        }
+            .map_err(Failed::internal)
+    }
+}
+
+/// The signed-in user, or why there is none.
+fn outcome(resolved: Resolved) -> Result<User, Failed> {
+    match resolved {
+        Resolved::Bound(u) | Resolved::SignedUp(u) | Resolved::Linked { user: u, .. } => Ok(u),
+        Resolved::Ambiguous { fields } => Err(Failed {
+            detail: Some(format!("candidates by {}", fields.join(", "))),
+            ..Failure::Ambiguous.into()
+        }),
+        Resolved::AlreadyLinked { field } => Err(Failed {
+            detail: Some(format!("matched by {field}")),
+            ..Failure::AlreadyLinked.into()
+        }),
+        Resolved::Disabled(_) => Err(Failure::UserDisabled.into()),
+        Resolved::NotFound => Err(Failure::NoMatchingUser.into()),
     }
 }
 

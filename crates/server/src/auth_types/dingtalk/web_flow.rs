@@ -3,12 +3,11 @@
 
 use super::browser_state::{self, STATE_TTL_MS};
 use super::messages::{Failed, Failure, Lang};
-use super::outcome::{record_failure, record_success, signed_in_redirect, signin_page_redirect};
+use super::outcome::{record_failure, signed_in_redirect, signin_page_redirect};
 use super::redirect_target::safe_target;
 use super::resolution::{Facts, Resolver};
 use super::{load, DingTalkShared, TYPE_NAME};
 use crate::api::authenticator_from_header;
-use crate::auth::sessions::issue_session;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::response::data;
@@ -232,11 +231,7 @@ async fn sign_in(
     if options.restrict_to_org {
         resolver.lookup_userid(&mut facts).await?;
     }
-    let (user, found) = resolver.resolve(&mut facts).await?;
-    let issued = issue_session(state, &user, &a.name, client)
-        .await
-        .map_err(Failed::internal)?;
-    record_success(state, client, &a.name, "web", &user, &found).await;
+    let (_, issued) = resolver.sign_in(&mut facts, client, "web").await?;
     Ok(signed_in_redirect(
         state,
         target,

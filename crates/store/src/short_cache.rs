@@ -1,87 +1,112 @@
-//! A short-lived cache of token contexts (token + session + user): the read behind every
-//! authenticated request. An entry lives at most [`TTL`], so a revocation or user change made
-//! by another node (or the CLI) is seen within it, inside DESIGN's 1 s promise; a change made
-//! through this store forgets every entry at once.
+//! A short-lived, per-node cache of hot reads: token contexts (token + session + user, the read
+//! behind every authenticated request) and authenticators (read by every sign-in). An entry
+//! lives at most [`TTL`], so a change made by another node (or the CLI) is seen within it,
+//! inside DESIGN's 1 s promise; a change made through this store forgets every entry at once.
 
-use crate::queries::TokenContext;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub const TTL: Duration = Duration::from_millis(500);
-/// Bounded: when full even after dropping stale entries, everything is dropped and re-read
-/// (live tokens refill it within one TTL).
-const MAX_ENTRIES: usize = 50_000;
 /// Stale entries are swept when the map grows past this (then past twice what survived).
 const FIRST_SWEEP: usize = 1_024;
 
-struct Entry {
+struct Entry<V> {
     read_at: Instant,
     generation: u64,
-    context: TokenContext,
+    value: V,
 }
 
-#[derive(Default)]
-struct Entries {
-    map: HashMap<String, Entry>,
+struct Entries<V> {
+    map: HashMap<String, Entry<V>>,
     sweep_at: usize,
 }
 
-#[derive(Default)]
-pub(crate) struct ContextCache {
-    entries: Mutex<Entries>,
-    /// Bumped by every local write that can change a verdict; older entries are ignored.
+pub(crate) struct ShortCache<V> {
+    entries: Mutex<Entries<V>>,
+    /// Bumped by every local write that can change a value; older entries are ignored.
     generation: AtomicU64,
+    /// Bounded: when full even after dropping stale entries, everything is dropped and re-read
+    /// (hot keys refill it within one TTL).
+    max_entries: usize,
 }
 
-impl ContextCache {
-    /// Take this before reading the database; hand it to [`ContextCache::put`].
+impl<V: Clone> ShortCache<V> {
+    pub fn new(max_entries: usize) -> Self {
+        Self {
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                sweep_at: 0,
+            }),
+            generation: AtomicU64::new(0),
+            max_entries,
+        }
+    }
+
+    /// Take this before reading the database; hand it to [`ShortCache::put`].
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
-    pub fn get(&self, jti: &str) -> Option<TokenContext> {
+    pub fn get(&self, key: &str) -> Option<V> {
         let entries = self.entries.lock().expect("not poisoned");
-        let e = entries.map.get(jti)?;
-        (e.read_at.elapsed() < TTL && e.generation == self.generation()).then(|| e.context.clone())
+        let e = entries.map.get(key)?;
+        (e.read_at.elapsed() < TTL && e.generation == self.generation()).then(|| e.value.clone())
     }
 
     /// Keeps what was read, unless a local write happened since `generation` was taken (the
     /// read may predate it).
-    pub fn put(&self, jti: &str, context: &TokenContext, generation: u64) {
+    pub fn put(&self, key: &str, value: &V, generation: u64) {
         let mut entries = self.entries.lock().expect("not poisoned");
         if generation != self.generation() {
             return;
         }
-        if entries.map.len() >= entries.sweep_at.max(FIRST_SWEEP) {
-            // Only tokens used within the last TTL are worth keeping.
+        if entries.map.len() >= entries.sweep_at.max(FIRST_SWEEP.min(self.max_entries)) {
+            // Only keys read within the last TTL are worth keeping.
             entries.map.retain(|_, e| e.read_at.elapsed() < TTL);
-            if entries.map.len() >= MAX_ENTRIES {
+            if entries.map.len() >= self.max_entries {
                 entries.map.clear();
             }
-            entries.sweep_at = (entries.map.len() * 2).max(FIRST_SWEEP);
+            entries.sweep_at = entries.map.len() * 2;
         }
         entries.map.insert(
-            jti.to_string(),
+            key.to_string(),
             Entry {
                 read_at: Instant::now(),
                 generation,
-                context: context.clone(),
+                value: value.clone(),
             },
         );
     }
 
-    /// After a write that may end sessions or change users.
+    /// After a write that may change cached values.
     pub fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.entries.lock().expect("not poisoned").map.clear();
     }
 }
 
+/// What each store keeps: token contexts by jti, authenticators (or their absence) by name.
+pub(crate) struct HotReads {
+    pub contexts: ShortCache<crate::queries::TokenContext>,
+    pub authenticators: ShortCache<Option<authgate_core::model::Authenticator>>,
+}
+
+impl Default for HotReads {
+    fn default() -> Self {
+        Self {
+            contexts: ShortCache::new(50_000),
+            // Names come from a request header: unknown ones are cached too, within a bound.
+            authenticators: ShortCache::new(256),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queries::TokenContext;
     use authgate_core::model::{IssuedToken, Session, User};
 
     fn context() -> TokenContext {
@@ -123,7 +148,7 @@ mod tests {
 
     #[test]
     fn a_local_write_forgets_entries_and_refuses_reads_that_predate_it() {
-        let cache = ContextCache::default();
+        let cache = ShortCache::<TokenContext>::new(50_000);
         let g = cache.generation();
         cache.put("j", &context(), g);
         assert!(cache.get("j").is_some());
@@ -138,7 +163,7 @@ mod tests {
 
     #[test]
     fn stale_entries_are_swept_as_the_map_grows() {
-        let cache = ContextCache::default();
+        let cache = ShortCache::<TokenContext>::new(50_000);
         for i in 0..FIRST_SWEEP {
             cache.put(&format!("old{i}"), &context(), cache.generation());
         }
@@ -150,8 +175,20 @@ mod tests {
     }
 
     #[test]
+    fn a_full_cache_starts_over() {
+        let cache = ShortCache::<TokenContext>::new(4);
+        for i in 0..4 {
+            cache.put(&format!("k{i}"), &context(), cache.generation());
+        }
+        cache.put("k4", &context(), cache.generation());
+        let entries = cache.entries.lock().unwrap();
+        assert_eq!(entries.map.len(), 1, "only the newest entry is left");
+        assert!(entries.map.contains_key("k4"));
+    }
+
+    #[test]
     fn entries_expire() {
-        let cache = ContextCache::default();
+        let cache = ShortCache::<TokenContext>::new(50_000);
         cache.put("j", &context(), cache.generation());
         std::thread::sleep(TTL + Duration::from_millis(20));
         assert!(cache.get("j").is_none());
