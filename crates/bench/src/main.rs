@@ -209,11 +209,12 @@ fn main() -> anyhow::Result<()> {
             };
             for row in rt.block_on(report::run_only(&scenario, &plan, db))? {
                 println!(
-                    "{:<80} {:>8.1}/s  p99 {:>7.2} ms  CPU {:.3} ms/op  errors {}  {}",
+                    "{:<80} {:>8.1}/s  p99 {:>7.2} ms  CPU {:.3} ms/op  peak {:.1} MiB  errors {}  {}",
                     row.scenario,
                     row.outcome.per_second(),
                     row.outcome.percentile_ms(0.99),
                     row.cpu_ms_per_op,
+                    row.peak_rss_mib,
                     row.outcome.errors,
                     row.note
                 );
