@@ -90,6 +90,15 @@ pub async fn run_only(scenario: &str, plan: &Plan, db: Db) -> anyhow::Result<Vec
         let new = crate::dingtalk::new_users(&dt, plan, db, plan.connections).await?;
         return Ok(vec![back, new]);
     }
+    if scenario == "dingtalk-growth" {
+        let dt = crate::dingtalk::DingTalkTarget::start(db, plan.employees).await?;
+        eprintln!("authgate pid {}", dt.target.proc.pid());
+        crate::seed::grow(&dt.target.database_url, 0, 1_000, 0).await?;
+        let small = crate::dingtalk::returning(&dt, plan, db, ", 1,000 users").await?;
+        crate::seed::grow(&dt.target.database_url, 1_000, 999_000, 100_000).await?;
+        let big = crate::dingtalk::returning(&dt, plan, db, ", 1,000,000 users").await?;
+        return Ok(vec![small, big]);
+    }
     let t = scenarios::Target::start(db).await?;
     eprintln!("authgate pid {}", t.proc.pid());
     let users = t.create_users(plan.password_clients.max(8) * 2).await?;
@@ -102,7 +111,9 @@ pub async fn run_only(scenario: &str, plan: &Plan, db: Db) -> anyhow::Result<Vec
         "password" => {
             vec![scenarios::password_sign_in(&t, plan, db, &users, ", 1,000 users").await?]
         }
-        other => anyhow::bail!("unknown scenario {other}: check, password or dingtalk"),
+        other => {
+            anyhow::bail!("unknown scenario {other}: check, password, dingtalk or dingtalk-growth")
+        }
     })
 }
 

@@ -267,10 +267,14 @@ pub async fn password_sign_in(
         )
         .await;
     let limit = crate::hash_bound_limit();
+    let together = crate::all_cores_hashing_rate();
     row.note = format!(
-        "hash-bound limit {:.1}/s (cores / one Argon2id hash, m=19 MiB t=2 p=1, measured now): {:.0}% of it",
+        "hash-bound limit {:.1}/s (cores / one Argon2id hash, m=19 MiB t=2 p=1, measured now): \
+         {:.0}% of it; all cores hashing at once (nothing else running) manage {:.1}/s: {:.0}% of that",
         limit,
-        100.0 * row.outcome.per_second() / limit
+        100.0 * row.outcome.per_second() / limit,
+        together,
+        100.0 * row.outcome.per_second() / together
     );
     Ok(row)
 }
