@@ -211,7 +211,11 @@ pub async fn returning(
             sign_in,
         )
         .await;
-    row.note = format!("3 HTTP round trips to authgate + 5 to the fake per sign-in; fake used {:.3} ms CPU/sign-in", fake_cpu_note(dt, &row));
+    row.note = format!(
+        "per sign-in: 2 requests to authgate and 1 to the fake's authorize page, 2 from authgate \
+         to the fake; fake used {:.3} ms CPU/sign-in",
+        fake_cpu_note(dt, &row)
+    );
     Ok(row)
 }
 
