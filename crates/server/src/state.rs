@@ -4,19 +4,13 @@ use crate::auth::keys::SigningKeys;
 use crate::auth::tokens::TokenCodec;
 use crate::auth_types::AuthTypes;
 use crate::config::ServerConfig;
-use crate::error::ApiResult;
 use crate::metrics::Metrics;
 use crate::passwords::PasswordPool;
 use authgate_core::clock::now_ms;
 use authgate_core::secret_box::SecretBox;
-use authgate_core::token_policy::TokenPolicy;
 use authgate_store::Store;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// A policy change on one node reaches the others within this time (DESIGN: within 1 s).
-const POLICY_CACHE_TTL: Duration = Duration::from_millis(500);
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -29,7 +23,6 @@ pub struct Inner {
     pub passwords: PasswordPool,
     pub auth_types: AuthTypes,
     pub metrics: Metrics,
-    policy_cache: Mutex<Option<(Instant, TokenPolicy)>>,
 }
 
 impl Deref for AppState {
@@ -57,22 +50,6 @@ impl AppState {
             tokens,
             passwords,
             metrics: Metrics::default(),
-            policy_cache: Mutex::new(None),
         })))
-    }
-
-    pub async fn token_policy(&self) -> ApiResult<TokenPolicy> {
-        if let Some((at, policy)) = *self.policy_cache.lock().expect("not poisoned") {
-            if at.elapsed() < POLICY_CACHE_TTL {
-                return Ok(policy);
-            }
-        }
-        let policy = self.store.token_policy().await?;
-        *self.policy_cache.lock().expect("not poisoned") = Some((Instant::now(), policy));
-        Ok(policy)
-    }
-
-    pub fn forget_token_policy(&self) {
-        *self.policy_cache.lock().expect("not poisoned") = None;
     }
 }

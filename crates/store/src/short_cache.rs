@@ -1,5 +1,6 @@
 //! A short-lived, per-node cache of hot reads: token contexts (token + session + user, the read
-//! behind every authenticated request) and authenticators (read by every sign-in). An entry
+//! behind every authenticated request), authenticators (read by every sign-in) and the token
+//! policy (read by every session issued or renewed). An entry
 //! lives at most [`TTL`], so a change made by another node (or the CLI) is seen within it,
 //! inside DESIGN's 1 s promise; a change made through this store forgets every entry at once.
 
@@ -87,10 +88,12 @@ impl<V: Clone> ShortCache<V> {
     }
 }
 
-/// What each store keeps: token contexts by jti, authenticators (or their absence) by name.
+/// What each store keeps: token contexts by jti, authenticators (or their absence) by name,
+/// the token policy (one entry).
 pub(crate) struct HotReads {
     pub contexts: ShortCache<crate::queries::TokenContext>,
     pub authenticators: ShortCache<Option<authgate_core::model::Authenticator>>,
+    pub policy: ShortCache<authgate_core::token_policy::TokenPolicy>,
 }
 
 impl Default for HotReads {
@@ -99,6 +102,7 @@ impl Default for HotReads {
             contexts: ShortCache::new(50_000),
             // Names come from a request header: unknown ones are cached too, within a bound.
             authenticators: ShortCache::new(256),
+            policy: ShortCache::new(1),
         }
     }
 }

@@ -630,19 +630,26 @@ macro_rules! impl_sql_store {
             }
 
             async fn token_policy(&self) -> StoreResult<TokenPolicy> {
+                let cache = &self.caches.policy;
+                if let Some(hit) = cache.get("") {
+                    return Ok(hit);
+                }
+                let generation = cache.generation();
                 let row = sqlx::query(
                     "SELECT token_ttl_ms, session_ttl_ms, renew_window_ms FROM token_policy WHERE id = 1",
                 )
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(match row {
+                let policy = match row {
                     Some(r) => TokenPolicy {
                         token_ttl_ms: r.try_get(0)?,
                         session_ttl_ms: r.try_get(1)?,
                         renew_window_ms: r.try_get(2)?,
                     },
                     None => TokenPolicy::default(),
-                })
+                };
+                cache.put("", &policy, generation);
+                Ok(policy)
             }
 
             async fn set_token_policy(&self, p: &TokenPolicy, now: i64) -> StoreResult<()> {
@@ -658,6 +665,7 @@ macro_rules! impl_sql_store {
                 .bind(now)
                 .execute(&self.writer)
                 .await?;
+                self.caches.policy.forget_all();
                 Ok(())
             }
 
@@ -854,12 +862,11 @@ macro_rules! impl_sql_store {
                     return Ok(Resolved::Disabled(user));
                 }
                 if r.sync_profile {
-                    // Most sign-ins change nothing: no write then.
-                    let same_meta = serde_json::from_str::<serde_json::Value>(&bound.identity_meta)
-                        .is_ok_and(|stored| stored.as_object() == Some(&ext.meta));
+                    // Most sign-ins change nothing: no write then. (`meta` is serialised the
+                    // way it was stored: keys in order.)
                     if bound.identity_nickname != ext.nickname
                         || bound.identity_avatar != ext.avatar
-                        || !same_meta
+                        || bound.identity_meta != meta
                     {
                         sqlx::query(
                             "UPDATE identities SET nickname = $3, avatar = $4, meta = $5, updated_at = $6 \

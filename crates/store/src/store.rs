@@ -126,6 +126,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_sessions(&self, query: &SessionQuery) -> StoreResult<(Vec<SessionInfo>, i64)>;
 
     // Token policy
+    /// Answers may be up to 500 ms old for changes made by another process; changes made
+    /// through this store are seen at once.
     async fn token_policy(&self) -> StoreResult<TokenPolicy>;
     async fn set_token_policy(&self, policy: &TokenPolicy, now: i64) -> StoreResult<()>;
 

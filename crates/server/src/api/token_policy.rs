@@ -51,7 +51,6 @@ pub async fn update_policy(
     let policy =
         TokenPolicy::try_from(&body.config).map_err(|e| ApiError::bad_request(e.to_string()))?;
     state.store.set_token_policy(&policy, now_ms()).await?;
-    state.forget_token_policy();
     let mut detail = Map::new();
     detail.insert("config".into(), json!(policy.to_config()));
     let admin_id = admin.0.user.id;

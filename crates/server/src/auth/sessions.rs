@@ -57,7 +57,7 @@ pub async fn new_session(
     client: &ClientInfo,
 ) -> ApiResult<NewSession> {
     let now = now_ms();
-    let policy = state.token_policy().await?;
+    let policy = state.store.token_policy().await?;
     let session = Session {
         id: random_id(),
         user_id,
@@ -164,7 +164,7 @@ pub async fn authenticate(
         ));
     }
     let now = now_ms();
-    let policy = state.token_policy().await?;
+    let policy = state.store.token_policy().await?;
     let session_expires_at = session.signed_in_at + policy.session_ttl_ms;
     if now >= session_expires_at {
         return Err(ApiError::unauthorized(

@@ -3,6 +3,7 @@
 
 use super::browser_state::{self, STATE_TTL_MS};
 use super::messages::{Failed, Failure, Lang};
+use super::options::DingTalkOptions;
 use super::outcome::{record_failure, signed_in_redirect, signin_page_redirect};
 use super::redirect_target::safe_target;
 use super::resolution::{Facts, Resolver};
@@ -59,9 +60,8 @@ pub async fn get_auth_url(
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}")))?
     };
-    let (a, options) = load(&state, &a.name)
-        .await?
-        .ok_or_else(|| ApiError::bad_request(format!("Authenticator '{}' is disabled", a.name)))?;
+    // `a` is enabled and of this type (checked above): its options need no second read.
+    let options = DingTalkOptions::from_stored(&a.options).map_err(ApiError::internal)?;
     let target = safe_target(body.redirect.as_deref(), &state.config);
     let nonce = browser_state::random_value();
     let existing_binding = browser_state::binding_of(&headers);
