@@ -139,7 +139,8 @@ fn rand_suffix() -> u64 {
 }
 
 /// Cores divided by the time of one Argon2id hash at authgate's parameters, measured here at
-/// its fastest (working memory already mapped and reused, as authgate does under load).
+/// its fastest (working memory already mapped and reused, as authgate does under load; the
+/// quickest of several hashes).
 pub fn hash_bound_limit() -> f64 {
     use std::sync::OnceLock;
     static LIMIT: OnceLock<f64> = OnceLock::new();
@@ -147,12 +148,15 @@ pub fn hash_bound_limit() -> f64 {
         let hasher = authgate_core::password::PasswordHasher::owasp_minimum();
         let mut memory = authgate_core::argon2_memory::HashingMemory::new();
         let stored = hasher.hash_in("warm-up", &mut memory);
-        let n = 20;
-        let started = std::time::Instant::now();
-        for _ in 0..n {
-            hasher.verify_in(&stored, "bench-password-1", &mut memory);
-        }
-        let one = started.elapsed().as_secs_f64() / n as f64;
+        // The fastest of 20: a hash slowed by the machine's other tenants (steal time) would
+        // lower the limit and flatter the verdict.
+        let one = (0..20)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                hasher.verify_in(&stored, "bench-password-1", &mut memory);
+                started.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as f64;
         cores / one
     })
