@@ -173,8 +173,16 @@ pub struct SessionStart {
     pub audit: AuditFor,
 }
 
-/// The audit entries that record an outcome.
-pub type AuditFor = Box<dyn Fn(&Resolved) -> Vec<NewAuditEntry> + Send + Sync>;
+/// The audit entries that record how a user was signed in.
+pub type AuditFor = Box<dyn Fn(SignedInBy) -> Vec<NewAuditEntry> + Send + Sync>;
+
+/// How a resolution that signs a user in found them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedInBy {
+    Binding,
+    Link { field: &'static str },
+    SignUp,
+}
 
 /// Everything [`crate::Store::resolve_identity`] needs to decide in one transaction.
 #[derive(Debug, Clone)]
@@ -187,6 +195,18 @@ pub struct IdentityResolution {
     /// The user to create when nothing matches; `None` when sign-up is off. Its phone or
     /// e-mail are dropped when another user already holds them.
     pub sign_up: Option<NewUser>,
+}
+
+impl Resolved {
+    /// The user signed in and how, when the outcome signs someone in.
+    pub fn signed_in(&self) -> Option<(&User, SignedInBy)> {
+        match self {
+            Resolved::Bound(u) => Some((u, SignedInBy::Binding)),
+            Resolved::Linked { user, field } => Some((user, SignedInBy::Link { field })),
+            Resolved::SignedUp(u) => Some((u, SignedInBy::SignUp)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

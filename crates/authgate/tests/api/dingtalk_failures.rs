@@ -332,7 +332,59 @@ async fn account_refusals(db: Db) {
     .await;
 }
 
+async fn a_bound_user_who_was_disabled_is_refused(db: Db) {
+    let env = DingEnv::start(db, json!({})).await;
+    let s = &env.s;
+    let id = s
+        .create_user(
+            &env.admin,
+            json!({"username": "alicew", "phone": "+8613800138000"}),
+        )
+        .await;
+    // Linked, then signed in again (which copies her DingTalk nickname): from now on nothing
+    // about her changes between sign-ins.
+    for _ in 0..2 {
+        let out = Browser::new()
+            .sign_in_as(s, AUTHENTICATOR, "alice", None)
+            .await;
+        assert_eq!(out.location, "/");
+    }
+    s.post(
+        &format!("/api/users:update?filterByTk={id}"),
+        Some(&env.admin),
+        json!({"enabled": false}),
+    )
+    .await
+    .assert_ok();
+    let before = env.counts().await;
+    let mut other = Browser::new();
+    let out = other.sign_in_as(s, AUTHENTICATOR, "alice", None).await;
+    env.assert_refused(&out, before, "user_disabled", "This account is disabled")
+        .await;
+    assert_eq!(
+        s.sql_count(&format!(
+            "SELECT COUNT(*) FROM issued_tokens WHERE user_id = {id}"
+        ))
+        .await,
+        2,
+        "no token for the refused sign-in"
+    );
+
+    // Enabled again, the same binding signs in.
+    s.post(
+        &format!("/api/users:update?filterByTk={id}"),
+        Some(&env.admin),
+        json!({"enabled": true}),
+    )
+    .await
+    .assert_ok();
+    let again = other.sign_in_as(s, AUTHENTICATOR, "alice", None).await;
+    assert_eq!(again.location, "/");
+    assert_eq!(other.whoami(s).await.body["data"]["id"], id);
+}
+
 both_databases!(
+    a_bound_user_who_was_disabled_is_refused,
     state_failures,
     state_of_one_authenticator_cannot_carry_another_apps_code,
     dingtalk_refusals,

@@ -104,8 +104,48 @@ async fn first_sign_in_links_by_phone_and_the_second_reuses_the_binding(db: Db) 
     assert_eq!(other.whoami(s).await.body["data"]["id"], id);
     let (users, identities, _) = env.counts().await;
     assert_eq!((users, identities), (users_before, 1));
+    // The second sign-in copied her DingTalk nickname; a third changes nothing about her and
+    // still writes its own session, token and audit entry.
+    let mut third = Browser::new();
+    assert_eq!(
+        third
+            .sign_in_as(s, AUTHENTICATOR, "alice", None)
+            .await
+            .location,
+        "/"
+    );
+    assert_eq!(third.whoami(s).await.body["data"]["id"], id);
+    assert_eq!(
+        s.sql_count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE user_id = {id}"
+        ))
+        .await,
+        3
+    );
+    assert_eq!(
+        s.sql_count(&format!(
+            "SELECT COUNT(*) FROM issued_tokens WHERE user_id = {id}"
+        ))
+        .await,
+        3
+    );
+    assert_eq!(
+        s.sql_count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE event = 'auth.signIn' AND user_id = {id} \
+             AND authenticator = '{AUTHENTICATOR}' AND result = 'success'"
+        ))
+        .await,
+        3
+    );
+    let (result, _, detail) = env.last_sign_in_audit().await;
+    assert_eq!(result, "success");
+    assert_eq!(
+        detail,
+        json!({"via": "web"}),
+        "neither linked nor signed up"
+    );
     // The code was never retried, nor the state reusable.
-    assert_eq!(env.fake.requests_to(Endpoint::UserAccessToken).len(), 2);
+    assert_eq!(env.fake.requests_to(Endpoint::UserAccessToken).len(), 3);
     assert_eq!(s.sql_count("SELECT COUNT(*) FROM oauth_states").await, 0);
 }
 

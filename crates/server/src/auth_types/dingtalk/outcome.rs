@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 use authgate_core::audit::{event, Outcome};
 use authgate_core::clock::now_ms;
-use authgate_store::{AuditFor, Resolved};
+use authgate_store::{AuditFor, SignedInBy};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
@@ -51,7 +51,7 @@ pub async fn record_failure(
 /// resolved the user and started the session (a sign-up also gets its own entry).
 pub fn success_audit(client: &ClientInfo, authenticator: &str, via: &'static str) -> AuditFor {
     let (client, authenticator) = (client.clone(), authenticator.to_string());
-    Box::new(move |resolved| {
+    Box::new(move |by| {
         let entry = |event, detail| {
             Entry {
                 event,
@@ -65,15 +65,15 @@ pub fn success_audit(client: &ClientInfo, authenticator: &str, via: &'static str
         let mut detail = Map::new();
         detail.insert("via".into(), Value::String(via.into()));
         let mut entries = Vec::with_capacity(2);
-        match resolved {
-            Resolved::Linked { field, .. } => {
-                detail.insert("linkedBy".into(), Value::String((*field).into()));
+        match by {
+            SignedInBy::Link { field } => {
+                detail.insert("linkedBy".into(), Value::String(field.into()));
             }
-            Resolved::SignedUp(_) => {
+            SignedInBy::SignUp => {
                 entries.push(entry(event::SIGN_UP, Map::new()));
                 detail.insert("signedUp".into(), Value::Bool(true));
             }
-            _ => {}
+            SignedInBy::Binding => {}
         }
         entries.push(entry(event::SIGN_IN, detail));
         entries
