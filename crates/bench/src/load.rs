@@ -43,6 +43,23 @@ where
     F: Fn(C) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send,
 {
+    run_settled(clients, warmup, std::future::ready(()), duration, op).await
+}
+
+/// [`run`], with `settle` awaited between the warm-up and the measurement while the load
+/// goes on.
+pub async fn run_settled<C, F, Fut>(
+    clients: Vec<C>,
+    warmup: Duration,
+    settle: impl Future<Output = ()>,
+    duration: Duration,
+    op: F,
+) -> Outcome
+where
+    C: Clone + Send + 'static,
+    F: Fn(C) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
@@ -72,6 +89,7 @@ where
         }));
     }
     tokio::time::sleep(warmup).await;
+    settle.await;
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
     tokio::time::sleep(duration).await;

@@ -113,7 +113,8 @@ impl Target {
         Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
     {
         let cpu_before = self.proc.cpu_time();
-        let outcome = load::run(clients, plan.warmup, plan.duration, op).await;
+        let settle = crate::seed::analyze_after_warmup(&self.database_url);
+        let outcome = load::run_settled(clients, plan.warmup, settle, plan.duration, op).await;
         let cpu = self.proc.cpu_time().saturating_sub(cpu_before);
         Row {
             scenario: name.to_string(),

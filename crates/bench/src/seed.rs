@@ -67,3 +67,23 @@ pub async fn grow(database_url: &str, first: u64, users: u64, revoked: u64) -> a
     }
     Ok(())
 }
+
+/// PostgreSQL's statistics as any deployment older than a minute has them (autovacuum
+/// analyses a table once it has changed enough, at most a minute later). A database created
+/// for a few seconds of load has none yet: PostgreSQL then keeps the sequential-scan plans it
+/// chose for foreign-key checks while `sessions` was empty, and every sign-in reads the whole,
+/// growing table. SQLite's planner needs no statistics for these lookups.
+pub async fn analyze_after_warmup(database_url: &str) {
+    if database_url.starts_with("sqlite:") {
+        return;
+    }
+    let analyzed = async {
+        let pool = sqlx::PgPool::connect(database_url).await?;
+        sqlx::query("ANALYZE").execute(&pool).await?;
+        pool.close().await;
+        anyhow::Ok(())
+    };
+    if let Err(e) = analyzed.await {
+        eprintln!("ANALYZE after the warm-up failed: {e:#}");
+    }
+}
