@@ -118,7 +118,16 @@ pub async fn fresh_database_url(db: Db, dir: &std::path::Path) -> anyhow::Result
         Db::Postgres => {
             let admin = std::env::var("AUTHGATE_TEST_PG_URL")
                 .context("AUTHGATE_TEST_PG_URL is not set: run through scripts/with-postgres")?;
-            let name = format!("bench_{}", std::process::id() as u64 * 1000 + rand_suffix());
+            // Unique across runs too: process ids come round again, and the databases stay.
+            let started = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis();
+            let name = format!(
+                "bench_{started}_{}_{}",
+                std::process::id(),
+                next_database_number()
+            );
             let pool = sqlx::PgPool::connect(&admin).await?;
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&pool)
@@ -132,7 +141,7 @@ pub async fn fresh_database_url(db: Db, dir: &std::path::Path) -> anyhow::Result
     })
 }
 
-fn rand_suffix() -> u64 {
+fn next_database_number() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::Relaxed)

@@ -3,9 +3,73 @@
 
 use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::alloc::{handle_alloc_error, GlobalAlloc, Layout, System};
+use std::ptr::NonNull;
 
-/// Argon2's working memory; grown to the largest parameters it has served.
-pub type HashingMemory = Vec<Block>;
+/// Argon2's working memory, grown to the largest parameters it has served.
+///
+/// It comes from the system allocator whatever the program's global allocator is: these
+/// blocks (19 MiB each) move between threads and must go back to the system as soon as they
+/// are freed, which a caching allocator such as mimalloc does not do for memory freed by
+/// another thread than the one that took it.
+pub struct HashingMemory {
+    blocks: NonNull<Block>,
+    len: usize,
+}
+
+// SAFETY: the memory is owned exclusively by this value (like a `Vec<Block>`).
+unsafe impl Send for HashingMemory {}
+
+impl Default for HashingMemory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HashingMemory {
+    pub fn new() -> Self {
+        Self {
+            blocks: NonNull::dangling(),
+            len: 0,
+        }
+    }
+
+    /// How many blocks it holds.
+    pub fn block_count(&self) -> usize {
+        self.len
+    }
+
+    /// At least `needed` blocks (zeroed when newly taken).
+    fn blocks(&mut self, needed: usize) -> &mut [Block] {
+        if self.len < needed {
+            self.release();
+            let layout = Layout::array::<Block>(needed).expect("Argon2 memory fits in memory");
+            // SAFETY: `layout` has a non-zero size (Argon2 needs at least 8 blocks); all-zero
+            // bytes are a valid `Block` (an array of integers).
+            let raw = unsafe { System.alloc_zeroed(layout) }.cast::<Block>();
+            self.blocks = NonNull::new(raw).unwrap_or_else(|| handle_alloc_error(layout));
+            self.len = needed;
+        }
+        // SAFETY: `len` initialised blocks live at `blocks`, borrowed mutably through `self`.
+        unsafe { std::slice::from_raw_parts_mut(self.blocks.as_ptr(), self.len) }
+    }
+
+    fn release(&mut self) {
+        if self.len > 0 {
+            let layout = Layout::array::<Block>(self.len).expect("allocated with this layout");
+            // SAFETY: allocated by `System` with exactly this layout in `blocks`.
+            unsafe { System.dealloc(self.blocks.as_ptr().cast(), layout) };
+            self.blocks = NonNull::dangling();
+            self.len = 0;
+        }
+    }
+}
+
+impl Drop for HashingMemory {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
 
 fn hash_into(
     argon2: &Argon2<'_>,
@@ -15,10 +79,7 @@ fn hash_into(
     memory: &mut HashingMemory,
 ) -> argon2::Result<()> {
     let needed = argon2.params().block_count();
-    if memory.len() < needed {
-        memory.resize(needed, Block::new());
-    }
-    argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..])
+    argon2.hash_password_into_with_memory(password, salt, out, memory.blocks(needed))
 }
 
 /// The PHC string `$argon2id$v=19$m=..,t=..,p=..$salt$hash`, as `argon2`'s own hasher writes it.
@@ -129,6 +190,6 @@ mod tests {
         let parsed = PasswordHash::new(&phc).unwrap();
         assert!(verify(&parsed, b"pw-pw-pw-pw", &mut memory).unwrap());
         assert!(!verify(&parsed, b"pw-pw-pw-px", &mut memory).unwrap());
-        assert_eq!(memory.len(), 256);
+        assert_eq!(memory.block_count(), 256);
     }
 }
