@@ -195,6 +195,9 @@ pub struct IdentityResolution {
     /// The user to create when nothing matches; `None` when sign-up is off. Its phone or
     /// e-mail are dropped when another user already holds them.
     pub sign_up: Option<NewUser>,
+    /// The binding was looked up a moment ago and did not exist: the returning-user shortcut
+    /// is not worth a round trip (the full resolution still reads the binding first).
+    pub unbound_just_now: bool,
 }
 
 impl Resolved {

@@ -434,13 +434,17 @@ macro_rules! impl_sql_store {
                 start: &SessionStart,
                 now: i64,
             ) -> StoreResult<Resolved> {
-                match sign_in_bound(self, r, start).await? {
-                    QuickSignIn::SignedIn(user) => return Ok(Resolved::Bound(user)),
-                    // Nothing to match by and nobody to sign up.
-                    QuickSignIn::NotBound if r.candidates.is_empty() && r.sign_up.is_none() => {
-                        return Ok(Resolved::NotFound)
+                if !r.unbound_just_now {
+                    match sign_in_bound(self, r, start).await? {
+                        QuickSignIn::SignedIn(user) => return Ok(Resolved::Bound(user)),
+                        // Nothing to match by and nobody to sign up.
+                        QuickSignIn::NotBound
+                            if r.candidates.is_empty() && r.sign_up.is_none() =>
+                        {
+                            return Ok(Resolved::NotFound)
+                        }
+                        QuickSignIn::NotBound | QuickSignIn::Undecided => {}
                     }
-                    QuickSignIn::NotBound | QuickSignIn::Undecided => {}
                 }
                 // Losers of a race (unique violation, busy database) retry from scratch and then
                 // find the winner's binding; a few attempts are plenty.
@@ -517,7 +521,7 @@ macro_rules! impl_sql_store {
 
             async fn create_session(&self, s: &Session, t: &IssuedToken, audit: &[NewAuditEntry]) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                insert_session_rows(&mut tx, s, t, audit).await?;
+                insert_session_rows(&mut tx, None, s, t, audit).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -852,13 +856,14 @@ macro_rules! impl_sql_store {
         }
 
         /// One attempt of [`Store::resolve_identity`]; errors roll the whole attempt back.
+        /// `Linked` and `SignedUp` still lack their binding: the caller inserts it.
         async fn resolve_in_tx(
             tx: &mut sqlx::Transaction<'static, $db>,
             r: &IdentityResolution,
+            meta: &str,
             now: i64,
         ) -> Result<Resolved, sqlx::Error> {
             let ext = &r.identity;
-            let meta = serde_json::Value::Object(ext.meta.clone()).to_string();
             let bound: Option<BoundIdentityRow> = sqlx::query_as(BOUND_IDENTITY_SELECT)
                 .bind(&ext.authenticator)
                 .bind(&ext.uuid)
@@ -973,19 +978,7 @@ macro_rules! impl_sql_store {
             } else {
                 return Ok(Resolved::NotFound);
             };
-            sqlx::query(
-                "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, meta, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-            )
-            .bind(&ext.authenticator)
-            .bind(&ext.uuid)
-            .bind(user.id)
-            .bind(&ext.nickname)
-            .bind(&ext.avatar)
-            .bind(&meta)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+            // The binding itself is written with the session (one batch).
             Ok(match linked_by {
                 Some(field) => Resolved::Linked { user, field },
                 None => Resolved::SignedUp(user),
@@ -999,7 +992,8 @@ macro_rules! impl_sql_store {
             start: &SessionStart,
             now: i64,
         ) -> Result<Resolved, sqlx::Error> {
-            let resolved = resolve_in_tx(tx, r, now).await?;
+            let meta = serde_json::Value::Object(r.identity.meta.clone()).to_string();
+            let resolved = resolve_in_tx(tx, r, &meta, now).await?;
             let Some((user, by)) = resolved.signed_in() else {
                 return Ok(resolved);
             };
@@ -1010,7 +1004,12 @@ macro_rules! impl_sql_store {
             for entry in &mut audit {
                 entry.user_id = Some(user_id);
             }
-            insert_session_rows(tx, &session, &token, &audit).await?;
+            let new_binding = (by != SignedInBy::Binding).then_some(NewBinding {
+                identity: &r.identity,
+                meta: &meta,
+                at: now,
+            });
+            insert_session_rows(tx, new_binding, &session, &token, &audit).await?;
             Ok(resolved)
         }
 
@@ -1173,16 +1172,46 @@ macro_rules! impl_sql_store {
             qb.push_bind(&ext.uuid);
         }
 
-        /// A session, its first token and its audit entries in one batch of statements: one
-        /// hand-off to SQLite's connection thread, one round trip to PostgreSQL.
+        /// An identity's first binding to `s`'s user.
+        struct NewBinding<'a> {
+            identity: &'a ExternalIdentity,
+            /// `identity.meta` as stored.
+            meta: &'a str,
+            at: i64,
+        }
+
+        /// A session, its first token, its audit entries and, on a first sign-in, the binding
+        /// in one batch of statements: one hand-off to SQLite's connection thread, one round
+        /// trip to PostgreSQL. A binding that another sign-in wrote first fails the whole
+        /// batch with a unique violation (the caller retries and finds it).
         async fn insert_session_rows(
             tx: &mut sqlx::Transaction<'static, $db>,
+            binding: Option<NewBinding<'_>>,
             s: &Session,
             t: &IssuedToken,
             audit: &[NewAuditEntry],
         ) -> Result<(), sqlx::Error> {
             let mut qb = QueryBuilder::<$db>::new("");
-            let mut batch = Batch::new(if audit.is_empty() { 2 } else { 3 });
+            let statements = 2 + usize::from(binding.is_some()) + usize::from(!audit.is_empty());
+            let mut batch = Batch::new(statements);
+            if let Some(b) = &binding {
+                batch.open(&mut qb);
+                qb.push(
+                    "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, \
+                     meta, created_at, updated_at) ",
+                );
+                qb.push_values([b], |mut v, b| {
+                    v.push_bind(&b.identity.authenticator)
+                        .push_bind(&b.identity.uuid)
+                        .push_bind(s.user_id)
+                        .push_bind(&b.identity.nickname)
+                        .push_bind(&b.identity.avatar)
+                        .push_bind(b.meta)
+                        .push_bind(b.at)
+                        .push_bind(b.at);
+                });
+                batch.close(&mut qb);
+            }
             batch.open(&mut qb);
             qb.push(
                 "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, \

@@ -18,7 +18,10 @@ const PKCS8_ED25519_PREFIX: [u8; 16] = [
 
 pub struct SigningKeys {
     pub active_kid: String,
+    /// The active key in `jsonwebtoken`'s form (tests forge tokens with it).
     pub encoding: EncodingKey,
+    /// The active key, parsed once: tokens are signed with it directly.
+    signing: SigningKey,
     decoding: HashMap<String, DecodingKey>,
     jwks: Value,
 }
@@ -71,12 +74,18 @@ impl SigningKeys {
                 "kid": k.kid, "alg": "EdDSA", "use": "sig",
             }));
         }
+        let seed: [u8; 32] = seed[..].try_into()?;
         Ok(Self {
             active_kid: active.kid.clone(),
             encoding: EncodingKey::from_ed_der(&der),
+            signing: SigningKey::from_bytes(&seed),
             decoding,
             jwks: json!({ "keys": jwks }),
         })
+    }
+
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.signing
     }
 
     pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {

@@ -4,6 +4,9 @@
 use crate::auth::keys::SigningKeys;
 use crate::error::ApiError;
 use authgate_core::model::IssuedToken;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+use ed25519_dalek::Signer;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -31,6 +34,8 @@ const VERIFIED_CACHE_MAX: usize = 20_000;
 #[derive(Clone)]
 pub struct TokenCodec {
     keys: Arc<SigningKeys>,
+    /// `{"typ":"JWT","alg":"EdDSA","kid":..}`, the same for every token.
+    header_json: Vec<u8>,
     issuer: String,
     validation: Validation,
     verified: Arc<Mutex<HashMap<String, Claims>>>,
@@ -43,7 +48,10 @@ impl TokenCodec {
         validation.validate_exp = false;
         validation.required_spec_claims = ["exp", "iss"].iter().map(|s| s.to_string()).collect();
         validation.set_issuer(&[issuer.as_str()]);
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(keys.active_kid.clone());
         Self {
+            header_json: serde_json::to_vec(&header).expect("a header serialises"),
             keys,
             issuer,
             validation,
@@ -67,10 +75,20 @@ impl TokenCodec {
         }
     }
 
+    /// The compact JWS `jsonwebtoken::encode` writes (the tests compare them), signed with the
+    /// key parsed once: `encode` parses the PKCS#8 key and derives its public half, as costly
+    /// as the signature itself, on every call.
     pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.keys.active_kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.keys.encoding).map_err(ApiError::internal)
+        let mut jws = B64URL.encode(&self.header_json);
+        jws.push('.');
+        B64URL.encode_string(
+            serde_json::to_vec(claims).map_err(ApiError::internal)?,
+            &mut jws,
+        );
+        let signature = self.keys.signing_key().sign(jws.as_bytes());
+        jws.push('.');
+        B64URL.encode_string(signature.to_bytes(), &mut jws);
+        Ok(jws)
     }
 
     /// Checks the signature, algorithm, key and issuer; any failure is INVALID_TOKEN.
@@ -259,8 +277,32 @@ pub mod fuzzing {
 
 #[cfg(test)]
 mod tests {
-    use super::fuzzing;
+    use super::{fuzzing, Claims, TokenCodec};
+    use crate::auth::keys::SigningKeys;
+    use jsonwebtoken::{Algorithm, Header};
     use std::path::PathBuf;
+    use std::sync::Arc;
+
+    #[test]
+    fn signs_exactly_what_jsonwebtoken_would() {
+        let keys = Arc::new(SigningKeys::from_seed([3; 32]));
+        let codec = TokenCodec::new(keys.clone(), "https://auth.example.com".into());
+        let claims = Claims {
+            user_id: 42,
+            temp: true,
+            iat: 1_700_000_000,
+            sign_in_time: 1_700_000_000_123,
+            exp: 1_700_086_400,
+            jti: "jti-\"quoted\"-é".into(),
+            iss: "https://auth.example.com".into(),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(keys.active_kid.clone());
+        let theirs = jsonwebtoken::encode(&header, &claims, &keys.encoding).unwrap();
+        let ours = codec.sign(&claims).unwrap();
+        assert_eq!(ours, theirs);
+        assert_eq!(codec.decode(&ours).unwrap(), claims);
+    }
 
     #[test]
     fn jwt_fuzz_corpus() {

@@ -169,7 +169,9 @@ impl Resolver<'_> {
             enabled: true,
             ..Default::default()
         });
-        let resolved = self.submit(facts, uuid, candidates, sign_up, start).await?;
+        let resolved = self
+            .submit(facts, uuid, candidates, sign_up, binding_tried, start)
+            .await?;
         outcome(resolved)
     }
 
@@ -212,7 +214,7 @@ impl Resolver<'_> {
         start: &SessionStart,
     ) -> Result<Option<User>, Failed> {
         match self
-            .submit(facts, uuid.to_string(), Vec::new(), None, start)
+            .submit(facts, uuid.to_string(), Vec::new(), None, false, start)
             .await?
         {
             Resolved::NotFound => Ok(None),
@@ -266,6 +268,7 @@ impl Resolver<'_> {
         uuid: String,
         candidates: Vec<MatchCandidate>,
         sign_up: Option<NewUser>,
+        unbound_just_now: bool,
         start: &SessionStart,
     ) -> Result<Resolved, Failed> {
         let request = IdentityResolution {
@@ -279,6 +282,7 @@ impl Resolver<'_> {
             candidates,
             sync_profile: self.options.sync_profile,
             sign_up,
+            unbound_just_now,
         };
         self.state
             .store
