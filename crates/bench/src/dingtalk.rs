@@ -198,25 +198,11 @@ pub async fn returning(
             employee: Employee::Fixed(i),
         })
         .collect();
-    let mut row = dt
-        .target
-        .measure(
-            plan,
-            &format!(
-                "(b) DingTalk sign-in, returning user, {} connections{label}",
-                plan.connections
-            ),
-            db,
-            clients,
-            sign_in,
-        )
-        .await;
-    row.note = format!(
-        "per sign-in: 2 requests to authgate and 1 to the fake's authorize page, 2 from authgate \
-         to the fake; fake used {:.3} ms CPU/sign-in",
-        fake_cpu_note(dt, &row)
+    let name = format!(
+        "(b) DingTalk sign-in, returning user, {} connections{label}",
+        plan.connections
     );
-    Ok(row)
+    measure_with_fake(dt, plan, &name, db, clients).await
 }
 
 pub async fn new_users(
@@ -233,23 +219,45 @@ pub async fn new_users(
             employee: Employee::Next(next.clone()),
         })
         .collect();
-    let mut row = dt
-        .target
-        .measure(
-            plan,
-            &format!(
-                "(c) DingTalk sign-in, new user each time (auto sign-up), {} connections",
-                plan.connections
-            ),
-            db,
-            clients,
-            sign_in,
-        )
-        .await;
-    row.note = format!("{} users signed up", next.load(Ordering::Relaxed) - first);
+    let name = format!(
+        "(c) DingTalk sign-in, new user each time (auto sign-up), {} connections",
+        plan.connections
+    );
+    let mut row = measure_with_fake(dt, plan, &name, db, clients).await?;
+    row.note += &format!("; {} users signed up", next.load(Ordering::Relaxed) - first);
     Ok(row)
 }
 
-fn fake_cpu_note(dt: &DingTalkTarget, row: &Row) -> f64 {
-    dt.fake.cpu_time().as_secs_f64() * 1000.0 / row.outcome.all_ops.max(1) as f64
+/// Measures sign-ins and notes what the fake DingTalk served for each: the requests it
+/// answered (counted by its request log) and the CPU it used.
+async fn measure_with_fake(
+    dt: &DingTalkTarget,
+    plan: &Plan,
+    name: &str,
+    db: Db,
+    clients: Vec<SignInClient>,
+) -> anyhow::Result<Row> {
+    let (cpu_before, seq_before) = (dt.fake.cpu_time(), last_fake_request(dt).await?);
+    let mut row = dt.target.measure(plan, name, db, clients, sign_in).await;
+    let sign_ins = row.outcome.all_ops.max(1) as f64;
+    let requests = (last_fake_request(dt).await? - seq_before) as f64 / sign_ins;
+    let cpu = dt.fake.cpu_time().saturating_sub(cpu_before);
+    row.note = format!(
+        "per sign-in: 2 requests to authgate; {requests:.1} to the fake DingTalk (the \
+         browser's authorize page, the rest from authgate), which used {:.3} ms CPU",
+        cpu.as_secs_f64() * 1000.0 / sign_ins
+    );
+    Ok(row)
+}
+
+/// The sequence number of the last request the fake DingTalk logged.
+async fn last_fake_request(dt: &DingTalkTarget) -> anyhow::Result<u64> {
+    let log: Vec<Value> = http_client()
+        .get(format!("{}/_fake/requests", dt.fake.base))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(log.last().and_then(|r| r["seq"].as_u64()).unwrap_or(0))
 }
