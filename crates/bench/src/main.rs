@@ -39,6 +39,9 @@ enum Cmd {
         /// Seconds measured per scenario (after a 1 s warm-up)
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Times every scenario runs; the median round is reported
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
     /// Each scenario for a moment, on both databases; checks the harness works
     Smoke,
@@ -110,6 +113,8 @@ pub struct Plan {
     pub growth_revoked: u64,
     /// Employees in the fake DingTalk (the new-user scenario needs one per sign-in).
     pub employees: usize,
+    /// How many times every scenario runs (the median round is reported).
+    pub rounds: usize,
 }
 
 pub async fn fresh_database_url(db: Db, dir: &std::path::Path) -> anyhow::Result<String> {
@@ -246,6 +251,7 @@ fn main() -> anyhow::Result<()> {
                 growth_users: 0,
                 growth_revoked: 0,
                 employees: 120_000,
+                rounds: 1,
             };
             for row in rt.block_on(report::run_only(&scenario, &plan, db))? {
                 println!(
@@ -270,6 +276,7 @@ fn main() -> anyhow::Result<()> {
                 growth_users: 3_000,
                 growth_revoked: 1_000,
                 employees: 5_000,
+                rounds: 1,
             };
             let rows = rt.block_on(report::run_all(&plan))?;
             let failed: Vec<_> = rows
@@ -297,7 +304,11 @@ fn main() -> anyhow::Result<()> {
             println!("bench smoke: {} scenarios passed, 0 failed", rows.len());
             Ok(())
         }
-        Cmd::All { out, seconds } => {
+        Cmd::All {
+            out,
+            seconds,
+            rounds,
+        } => {
             let plan = Plan {
                 warmup: Duration::from_secs(1),
                 duration: Duration::from_secs(seconds),
@@ -306,6 +317,7 @@ fn main() -> anyhow::Result<()> {
                 growth_users: 1_000_000,
                 growth_revoked: 100_000,
                 employees: 60_000,
+                rounds,
             };
             let started = std::time::Instant::now();
             let rows = rt.block_on(report::run_all(&plan))?;
