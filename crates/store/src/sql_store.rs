@@ -1033,9 +1033,31 @@ macro_rules! impl_sql_store {
             r: &IdentityResolution,
             start: &SessionStart,
         ) -> Result<QuickSignIn, StoreError> {
-            let ext = &r.identity;
+            let writer = store.writer.clone();
+            let (r, session, token) = (r.clone(), start.session.clone(), start.token.clone());
             let audit = (start.audit)(SignedInBy::Binding);
-            let (s, t) = (&start.session, &start.token);
+            // Its own task, so that it runs to the end even when the request is abandoned:
+            // SQLite's script would otherwise stop between its BEGIN and its COMMIT and leave
+            // the writer's connection inside a transaction.
+            let task = tokio::spawn(async move {
+                sign_in_bound_once(&writer, &r, &session, &token, &audit).await
+            });
+            match task.await {
+                Ok(outcome) => outcome,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Only when the runtime shuts down.
+                Err(_) => Err(sqlx::Error::PoolClosed.into()),
+            }
+        }
+
+        async fn sign_in_bound_once(
+            writer: &sqlx::Pool<$db>,
+            r: &IdentityResolution,
+            s: &Session,
+            t: &IssuedToken,
+            audit: &[NewAuditEntry],
+        ) -> Result<QuickSignIn, StoreError> {
+            let ext = &r.identity;
             let cte = <$store>::BATCH_AS_CTE;
             let mut qb = QueryBuilder::<$db>::new("");
             if cte {
@@ -1123,7 +1145,7 @@ macro_rules! impl_sql_store {
                 qb.push_bind(&ext.uuid);
                 qb.push("); COMMIT");
             }
-            let mut conn = store.writer.acquire().await?;
+            let mut conn = writer.acquire().await?;
             let rows = match qb.build().fetch_all(&mut *conn).await {
                 Ok(rows) => rows,
                 Err(e) => {
