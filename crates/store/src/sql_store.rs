@@ -951,9 +951,9 @@ macro_rules! impl_sql_store {
                 let mut new = new.clone();
                 // A value another user holds is left out rather than failing the sign-up. The
                 // candidates all matched no one just now: their values need no second look.
-                let unmatched = |wanted: &MatchCandidate| r.candidates.contains(wanted);
+                let was_candidate = |value: &MatchCandidate| r.candidates.contains(value);
                 if let Some(p) = new.phone.clone() {
-                    if !unmatched(&MatchCandidate::Phone(p.clone()))
+                    if !was_candidate(&MatchCandidate::Phone(p.clone()))
                         && user_id_where(tx, "phone = $1", &p).await?.is_some()
                     {
                         new.phone = None;
@@ -961,8 +961,8 @@ macro_rules! impl_sql_store {
                 }
                 if let Some(e) = new.email.clone() {
                     let as_candidate = |field| MatchCandidate::Email { field, value: e.clone() };
-                    if !unmatched(&as_candidate("orgEmail"))
-                        && !unmatched(&as_candidate("email"))
+                    if !was_candidate(&as_candidate("orgEmail"))
+                        && !was_candidate(&as_candidate("email"))
                         && user_id_where(tx, "email = $1", &e).await?.is_some()
                     {
                         new.email = None;
@@ -1034,13 +1034,14 @@ macro_rules! impl_sql_store {
             start: &SessionStart,
         ) -> Result<QuickSignIn, StoreError> {
             let writer = store.writer.clone();
-            let (r, session, token) = (r.clone(), start.session.clone(), start.token.clone());
+            let (ext, sync_profile) = (r.identity.clone(), r.sync_profile);
+            let (session, token) = (start.session.clone(), start.token.clone());
             let audit = (start.audit)(SignedInBy::Binding);
             // Its own task, so that it runs to the end even when the request is abandoned:
             // SQLite's script would otherwise stop between its BEGIN and its COMMIT and leave
             // the writer's connection inside a transaction.
             let task = tokio::spawn(async move {
-                sign_in_bound_once(&writer, &r, &session, &token, &audit).await
+                sign_in_bound_once(&writer, &ext, sync_profile, &session, &token, &audit).await
             });
             match task.await {
                 Ok(outcome) => outcome,
@@ -1052,38 +1053,29 @@ macro_rules! impl_sql_store {
 
         async fn sign_in_bound_once(
             writer: &sqlx::Pool<$db>,
-            r: &IdentityResolution,
+            ext: &ExternalIdentity,
+            sync_profile: bool,
             s: &Session,
             t: &IssuedToken,
             audit: &[NewAuditEntry],
         ) -> Result<QuickSignIn, StoreError> {
-            let ext = &r.identity;
             let cte = <$store>::BATCH_AS_CTE;
             let mut qb = QueryBuilder::<$db>::new("");
             if cte {
                 qb.push("WITH b AS (");
-                push_binding_lookup(&mut qb, r);
+                push_binding_lookup(&mut qb, ext, sync_profile);
                 qb.push("), s AS (");
             } else {
                 qb.push("BEGIN IMMEDIATE; ");
             }
-            qb.push(
-                "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, \
-                 ip, user_agent) SELECT ",
-            );
-            let mut v = qb.separated(", ");
-            v.push_bind(&s.id);
-            v.push("b.bound_id");
-            v.push_bind(&s.authenticator);
-            v.push_bind(s.signed_in_at);
-            v.push_bind(s.last_renewed_at);
-            v.push_bind(&s.ip);
-            v.push_bind(&s.user_agent);
+            qb.push(SESSION_INSERT);
+            qb.push("SELECT ");
+            push_session_values(&mut qb.separated(", "), s, UserIdFrom::Bound);
             if cte {
                 qb.push(" FROM b WHERE b.unchanged), t AS (");
             } else {
                 qb.push(" FROM (");
-                push_binding_lookup(&mut qb, r);
+                push_binding_lookup(&mut qb, ext, sync_profile);
                 qb.push(") b WHERE b.unchanged; ");
             }
             // The session is there only if the user signs in: SQLite finds them through it.
@@ -1096,13 +1088,9 @@ macro_rules! impl_sql_store {
                     qb.push(") b");
                 }
             };
-            qb.push("INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) SELECT ");
-            let mut v = qb.separated(", ");
-            v.push_bind(&t.jti);
-            v.push_bind(&t.session_id);
-            v.push("b.bound_id");
-            v.push_bind(t.issued_at);
-            v.push_bind(t.expires_at);
+            qb.push(TOKEN_INSERT);
+            qb.push("SELECT ");
+            push_token_values(&mut qb.separated(", "), t, UserIdFrom::Bound);
             from_signed_in(&mut qb);
             for (i, e) in audit.iter().enumerate() {
                 if cte {
@@ -1110,21 +1098,9 @@ macro_rules! impl_sql_store {
                 } else {
                     qb.push("; ");
                 }
-                qb.push(
-                    "INSERT INTO audit_log (at, event, result, user_id, actor_id, authenticator, \
-                     ip, user_agent, reason, detail) SELECT ",
-                );
-                let mut v = qb.separated(", ");
-                v.push_bind(e.at);
-                v.push_bind(&e.event);
-                v.push_bind(e.outcome.as_str());
-                v.push("b.bound_id");
-                v.push_bind(e.actor_id);
-                v.push_bind(&e.authenticator);
-                v.push_bind(&e.ip);
-                v.push_bind(&e.user_agent);
-                v.push_bind(&e.reason);
-                v.push_bind(serde_json::Value::Object(e.detail.clone()).to_string());
+                qb.push(AUDIT_INSERT);
+                qb.push("SELECT ");
+                push_audit_values(&mut qb.separated(", "), e, UserIdFrom::Bound);
                 from_signed_in(&mut qb);
             }
             // The bound user, if any, and whether they were signed in.
@@ -1166,13 +1142,16 @@ macro_rules! impl_sql_store {
             })
         }
 
-        /// The user `r`'s identity is bound to (`bound_id`), and whether a full resolution
-        /// would write nothing but the session (`unchanged`): the user is enabled and, if the
-        /// profile is synchronised, nothing in it changed.
-        fn push_binding_lookup<'a>(qb: &mut QueryBuilder<'a, $db>, r: &'a IdentityResolution) {
-            let ext = &r.identity;
+        /// The user `ext` is bound to (`bound_id`), and whether a full resolution would write
+        /// nothing but the session (`unchanged`): the user is enabled and, if the profile is
+        /// synchronised, nothing in it changed.
+        fn push_binding_lookup<'a>(
+            qb: &mut QueryBuilder<'a, $db>,
+            ext: &'a ExternalIdentity,
+            sync_profile: bool,
+        ) {
             qb.push("SELECT u.id AS bound_id, u.enabled");
-            if r.sync_profile {
+            if sync_profile {
                 qb.push(" AND i.nickname IS NOT DISTINCT FROM ");
                 qb.push_bind(&ext.nickname);
                 qb.push(" AND i.avatar IS NOT DISTINCT FROM ");
@@ -1235,18 +1214,9 @@ macro_rules! impl_sql_store {
                 batch.close(&mut qb);
             }
             batch.open(&mut qb);
-            qb.push(
-                "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, \
-                 ip, user_agent) ",
-            );
-            qb.push_values([s], |mut b, s| {
-                b.push_bind(&s.id)
-                    .push_bind(s.user_id)
-                    .push_bind(&s.authenticator)
-                    .push_bind(s.signed_in_at)
-                    .push_bind(s.last_renewed_at)
-                    .push_bind(&s.ip)
-                    .push_bind(&s.user_agent);
+            qb.push(SESSION_INSERT);
+            qb.push_values([s], |mut v, s| {
+                push_session_values(&mut v, s, UserIdFrom::Value(Some(s.user_id)))
             });
             batch.close(&mut qb);
             batch.open(&mut qb);
@@ -1309,33 +1279,75 @@ macro_rules! impl_sql_store {
             Ok(())
         }
 
+        const SESSION_INSERT: &str = "INSERT INTO sessions (id, user_id, authenticator, \
+             signed_in_at, last_renewed_at, ip, user_agent) ";
+        const TOKEN_INSERT: &str =
+            "INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) ";
+        const AUDIT_INSERT: &str = "INSERT INTO audit_log (at, event, result, user_id, \
+             actor_id, authenticator, ip, user_agent, reason, detail) ";
+
+        /// Where an inserted row's user id comes from: a value, or the `bound_id` column of
+        /// the returning-user shortcut's `SELECT ... FROM b`.
+        #[derive(Clone, Copy)]
+        enum UserIdFrom {
+            Value(Option<i64>),
+            Bound,
+        }
+
+        type Values<'q, 'a> = sqlx::query_builder::Separated<'q, 'a, $db, &'static str>;
+
+        fn push_user_id(v: &mut Values<'_, '_>, user: UserIdFrom) {
+            match user {
+                UserIdFrom::Value(id) => v.push_bind(id),
+                UserIdFrom::Bound => v.push("b.bound_id"),
+            };
+        }
+
+        /// The values of [`SESSION_INSERT`], in its column order.
+        fn push_session_values<'a>(v: &mut Values<'_, 'a>, s: &'a Session, user: UserIdFrom) {
+            v.push_bind(&s.id);
+            push_user_id(v, user);
+            v.push_bind(&s.authenticator);
+            v.push_bind(s.signed_in_at);
+            v.push_bind(s.last_renewed_at);
+            v.push_bind(&s.ip);
+            v.push_bind(&s.user_agent);
+        }
+
+        /// The values of [`TOKEN_INSERT`], in its column order.
+        fn push_token_values<'a>(v: &mut Values<'_, 'a>, t: &'a IssuedToken, user: UserIdFrom) {
+            v.push_bind(&t.jti);
+            v.push_bind(&t.session_id);
+            push_user_id(v, user);
+            v.push_bind(t.issued_at);
+            v.push_bind(t.expires_at);
+        }
+
+        /// The values of [`AUDIT_INSERT`], in its column order.
+        fn push_audit_values<'a>(v: &mut Values<'_, 'a>, e: &'a NewAuditEntry, user: UserIdFrom) {
+            v.push_bind(e.at);
+            v.push_bind(&e.event);
+            v.push_bind(e.outcome.as_str());
+            push_user_id(v, user);
+            v.push_bind(e.actor_id);
+            v.push_bind(&e.authenticator);
+            v.push_bind(&e.ip);
+            v.push_bind(&e.user_agent);
+            v.push_bind(&e.reason);
+            v.push_bind(serde_json::Value::Object(e.detail.clone()).to_string());
+        }
+
         fn push_token_insert<'a>(qb: &mut QueryBuilder<'a, $db>, t: &'a IssuedToken) {
-            qb.push("INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) ");
-            qb.push_values([t], |mut b, t| {
-                b.push_bind(&t.jti)
-                    .push_bind(&t.session_id)
-                    .push_bind(t.user_id)
-                    .push_bind(t.issued_at)
-                    .push_bind(t.expires_at);
+            qb.push(TOKEN_INSERT);
+            qb.push_values([t], |mut v, t| {
+                push_token_values(&mut v, t, UserIdFrom::Value(Some(t.user_id)))
             });
         }
 
         fn push_audit_insert<'a>(qb: &mut QueryBuilder<'a, $db>, entries: &'a [NewAuditEntry]) {
-            qb.push(
-                "INSERT INTO audit_log (at, event, result, user_id, actor_id, authenticator, ip, \
-                 user_agent, reason, detail) ",
-            );
-            qb.push_values(entries, |mut b, e| {
-                b.push_bind(e.at)
-                    .push_bind(&e.event)
-                    .push_bind(e.outcome.as_str())
-                    .push_bind(e.user_id)
-                    .push_bind(e.actor_id)
-                    .push_bind(&e.authenticator)
-                    .push_bind(&e.ip)
-                    .push_bind(&e.user_agent)
-                    .push_bind(&e.reason)
-                    .push_bind(serde_json::Value::Object(e.detail.clone()).to_string());
+            qb.push(AUDIT_INSERT);
+            qb.push_values(entries, |mut v, e| {
+                push_audit_values(&mut v, e, UserIdFrom::Value(e.user_id))
             });
         }
     };

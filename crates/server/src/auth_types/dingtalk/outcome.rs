@@ -7,7 +7,6 @@ use crate::auth::cookies;
 use crate::auth::sessions::{random_id, IssuedSession};
 use crate::http::client::ClientInfo;
 use crate::state::AppState;
-
 use authgate_core::audit::{event, Outcome};
 use authgate_core::clock::now_ms;
 use authgate_store::{AuditFor, SignedInBy};
