@@ -9,7 +9,9 @@ mod rows;
 mod short_cache;
 mod sql_store;
 mod sqlite;
+mod sqlite_group_commit;
 mod store;
+mod write_script;
 
 pub use error::{StoreError, StoreResult};
 pub use postgres::PgStore;

@@ -470,30 +470,13 @@ macro_rules! impl_sql_store {
             }
 
             async fn create_oauth_state(&self, s: &OAuthState) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO oauth_states (state_hash, authenticator, redirect, binding_hash, \
-                     created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(&s.state_hash)
-                .bind(&s.authenticator)
-                .bind(&s.redirect)
-                .bind(&s.binding_hash)
-                .bind(s.created_at)
-                .bind(s.expires_at)
-                .execute(&self.writer)
-                .await?;
+                self.run_write(InsertOAuthState(s.clone())).await?;
                 Ok(())
             }
 
             async fn consume_oauth_state(&self, state_hash: &str, now: i64) -> StoreResult<ConsumedState> {
-                let row = sqlx::query(
-                    "DELETE FROM oauth_states WHERE state_hash = $1 RETURNING state_hash, \
-                     authenticator, redirect, binding_hash, created_at, expires_at",
-                )
-                .bind(state_hash)
-                .fetch_optional(&self.writer)
-                .await?;
-                let Some(row) = row else {
+                let rows = self.run_write(ConsumeOAuthState(state_hash.to_string())).await?;
+                let Some(row) = rows.first() else {
                     return Ok(ConsumedState::Unknown);
                 };
                 let state = OAuthState {
@@ -1026,112 +1009,21 @@ macro_rules! impl_sql_store {
         /// The common case in one go: a returning, enabled user whose DingTalk profile has
         /// not changed (so nothing but the session is written). The session, token and audit
         /// rows are inserted only if the binding matches all of that. PostgreSQL runs it as
-        /// one statement of data-modifying CTEs, SQLite as one script in a transaction: one
-        /// round trip, or one hand-off to the writer, instead of four.
+        /// one statement of data-modifying CTEs, SQLite as one script (grouped with other
+        /// writes under load): one round trip, or one hand-off to the writer, instead of four.
         async fn sign_in_bound(
             store: &$store,
             r: &IdentityResolution,
             start: &SessionStart,
         ) -> Result<QuickSignIn, StoreError> {
-            let writer = store.writer.clone();
-            let (ext, sync_profile) = (r.identity.clone(), r.sync_profile);
-            let (session, token) = (start.session.clone(), start.token.clone());
-            let audit = (start.audit)(SignedInBy::Binding);
-            // Its own task, so that it runs to the end even when the request is abandoned:
-            // SQLite's script would otherwise stop between its BEGIN and its COMMIT and leave
-            // the writer's connection inside a transaction.
-            let task = tokio::spawn(async move {
-                sign_in_bound_once(&writer, &ext, sync_profile, &session, &token, &audit).await
-            });
-            match task.await {
-                Ok(outcome) => outcome,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                // Only when the runtime shuts down.
-                Err(_) => Err(sqlx::Error::PoolClosed.into()),
-            }
-        }
-
-        async fn sign_in_bound_once(
-            writer: &sqlx::Pool<$db>,
-            ext: &ExternalIdentity,
-            sync_profile: bool,
-            s: &Session,
-            t: &IssuedToken,
-            audit: &[NewAuditEntry],
-        ) -> Result<QuickSignIn, StoreError> {
-            let cte = <$store>::BATCH_AS_CTE;
-            let mut qb = QueryBuilder::<$db>::new("");
-            if cte {
-                qb.push("WITH b AS (");
-                push_binding_lookup(&mut qb, ext, sync_profile);
-                qb.push("), s AS (");
-            } else {
-                qb.push("BEGIN IMMEDIATE; ");
-            }
-            qb.push(SESSION_INSERT);
-            qb.push("SELECT ");
-            push_session_values(&mut qb.separated(", "), s, UserIdFrom::Bound);
-            if cte {
-                qb.push(" FROM b WHERE b.unchanged), t AS (");
-            } else {
-                qb.push(" FROM (");
-                push_binding_lookup(&mut qb, ext, sync_profile);
-                qb.push(") b WHERE b.unchanged; ");
-            }
-            // The session is there only if the user signs in: SQLite finds them through it.
-            let from_signed_in = |qb: &mut QueryBuilder<'_, $db>| {
-                if cte {
-                    qb.push(" FROM b WHERE b.unchanged");
-                } else {
-                    qb.push(" FROM (SELECT user_id AS bound_id FROM sessions WHERE id = ");
-                    qb.push_bind(s.id.clone());
-                    qb.push(") b");
-                }
+            let script = SignInBound {
+                ext: r.identity.clone(),
+                sync_profile: r.sync_profile,
+                session: start.session.clone(),
+                token: start.token.clone(),
+                audit: (start.audit)(SignedInBy::Binding),
             };
-            qb.push(TOKEN_INSERT);
-            qb.push("SELECT ");
-            push_token_values(&mut qb.separated(", "), t, UserIdFrom::Bound);
-            from_signed_in(&mut qb);
-            for (i, e) in audit.iter().enumerate() {
-                if cte {
-                    qb.push(format_args!("), a{i} AS ("));
-                } else {
-                    qb.push("; ");
-                }
-                qb.push(AUDIT_INSERT);
-                qb.push("SELECT ");
-                push_audit_values(&mut qb.separated(", "), e, UserIdFrom::Bound);
-                from_signed_in(&mut qb);
-            }
-            // The bound user, if any, and whether they were signed in.
-            if cte {
-                qb.push(format_args!(
-                    ") SELECT {USER_COLUMNS}, b.unchanged AS signed_in FROM users \
-                     JOIN b ON b.bound_id = users.id"
-                ));
-            } else {
-                qb.push(format_args!("; SELECT {USER_COLUMNS}, EXISTS (SELECT 1 FROM sessions WHERE id = "));
-                qb.push_bind(&s.id);
-                qb.push(
-                    ") AS signed_in FROM users WHERE id = (SELECT user_id FROM identities \
-                     WHERE authenticator = ",
-                );
-                qb.push_bind(&ext.authenticator);
-                qb.push(" AND uuid = ");
-                qb.push_bind(&ext.uuid);
-                qb.push("); COMMIT");
-            }
-            let mut conn = writer.acquire().await?;
-            let rows = match qb.build().fetch_all(&mut *conn).await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    if !cte && sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
-                        // Never hand a connection stuck in a transaction back to the pool.
-                        let _ = conn.close().await;
-                    }
-                    return Err(e.into());
-                }
-            };
+            let rows = store.run_write(script).await?;
             let Some(row) = rows.first() else {
                 return Ok(QuickSignIn::NotBound);
             };
@@ -1140,6 +1032,115 @@ macro_rules! impl_sql_store {
             } else {
                 QuickSignIn::Undecided
             })
+        }
+
+        /// [`sign_in_bound`]'s statements: the session, token and audit rows, inserted only
+        /// if the binding qualifies, then the bound user and whether they were signed in.
+        struct SignInBound {
+            ext: ExternalIdentity,
+            sync_profile: bool,
+            session: Session,
+            token: IssuedToken,
+            audit: Vec<NewAuditEntry>,
+        }
+
+        impl $crate::write_script::WriteScript<$db> for SignInBound {
+            fn push<'a>(&'a self, qb: &mut QueryBuilder<'a, $db>) {
+                let SignInBound { ext, sync_profile, session: s, token: t, audit } = self;
+                let cte = <$store>::BATCH_AS_CTE;
+                if cte {
+                    qb.push("WITH b AS (");
+                    push_binding_lookup(qb, ext, *sync_profile);
+                    qb.push("), s AS (");
+                }
+                qb.push(SESSION_INSERT);
+                qb.push("SELECT ");
+                push_session_values(&mut qb.separated(", "), s, UserIdFrom::Bound);
+                if cte {
+                    qb.push(" FROM b WHERE b.unchanged), t AS (");
+                } else {
+                    qb.push(" FROM (");
+                    push_binding_lookup(qb, ext, *sync_profile);
+                    qb.push(") b WHERE b.unchanged; ");
+                }
+                // The session is there only if the user signs in: SQLite finds them through it.
+                let from_signed_in = |qb: &mut QueryBuilder<'a, $db>| {
+                    if cte {
+                        qb.push(" FROM b WHERE b.unchanged");
+                    } else {
+                        qb.push(" FROM (SELECT user_id AS bound_id FROM sessions WHERE id = ");
+                        qb.push_bind(&s.id);
+                        qb.push(") b");
+                    }
+                };
+                qb.push(TOKEN_INSERT);
+                qb.push("SELECT ");
+                push_token_values(&mut qb.separated(", "), t, UserIdFrom::Bound);
+                from_signed_in(qb);
+                for (i, e) in audit.iter().enumerate() {
+                    if cte {
+                        qb.push(format_args!("), a{i} AS ("));
+                    } else {
+                        qb.push("; ");
+                    }
+                    qb.push(AUDIT_INSERT);
+                    qb.push("SELECT ");
+                    push_audit_values(&mut qb.separated(", "), e, UserIdFrom::Bound);
+                    from_signed_in(qb);
+                }
+                // The bound user, if any, and whether they were signed in.
+                if cte {
+                    qb.push(format_args!(
+                        ") SELECT {USER_COLUMNS}, b.unchanged AS signed_in FROM users \
+                         JOIN b ON b.bound_id = users.id"
+                    ));
+                } else {
+                    qb.push(format_args!("; SELECT {USER_COLUMNS}, EXISTS (SELECT 1 FROM sessions WHERE id = "));
+                    qb.push_bind(&s.id);
+                    qb.push(
+                        ") AS signed_in FROM users WHERE id = (SELECT user_id FROM identities \
+                         WHERE authenticator = ",
+                    );
+                    qb.push_bind(&ext.authenticator);
+                    qb.push(" AND uuid = ");
+                    qb.push_bind(&ext.uuid);
+                    qb.push(")");
+                }
+            }
+        }
+
+        struct InsertOAuthState(OAuthState);
+
+        impl $crate::write_script::WriteScript<$db> for InsertOAuthState {
+            fn push<'a>(&'a self, qb: &mut QueryBuilder<'a, $db>) {
+                let s = &self.0;
+                qb.push(
+                    "INSERT INTO oauth_states (state_hash, authenticator, redirect, binding_hash, \
+                     created_at, expires_at) VALUES (",
+                );
+                let mut v = qb.separated(", ");
+                v.push_bind(&s.state_hash);
+                v.push_bind(&s.authenticator);
+                v.push_bind(&s.redirect);
+                v.push_bind(&s.binding_hash);
+                v.push_bind(s.created_at);
+                v.push_bind(s.expires_at);
+                qb.push(")");
+            }
+        }
+
+        /// Deletes the state and returns it: a state is used once.
+        struct ConsumeOAuthState(String);
+
+        impl $crate::write_script::WriteScript<$db> for ConsumeOAuthState {
+            fn push<'a>(&'a self, qb: &mut QueryBuilder<'a, $db>) {
+                qb.push("DELETE FROM oauth_states WHERE state_hash = ");
+                qb.push_bind(&self.0);
+                qb.push(
+                    " RETURNING state_hash, authenticator, redirect, binding_hash, created_at, \
+                     expires_at",
+                );
+            }
         }
 
         /// The user `ext` is bound to (`bound_id`), and whether a full resolution would write

@@ -2,6 +2,8 @@
 //! transactions start with BEGIN IMMEDIATE so they never deadlock upgrading a read lock with
 //! another process's writer (the CLI).
 
+use crate::sqlite_group_commit::GroupCommit;
+use crate::write_script::WriteScript;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -18,6 +20,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The one connection that writes.
     writer: SqlitePool,
+    /// Short writes on `writer`, grouped under load.
+    group_commit: GroupCommit,
     caches: crate::short_cache::HotReads,
 }
 
@@ -47,6 +51,7 @@ impl SqliteStore {
         let pool = Self::pool(READERS).connect_with(options).await?;
         Ok(Self {
             pool,
+            group_commit: GroupCommit::start(writer.clone()),
             writer,
             caches: Default::default(),
         })
@@ -67,6 +72,13 @@ impl SqliteStore {
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    async fn run_write(
+        &self,
+        script: impl WriteScript<Sqlite>,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, sqlx::Error> {
+        self.group_commit.write(script).await
     }
 
     /// BEGIN IMMEDIATE already holds the database's only write lock.
