@@ -146,6 +146,22 @@ pub async fn fresh_database_url(db: Db, dir: &std::path::Path) -> anyhow::Result
     })
 }
 
+/// The PostgreSQL server's durability settings, which change what a commit costs: the
+/// throwaway cluster of `scripts/with-postgres` turns them off.
+async fn postgres_durability() -> anyhow::Result<String> {
+    let admin = std::env::var("AUTHGATE_TEST_PG_URL").context("AUTHGATE_TEST_PG_URL")?;
+    let pool = sqlx::PgPool::connect(&admin).await?;
+    let mut settings = Vec::new();
+    for name in ["fsync", "synchronous_commit", "full_page_writes"] {
+        let value: String = sqlx::query_scalar(&format!("SHOW {name}"))
+            .fetch_one(&pool)
+            .await?;
+        settings.push(format!("{name}={value}"));
+    }
+    pool.close().await;
+    Ok(settings.join(", "))
+}
+
 fn next_database_number() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
@@ -321,7 +337,8 @@ fn main() -> anyhow::Result<()> {
             };
             let started = std::time::Instant::now();
             let rows = rt.block_on(report::run_all(&plan))?;
-            let mut text = report::markdown(&rows, &plan, started.elapsed());
+            let durability = rt.block_on(postgres_durability())?;
+            let mut text = report::markdown(&rows, &plan, &durability, started.elapsed());
             text.push_str(&report::targets(&rows));
             std::fs::write(&out, text)?;
             println!(

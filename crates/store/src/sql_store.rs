@@ -434,7 +434,8 @@ macro_rules! impl_sql_store {
                 start: &SessionStart,
                 now: i64,
             ) -> StoreResult<Resolved> {
-                if !r.unbound_just_now {
+                let mut unbound = r.unbound_just_now;
+                if !unbound {
                     match sign_in_bound(self, r, start).await? {
                         QuickSignIn::SignedIn(user) => return Ok(Resolved::Bound(user)),
                         // Nothing to match by and nobody to sign up.
@@ -443,7 +444,15 @@ macro_rules! impl_sql_store {
                         {
                             return Ok(Resolved::NotFound)
                         }
-                        QuickSignIn::NotBound | QuickSignIn::Undecided => {}
+                        QuickSignIn::NotBound => unbound = true,
+                        QuickSignIn::Undecided => {}
+                    }
+                }
+                if let Some(new) = r.sign_up.as_ref().filter(|_| unbound) {
+                    // An error (a concurrent first sign-in won a unique key on PostgreSQL, a
+                    // busy database) goes the full way below, which retries and reports.
+                    if let Ok(Some(user)) = sign_up_fresh(self, r, new, start, now).await {
+                        return Ok(Resolved::SignedUp(user));
                     }
                 }
                 // Losers of a race (unique violation, busy database) retry from scratch and then
@@ -1063,31 +1072,7 @@ macro_rules! impl_sql_store {
                     push_binding_lookup(qb, ext, *sync_profile);
                     qb.push(") b WHERE b.unchanged; ");
                 }
-                // The session is there only if the user signs in: SQLite finds them through it.
-                let from_signed_in = |qb: &mut QueryBuilder<'a, $db>| {
-                    if cte {
-                        qb.push(" FROM b WHERE b.unchanged");
-                    } else {
-                        qb.push(" FROM (SELECT user_id AS bound_id FROM sessions WHERE id = ");
-                        qb.push_bind(&s.id);
-                        qb.push(") b");
-                    }
-                };
-                qb.push(TOKEN_INSERT);
-                qb.push("SELECT ");
-                push_token_values(&mut qb.separated(", "), t, UserIdFrom::Bound);
-                from_signed_in(qb);
-                for (i, e) in audit.iter().enumerate() {
-                    if cte {
-                        qb.push(format_args!("), a{i} AS ("));
-                    } else {
-                        qb.push("; ");
-                    }
-                    qb.push(AUDIT_INSERT);
-                    qb.push("SELECT ");
-                    push_audit_values(&mut qb.separated(", "), e, UserIdFrom::Bound);
-                    from_signed_in(qb);
-                }
+                push_token_and_audit(qb, s, t, audit, " FROM b WHERE b.unchanged");
                 // The bound user, if any, and whether they were signed in.
                 if cte {
                     qb.push(format_args!(
@@ -1104,6 +1089,183 @@ macro_rules! impl_sql_store {
                     qb.push_bind(&ext.authenticator);
                     qb.push(" AND uuid = ");
                     qb.push_bind(&ext.uuid);
+                    qb.push(")");
+                }
+            }
+        }
+
+        /// The token and audit rows of the session `s`, inserted only if `s` was: a CTE
+        /// statement continues with them (`b` having `bound_id`; `cte_from` selects the row),
+        /// a SQLite script finds the user through the session.
+        fn push_token_and_audit<'a>(
+            qb: &mut QueryBuilder<'a, $db>,
+            s: &'a Session,
+            t: &'a IssuedToken,
+            audit: &'a [NewAuditEntry],
+            cte_from: &'static str,
+        ) {
+            let cte = <$store>::BATCH_AS_CTE;
+            let from_signed_in = |qb: &mut QueryBuilder<'a, $db>| {
+                if cte {
+                    qb.push(cte_from);
+                } else {
+                    qb.push(" FROM (SELECT user_id AS bound_id FROM sessions WHERE id = ");
+                    qb.push_bind(&s.id);
+                    qb.push(") b");
+                }
+            };
+            qb.push(TOKEN_INSERT);
+            qb.push("SELECT ");
+            push_token_values(&mut qb.separated(", "), t, UserIdFrom::Bound);
+            from_signed_in(qb);
+            for (i, e) in audit.iter().enumerate() {
+                if cte {
+                    qb.push(format_args!("), a{i} AS ("));
+                } else {
+                    qb.push("; ");
+                }
+                qb.push(AUDIT_INSERT);
+                qb.push("SELECT ");
+                push_audit_values(&mut qb.separated(", "), e, UserIdFrom::Bound);
+                from_signed_in(qb);
+            }
+        }
+
+        /// The common first sign-in in one go: the identity is still unbound and no candidate
+        /// matches anyone, so the new user, the binding, the session, its token and the audit
+        /// entries are inserted, as the full resolution would. Anything else (a binding
+        /// appeared, a candidate matches: linking, or reporting ambiguity) inserts nothing and
+        /// returns no user, and the full resolution decides.
+        async fn sign_up_fresh(
+            store: &$store,
+            r: &IdentityResolution,
+            new: &NewUser,
+            start: &SessionStart,
+            now: i64,
+        ) -> Result<Option<User>, StoreError> {
+            let script = SignUpFresh {
+                ext: r.identity.clone(),
+                meta: serde_json::Value::Object(r.identity.meta.clone()).to_string(),
+                candidates: r.candidates.clone(),
+                new: new.clone(),
+                now,
+                session: start.session.clone(),
+                token: start.token.clone(),
+                audit: (start.audit)(SignedInBy::SignUp),
+            };
+            let rows = store.run_write(script).await?;
+            match rows.first() {
+                Some(row) => Ok(Some(<UserRow as sqlx::FromRow<_>>::from_row(row)?.into())),
+                None => Ok(None),
+            }
+        }
+
+        /// [`sign_up_fresh`]'s statements.
+        struct SignUpFresh {
+            ext: ExternalIdentity,
+            /// `ext.meta` as stored.
+            meta: String,
+            candidates: Vec<MatchCandidate>,
+            new: NewUser,
+            now: i64,
+            session: Session,
+            token: IssuedToken,
+            audit: Vec<NewAuditEntry>,
+        }
+
+        impl $crate::write_script::WriteScript<$db> for SignUpFresh {
+            fn push<'a>(&'a self, qb: &mut QueryBuilder<'a, $db>) {
+                let SignUpFresh { ext, meta, candidates, new, now, session: s, token: t, audit } = self;
+                let cte = <$store>::BATCH_AS_CTE;
+                if cte {
+                    qb.push("WITH b AS (");
+                }
+                // A username, e-mail or phone another user holds is left out, as in
+                // `resolve_in_tx` (candidates among them matched no one, or nothing is written).
+                qb.push(
+                    "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
+                     password_hash, created_at, updated_at) SELECT ",
+                );
+                for (condition, value) in [
+                    ("lower(username) = lower(", &new.username),
+                    ("email = (", &new.email),
+                    ("phone = (", &new.phone),
+                ] {
+                    qb.push("CASE WHEN EXISTS (SELECT 1 FROM users WHERE ");
+                    qb.push(condition);
+                    qb.push_bind(value);
+                    qb.push(")) THEN NULL ELSE ");
+                    qb.push_bind(value);
+                    qb.push(" END, ");
+                }
+                let mut v = qb.separated(", ");
+                v.push_bind(&new.nickname);
+                v.push_bind(new.is_admin);
+                v.push_bind(new.enabled);
+                v.push_bind(&new.password_hash);
+                v.push_bind(*now);
+                v.push_bind(*now);
+                qb.push(" WHERE NOT EXISTS (SELECT 1 FROM identities WHERE authenticator = ");
+                qb.push_bind(&ext.authenticator);
+                qb.push(" AND uuid = ");
+                qb.push_bind(&ext.uuid);
+                qb.push(")");
+                for candidate in candidates {
+                    let (condition, value) = match candidate {
+                        MatchCandidate::Phone(phone) => ("phone = ", phone),
+                        MatchCandidate::Email { value, .. } => ("email = ", value),
+                    };
+                    qb.push(" AND NOT EXISTS (SELECT 1 FROM users WHERE ");
+                    qb.push(condition);
+                    qb.push_bind(value);
+                    qb.push(")");
+                }
+                if cte {
+                    qb.push(format_args!(" RETURNING {USER_COLUMNS}, id AS bound_id), i AS ("));
+                } else {
+                    qb.push("; ");
+                }
+                qb.push(
+                    "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, \
+                     meta, created_at, updated_at) SELECT ",
+                );
+                let mut v = qb.separated(", ");
+                v.push_bind(&ext.authenticator);
+                v.push_bind(&ext.uuid);
+                // SQLite: the user just inserted, if the previous statement inserted one.
+                v.push(if cte { "b.bound_id" } else { "last_insert_rowid()" });
+                v.push_bind(&ext.nickname);
+                v.push_bind(&ext.avatar);
+                v.push_bind(meta);
+                v.push_bind(*now);
+                v.push_bind(*now);
+                qb.push(if cte { " FROM b), s AS (" } else { " WHERE changes() = 1; " });
+                qb.push(SESSION_INSERT);
+                qb.push("SELECT ");
+                push_session_values(&mut qb.separated(", "), s, UserIdFrom::Bound);
+                if cte {
+                    qb.push(" FROM b), t AS (");
+                } else {
+                    // Only if the binding was just inserted (by the previous statement).
+                    qb.push(
+                        " FROM (SELECT user_id AS bound_id FROM identities WHERE changes() = 1 \
+                         AND authenticator = ",
+                    );
+                    qb.push_bind(&ext.authenticator);
+                    qb.push(" AND uuid = ");
+                    qb.push_bind(&ext.uuid);
+                    qb.push(") b; ");
+                }
+                push_token_and_audit(qb, s, t, audit, " FROM b");
+                // The new user, if signed up.
+                if cte {
+                    qb.push(format_args!(") SELECT {USER_COLUMNS} FROM b"));
+                } else {
+                    qb.push(format_args!(
+                        "; SELECT {USER_COLUMNS} FROM users WHERE id = \
+                         (SELECT user_id FROM sessions WHERE id = "
+                    ));
+                    qb.push_bind(&s.id);
                     qb.push(")");
                 }
             }

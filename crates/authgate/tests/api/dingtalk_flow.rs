@@ -168,6 +168,45 @@ async fn sign_up_when_nothing_matches(db: Db) {
     assert_eq!(detail["signedUp"], true);
 }
 
+async fn sign_up_leaves_out_a_phone_or_email_another_user_holds(db: Db) {
+    // Matched by organisation e-mail only: zhangsan's phone, held by someone else, is no match.
+    let env = DingEnv::start(db, json!({"matchBy": ["orgEmail"]})).await;
+    let s = &env.s;
+    let holder = s
+        .create_user(
+            &env.admin,
+            json!({"username": "holder", "phone": "+8613900139000", "email": "wangwu@corp.example.com"}),
+        )
+        .await;
+    let users_before = env.counts().await.0;
+    let mut browser = Browser::new();
+    browser.sign_in_as(s, AUTHENTICATOR, "zhangsan", None).await;
+    let me = browser.whoami(s).await;
+    assert_ne!(me.body["data"]["id"], holder);
+    assert_eq!(me.body["data"]["nickname"], "张三");
+    assert!(me.body["data"]["phone"].is_null(), "{}", me.body);
+    assert_eq!(me.body["data"]["email"], "zhangsan@corp.example.com");
+
+    // Matched by phone only: wangwu's organisation e-mail is the holder's.
+    env.create_authenticator("byphone", json!({"matchBy": ["phone"]}))
+        .await;
+    let mut wangwu = env.fake_user("zhangsan");
+    wangwu.userid = "wangwu".into();
+    wangwu.union_id = "union-wangwu".into();
+    wangwu.nick = Some("王五".into());
+    wangwu.mobile = Some("13700137000".into());
+    wangwu.org_email = Some("wangwu@corp.example.com".into());
+    env.add_user(wangwu);
+    let mut browser = Browser::new();
+    browser.sign_in_as(s, "byphone", "wangwu", None).await;
+    let me = browser.whoami(s).await;
+    assert_ne!(me.body["data"]["id"], holder);
+    assert_eq!(me.body["data"]["nickname"], "王五");
+    assert_eq!(me.body["data"]["phone"], "+8613700137000");
+    assert!(me.body["data"]["email"].is_null(), "{}", me.body);
+    assert_eq!(env.counts().await.0, users_before + 2);
+}
+
 async fn dave_with_a_us_number_is_matched_in_e164(db: Db) {
     let env = DingEnv::start(db, json!({})).await;
     let id = env
@@ -312,6 +351,7 @@ async fn get_auth_url_refuses_bad_requests(db: Db) {
 both_databases!(
     first_sign_in_links_by_phone_and_the_second_reuses_the_binding,
     sign_up_when_nothing_matches,
+    sign_up_leaves_out_a_phone_or_email_another_user_holds,
     dave_with_a_us_number_is_matched_in_e164,
     open_redirect_payloads_fall_back_to_root,
     token_in_redirect_only_with_the_option,
