@@ -451,8 +451,10 @@ macro_rules! impl_sql_store {
                 if let Some(new) = r.sign_up.as_ref().filter(|_| unbound) {
                     // An error (a concurrent first sign-in won a unique key on PostgreSQL, a
                     // busy database) goes the full way below, which retries and reports.
-                    if let Ok(Some(user)) = sign_up_fresh(self, r, new, start, now).await {
-                        return Ok(Resolved::SignedUp(user));
+                    match sign_up_fresh(self, r, new, start, now).await {
+                        Ok(Some(user)) => return Ok(Resolved::SignedUp(user)),
+                        Ok(None) => {}
+                        Err(e) => tracing::debug!("sign-up in one write fell back: {e}"),
                     }
                 }
                 // Losers of a race (unique violation, busy database) retry from scratch and then
