@@ -138,6 +138,7 @@ pub async fn fresh_database_url(db: Db, dir: &std::path::Path) -> anyhow::Result
                 .execute(&pool)
                 .await?;
             pool.close().await;
+            CREATED_DATABASES.lock().unwrap().push(name.clone());
             format!(
                 "{}/{name}",
                 admin.rsplit_once('/').context("database in URL")?.0
@@ -160,6 +161,28 @@ async fn postgres_durability() -> anyhow::Result<String> {
     }
     pool.close().await;
     Ok(settings.join(", "))
+}
+
+/// The PostgreSQL databases this run created, dropped when it ends: a cluster that is not
+/// thrown away would otherwise keep every run's databases (and autovacuum would keep visiting
+/// them).
+static CREATED_DATABASES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+async fn drop_created_databases() -> anyhow::Result<()> {
+    let names = std::mem::take(&mut *CREATED_DATABASES.lock().unwrap());
+    if names.is_empty() {
+        return Ok(());
+    }
+    let admin = std::env::var("AUTHGATE_TEST_PG_URL").context("AUTHGATE_TEST_PG_URL")?;
+    let pool = sqlx::PgPool::connect(&admin).await?;
+    for name in names {
+        // FORCE: a node that is still shutting down may hold a connection.
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&pool)
+            .await?;
+    }
+    pool.close().await;
+    Ok(())
 }
 
 fn next_database_number() -> u64 {
@@ -223,6 +246,14 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let outcome = run(cli, &rt);
+    if let Err(e) = rt.block_on(drop_created_databases()) {
+        eprintln!("could not drop the benchmark's databases: {e:#}");
+    }
+    outcome
+}
+
+fn run(cli: Cli, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
     match cli.command {
         Cmd::Ceiling { port } => rt.block_on(ceiling::serve(port)),
         Cmd::Soak {
