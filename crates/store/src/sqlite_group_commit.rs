@@ -71,15 +71,18 @@ async fn run_groups(writer: SqlitePool, mut queue: mpsc::UnboundedReceiver<Job>)
 async fn run_together(writer: &SqlitePool, group: &[Job]) -> Result<Vec<Vec<SqliteRow>>, ()> {
     let mut conn = writer.acquire().await.map_err(drop)?;
     let outcome = async {
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         let mut answers = Vec::with_capacity(group.len());
-        for job in group {
-            // Each script's text is the same from one group to the next: prepared once.
-            let mut qb = QueryBuilder::new("");
+        for (i, job) in group.iter().enumerate() {
+            // One hand-off to the connection's thread per write: the first opens the
+            // transaction, the last commits it. Each text recurs from group to group
+            // (a script, with or without BEGIN and COMMIT), so it is prepared once.
+            let mut qb = QueryBuilder::new(if i == 0 { "BEGIN IMMEDIATE; " } else { "" });
             job.script.push(&mut qb);
+            if i + 1 == group.len() {
+                qb.push("; COMMIT");
+            }
             answers.push(qb.build().fetch_all(&mut *conn).await?);
         }
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
         Ok::<_, sqlx::Error>(answers)
     }
     .await;
@@ -183,6 +186,13 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
+        // The first write (which opens the transaction) failing, then the last (which
+        // commits it).
+        for ids_in_group in [[9, 10], [10, 9]] {
+            let group: Vec<Job> = ids_in_group.into_iter().map(|id| job(id).0).collect();
+            assert!(run_together(&pool, &group).await.is_err());
+            assert_eq!(ids(&pool).await, [9]);
+        }
     }
 
     #[tokio::test]
