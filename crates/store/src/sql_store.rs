@@ -986,7 +986,7 @@ macro_rules! impl_sql_store {
             start: &SessionStart,
             now: i64,
         ) -> Result<Resolved, sqlx::Error> {
-            let meta = serde_json::Value::Object(r.identity.meta.clone()).to_string();
+            let meta = stored_meta(&r.identity);
             let resolved = resolve_in_tx(tx, r, &meta, now).await?;
             let Some((user, by)) = resolved.signed_in() else {
                 return Ok(resolved);
@@ -1028,6 +1028,7 @@ macro_rules! impl_sql_store {
             start: &SessionStart,
         ) -> Result<QuickSignIn, StoreError> {
             let script = SignInBound {
+                meta: stored_meta(&r.identity),
                 ext: r.identity.clone(),
                 sync_profile: r.sync_profile,
                 session: start.session.clone(),
@@ -1049,6 +1050,8 @@ macro_rules! impl_sql_store {
         /// if the binding qualifies, then the bound user and whether they were signed in.
         struct SignInBound {
             ext: ExternalIdentity,
+            /// `ext.meta` as stored.
+            meta: String,
             sync_profile: bool,
             session: Session,
             token: IssuedToken,
@@ -1057,21 +1060,19 @@ macro_rules! impl_sql_store {
 
         impl $crate::write_script::WriteScript<$db> for SignInBound {
             fn push<'a>(&'a self, qb: &mut QueryBuilder<'a, $db>) {
-                let SignInBound { ext, sync_profile, session: s, token: t, audit } = self;
+                let SignInBound { ext, meta, sync_profile, session: s, token: t, audit } = self;
                 let cte = <$store>::BATCH_AS_CTE;
                 if cte {
                     qb.push("WITH b AS (");
-                    push_binding_lookup(qb, ext, *sync_profile);
+                    push_binding_lookup(qb, ext, meta, *sync_profile);
                     qb.push("), s AS (");
                 }
-                qb.push(SESSION_INSERT);
-                qb.push("SELECT ");
-                push_session_values(&mut qb.separated(", "), s, UserIdFrom::Bound);
+                push_session_insert_for_bound(qb, s);
                 if cte {
                     qb.push(" FROM b WHERE b.unchanged), t AS (");
                 } else {
                     qb.push(" FROM (");
-                    push_binding_lookup(qb, ext, *sync_profile);
+                    push_binding_lookup(qb, ext, meta, *sync_profile);
                     qb.push(") b WHERE b.unchanged; ");
                 }
                 push_token_and_audit(qb, s, t, audit, " FROM b WHERE b.unchanged");
@@ -1147,7 +1148,7 @@ macro_rules! impl_sql_store {
         ) -> Result<Option<User>, StoreError> {
             let script = SignUpFresh {
                 ext: r.identity.clone(),
-                meta: serde_json::Value::Object(r.identity.meta.clone()).to_string(),
+                meta: stored_meta(&r.identity),
                 candidates: r.candidates.clone(),
                 new: new.clone(),
                 now,
@@ -1242,9 +1243,7 @@ macro_rules! impl_sql_store {
                 v.push_bind(*now);
                 v.push_bind(*now);
                 qb.push(if cte { " FROM b), s AS (" } else { " WHERE changes() = 1; " });
-                qb.push(SESSION_INSERT);
-                qb.push("SELECT ");
-                push_session_values(&mut qb.separated(", "), s, UserIdFrom::Bound);
+                push_session_insert_for_bound(qb, s);
                 if cte {
                     qb.push(" FROM b), t AS (");
                 } else {
@@ -1307,12 +1306,26 @@ macro_rules! impl_sql_store {
             }
         }
 
+        /// `ext.meta` serialised the way it is stored (keys in order): serialised once per
+        /// sign-in, compared and written as text.
+        fn stored_meta(ext: &ExternalIdentity) -> String {
+            serde_json::to_string(&ext.meta).expect("a JSON object serialises")
+        }
+
+        /// The session `s`, for the user `b.bound_id` of the rows that follow.
+        fn push_session_insert_for_bound<'a>(qb: &mut QueryBuilder<'a, $db>, s: &'a Session) {
+            qb.push(SESSION_INSERT);
+            qb.push("SELECT ");
+            push_session_values(&mut qb.separated(", "), s, UserIdFrom::Bound);
+        }
+
         /// The user `ext` is bound to (`bound_id`), and whether a full resolution would write
         /// nothing but the session (`unchanged`): the user is enabled and, if the profile is
         /// synchronised, nothing in it changed.
         fn push_binding_lookup<'a>(
             qb: &mut QueryBuilder<'a, $db>,
             ext: &'a ExternalIdentity,
+            meta: &'a str,
             sync_profile: bool,
         ) {
             qb.push("SELECT u.id AS bound_id, u.enabled");
@@ -1321,9 +1334,8 @@ macro_rules! impl_sql_store {
                 qb.push_bind(&ext.nickname);
                 qb.push(" AND i.avatar IS NOT DISTINCT FROM ");
                 qb.push_bind(&ext.avatar);
-                // Serialised the way it was stored: keys in order.
                 qb.push(" AND i.meta = ");
-                qb.push_bind(serde_json::Value::Object(ext.meta.clone()).to_string());
+                qb.push_bind(meta);
                 if let Some(nick) = &ext.nickname {
                     qb.push(" AND u.nickname IS NOT DISTINCT FROM ");
                     qb.push_bind(nick);
