@@ -13,9 +13,20 @@ use std::path::Path;
 const KEY_FILE: &str = "secret.key";
 const CHECK_SETTING: &str = "secret_key_check";
 
-pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<SecretBox> {
+pub struct LoadedKey {
+    pub secrets: SecretBox,
+    /// The key file was created just now: the data folder is new.
+    pub generated_now: bool,
+}
+
+pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<LoadedKey> {
+    let loaded = |secrets, generated_now| LoadedKey {
+        secrets,
+        generated_now,
+    };
     if let Some(text) = configured.filter(|t| !t.trim().is_empty()) {
         return SecretBox::from_base64(text)
+            .map(|s| loaded(s, false))
             .context("AUTHGATE_SECRET_KEY must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)");
     }
     let path = data_dir.join(KEY_FILE);
@@ -32,12 +43,13 @@ pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<SecretB
             file.write_all(key.as_bytes())?;
             file.sync_all()?;
             tracing::info!(path = %path.display(), "generated a new secret key");
-            Ok(SecretBox::from_base64(&key)?)
+            Ok(loaded(SecretBox::from_base64(&key)?, true))
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             SecretBox::from_base64(&text)
+                .map(|s| loaded(s, false))
                 .with_context(|| format!("{} is not a valid key", path.display()))
         }
         Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),

@@ -4,7 +4,9 @@ use super::open_store;
 use crate::secret_key;
 use crate::settings::Settings;
 use anyhow::Context;
-use authgate_server::{bootstrap, AppState};
+use authgate_core::password::PasswordHasher;
+use authgate_server::bootstrap::{self, AdminPassword};
+use authgate_server::AppState;
 use std::net::SocketAddr;
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -15,19 +17,24 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 /// Everything up to the first request: database, keys, first-start admin, the listener.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, tokio::net::TcpListener)> {
     let config = settings.server_config()?;
-    let secrets = secret_key::load(settings.secret_key.as_deref(), &settings.data_dir)?;
+    let key = secret_key::load(settings.secret_key.as_deref(), &settings.data_dir)?;
+    let secrets = key.secrets;
+    let mut admin_password = AdminPassword::new(settings.admin_password.as_deref());
+    if key.generated_now {
+        // A fresh data folder: the root admin will most likely be created.
+        let h = &config.hashing;
+        let hasher = PasswordHasher::new(h.memory_kib, h.iterations, h.parallelism)
+            .map_err(anyhow::Error::msg)?;
+        admin_password.hash_ahead(hasher);
+    }
     let store = open_store(settings).await?;
     secret_key::verify_against_store(&secrets, store.as_ref()).await?;
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let state = AppState::new(config, store, secrets).await?;
-    if let Some(admin) = bootstrap::first_start(
-        &state,
-        &settings.admin_username,
-        settings.admin_password.as_deref(),
-    )
-    .await?
+    if let Some(admin) =
+        bootstrap::first_start(&state, &settings.admin_username, admin_password).await?
     {
         match admin.generated_password {
             Some(password) => eprintln!(

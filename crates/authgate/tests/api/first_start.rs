@@ -84,9 +84,40 @@ async fn a_node_with_another_secret_key_refuses_to_start(db: Db) {
     assert_eq!(s.get("/healthz", None).await.status, StatusCode::OK);
 }
 
+async fn a_weak_admin_password_stops_only_the_start_that_would_use_it(db: Db) {
+    // An empty database and data folder: the admin would be created with it, so the start is
+    // refused and nothing is created.
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(db, dir.path()).await;
+    let out = std::process::Command::new(binary())
+        .current_dir(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .env_clear()
+        .env("AUTHGATE_DATABASE_URL", &database_url)
+        .env("AUTHGATE_DATA_DIR", dir.path().join("data"))
+        .env("AUTHGATE_ADMIN_PASSWORD", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AUTHGATE_ADMIN_PASSWORD"), "{err}");
+    assert!(!err.contains("created the root admin"), "{err}");
+    // A database that has its admin does not use the setting: the node starts.
+    let s = Server::start(db).await;
+    let sibling = s
+        .start_sibling(ServerOptions {
+            env: vec![("AUTHGATE_ADMIN_PASSWORD".into(), "short".into())],
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(sibling.get("/healthz", None).await.status, StatusCode::OK);
+    s.sign_in("admin", ADMIN_PASSWORD).await;
+}
+
 both_databases!(
     root_admin_signs_in_and_check_returns_them,
     generated_admin_password_is_printed_once,
     secret_key_file_is_private_and_shared_keys_verify,
     a_node_with_another_secret_key_refuses_to_start,
+    a_weak_admin_password_stops_only_the_start_that_would_use_it,
 );
