@@ -9,7 +9,7 @@ use crate::auth_types::SignInContext;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::extract::ApiJson;
-use crate::http::response::data;
+use crate::http::response::{data, Data};
 use crate::state::AppState;
 use authgate_core::audit::{event, Outcome};
 use authgate_core::clock::now_ms;
@@ -18,7 +18,8 @@ use authgate_core::password::{check_password_rules, Verification};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use axum::Json;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// The sign-in answer: the token in the body (API clients) and in cookies (browsers).
@@ -153,9 +154,17 @@ pub async fn sign_out(
 #[utoipa::path(get, path = "/api/auth:check", tag = "auth",
     responses((status = 200, description = "The signed-in user", body = super::openapi::Data<super::openapi::CheckedUser>)))]
 pub async fn check(CurrentUser(me): CurrentUser) -> ApiResult<Response> {
-    let mut user = views::user(&me.user);
-    user["authenticator"] = Value::String(me.authenticator.clone());
-    Ok(data(user).into_response())
+    #[derive(Serialize)]
+    struct Checked<'a> {
+        #[serde(flatten)]
+        user: views::UserView<'a>,
+        authenticator: &'a str,
+    }
+    let user = Checked {
+        user: views::UserView::from(&me.user),
+        authenticator: &me.authenticator,
+    };
+    Ok(Json(Data { data: user }).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

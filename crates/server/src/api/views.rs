@@ -4,21 +4,45 @@ use authgate_core::audit::AuditEntry;
 use authgate_core::clock::to_rfc3339;
 use authgate_core::model::{Identity, User};
 use authgate_store::SessionInfo;
+use serde::Serialize;
 use serde_json::{json, Value};
 
+/// A user as clients see it. Typed, so that a hot answer (`auth:check`) serialises straight
+/// into the body instead of through a map of owned keys.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView<'a> {
+    id: i64,
+    username: &'a Option<String>,
+    email: &'a Option<String>,
+    phone: &'a Option<String>,
+    nickname: &'a Option<String>,
+    is_admin: bool,
+    enabled: bool,
+    has_password: bool,
+    created_at: String,
+    updated_at: String,
+}
+
+impl<'a> From<&'a User> for UserView<'a> {
+    fn from(u: &'a User) -> Self {
+        Self {
+            id: u.id,
+            username: &u.username,
+            email: &u.email,
+            phone: &u.phone,
+            nickname: &u.nickname,
+            is_admin: u.is_admin,
+            enabled: u.enabled,
+            has_password: u.password_hash.is_some(),
+            created_at: to_rfc3339(u.created_at),
+            updated_at: to_rfc3339(u.updated_at),
+        }
+    }
+}
+
 pub fn user(u: &User) -> Value {
-    json!({
-        "id": u.id,
-        "username": u.username,
-        "email": u.email,
-        "phone": u.phone,
-        "nickname": u.nickname,
-        "isAdmin": u.is_admin,
-        "enabled": u.enabled,
-        "hasPassword": u.password_hash.is_some(),
-        "createdAt": to_rfc3339(u.created_at),
-        "updatedAt": to_rfc3339(u.updated_at),
-    })
+    serde_json::to_value(UserView::from(u)).expect("a user serialises")
 }
 
 pub fn identity(i: &Identity) -> Value {

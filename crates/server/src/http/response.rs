@@ -4,6 +4,12 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+/// `{"data": ...}` serialised straight from `T` (no intermediate `Value`).
+#[derive(Serialize)]
+pub struct Data<T> {
+    pub data: T,
+}
+
 pub fn data<T: Serialize>(value: T) -> Json<Value> {
     Json(json!({ "data": value }))
 }
