@@ -367,9 +367,9 @@ fn run(cli: Cli, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
                 rounds,
             };
             let started = std::time::Instant::now();
-            let rows = rt.block_on(report::run_all(&plan))?;
+            let (rows, steal) = rt.block_on(report::run_all_with_steal(&plan))?;
             let durability = rt.block_on(postgres_durability())?;
-            let mut text = report::markdown(&rows, &plan, &durability, started.elapsed());
+            let mut text = report::markdown(&rows, &steal, &plan, &durability, started.elapsed());
             text.push_str(&report::targets(&rows));
             std::fs::write(&out, text)?;
             println!(

@@ -153,6 +153,23 @@ pub fn cpu_time(pid: u32) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// The machine's CPU time so far, all cores together, and the part of it the hypervisor gave to
+/// other guests instead ("steal"), in clock ticks (from /proc/stat).
+pub fn machine_cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user already).
+    (ticks.iter().sum(), ticks.get(7).copied().unwrap_or(0))
+}
+
 /// The CPU used so far by every PostgreSQL server process on this machine (the benchmark's
 /// cluster is the only one running during a run). Exited backends are not counted.
 pub fn postgres_cpu_time() -> Duration {
