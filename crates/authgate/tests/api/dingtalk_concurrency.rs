@@ -54,3 +54,80 @@ async fn simultaneous_first_sign_ins_make_one_user_and_one_binding(db: Db) {
 }
 
 both_databases!(simultaneous_first_sign_ins_make_one_user_and_one_binding);
+
+/// PostgreSQL only: a transaction held open from the test is what makes the race happen at a
+/// known point (SQLite's single writer cannot interleave two sign-ins this way).
+mod lost_race {
+    use crate::dingtalk_support::*;
+    use crate::postgres_only;
+    use crate::support::*;
+    use serde_json::json;
+
+    /// Two first sign-ins of one DingTalk account at once. The one-statement sign-up finds no
+    /// binding, then loses the race for the binding's unique key to the other sign-in, which
+    /// commits first. Its new user must roll back with it, and the full resolution it falls
+    /// back to must sign in as the winner's user.
+    async fn a_sign_up_that_loses_the_binding_race_signs_in_as_the_winner(db: Db) {
+        use sqlx::Connection;
+        let env = DingEnv::start(db, json!({})).await;
+        let s = &env.s;
+        let winner = s
+            .create_user(&env.admin, json!({"username": "winner"}))
+            .await;
+        let union_id = env.fake_user("zhangsan").union_id;
+        let (users_before, identities_before, _) = env.counts().await;
+        // The other sign-in's binding, written but not yet committed.
+        let mut other = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+        sqlx::query(
+            "INSERT INTO identities (authenticator, uuid, user_id, meta, created_at, updated_at) \
+             VALUES ($1, $2, $3, '{}', 0, 0)",
+        )
+        .bind(AUTHENTICATOR)
+        .bind(&union_id)
+        .bind(winner)
+        .execute(&mut other)
+        .await
+        .unwrap();
+        let mut browser = Browser::new();
+        let commit_once_blocked = async {
+            let mut watcher = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
+            let blocked = "SELECT COUNT(*) FROM pg_stat_activity \
+                           WHERE datname = current_database() AND wait_event_type = 'Lock'";
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                let waiting: i64 = sqlx::query_scalar(blocked)
+                    .fetch_one(&mut watcher)
+                    .await
+                    .unwrap();
+                if waiting > 0 {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "authgate's sign-up never waited on the uncommitted binding"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+        };
+        let (outcome, ()) = tokio::join!(
+            browser.sign_in_as(s, AUTHENTICATOR, "zhangsan", None),
+            commit_once_blocked
+        );
+        assert!(outcome.signin_page().is_none(), "{outcome:?}");
+        assert_eq!(browser.whoami(s).await.body["data"]["id"], winner);
+        let (users, identities, _) = env.counts().await;
+        assert_eq!(
+            users, users_before,
+            "the losing sign-up's user was rolled back"
+        );
+        assert_eq!(
+            identities,
+            identities_before + 1,
+            "only the winner's binding"
+        );
+    }
+
+    postgres_only!(a_sign_up_that_loses_the_binding_race_signs_in_as_the_winner);
+}
