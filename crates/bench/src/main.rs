@@ -325,7 +325,7 @@ fn run(cli: Cli, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
                 employees: 5_000,
                 rounds: 1,
             };
-            let rows = rt.block_on(report::run_all(&plan))?;
+            let (rows, _steal) = rt.block_on(report::run_all(&plan))?;
             let failed: Vec<_> = rows
                 .iter()
                 .filter(|r| r.outcome.ops == 0 || r.outcome.errors > 0)
@@ -374,7 +374,7 @@ fn run(cli: Cli, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
                 rounds,
             };
             let started = std::time::Instant::now();
-            let (rows, steal) = rt.block_on(report::run_all_with_steal(&plan))?;
+            let (rows, steal) = rt.block_on(report::run_all(&plan))?;
             let durability = rt.block_on(postgres_durability())?;
             let mut text = report::markdown(&rows, &steal, &plan, &durability, started.elapsed());
             text.push_str(&report::targets(&rows));

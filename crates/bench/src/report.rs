@@ -8,14 +8,10 @@ use std::time::Duration;
 /// Every scenario, `plan.rounds` times over. Each row reported is the round with the median
 /// throughput for that row (this machine's speed drifts from minute to minute; one round is a
 /// lottery), with the highest memory any round saw; fractions of the ceiling and growth are
-/// computed from the reported rows.
-pub async fn run_all(plan: &Plan) -> anyhow::Result<Vec<Row>> {
-    Ok(run_all_with_steal(plan).await?.0)
-}
-
-/// [`run_all`], and the share of the machine's CPU time the hypervisor gave to other guests
-/// during each round: how much of a slow round was the machine's neighbours.
-pub async fn run_all_with_steal(plan: &Plan) -> anyhow::Result<(Vec<Row>, Vec<f64>)> {
+/// computed from the reported rows. Also returns the share of the machine's CPU time the
+/// hypervisor gave to other guests during each round: how much of a slow round was the
+/// machine's neighbours.
+pub async fn run_all(plan: &Plan) -> anyhow::Result<(Vec<Row>, Vec<f64>)> {
     let mut rounds = Vec::new();
     let mut steal = Vec::new();
     for round in 1..=plan.rounds.max(1) {

@@ -326,16 +326,17 @@ pub async fn start_up(db: Db) -> anyhow::Result<(Row, Target)> {
     let cpu_ms = t.proc.cpu_time().as_secs_f64() * 1000.0;
     ready_us.sort_unstable();
     let median = Duration::from_micros(ready_us[LAUNCHES / 2]);
+    let ms = |us: u64| us as f64 / 1000.0;
+    let range = (ms(ready_us[0]), ms(ready_us[LAUNCHES - 1]));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let idle = t.proc.rss_kib() as f64 / 1024.0;
     let mut outcome = Outcome {
         ops: 1,
         elapsed: median,
-        latencies_us: ready_us.clone(),
+        latencies_us: ready_us,
         ..Default::default()
     };
     outcome.all_ops = 1;
-    let ms = |us: u64| us as f64 / 1000.0;
     Ok((
         Row {
             scenario: "(g) start-up: launch to first /healthz 200 (empty database)".into(),
@@ -348,8 +349,8 @@ pub async fn start_up(db: Db) -> anyhow::Result<(Row, Target)> {
                 "{:.1} ms to ready (median of {LAUNCHES} first starts, {:.1}-{:.1} ms); \
                  {idle:.1} MiB resident when idle",
                 median.as_secs_f64() * 1000.0,
-                ms(ready_us[0]),
-                ms(ready_us[LAUNCHES - 1]),
+                range.0,
+                range.1,
             ),
         },
         t,

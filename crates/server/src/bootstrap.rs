@@ -44,7 +44,7 @@ impl AdminPassword {
     /// the admin will most likely be created (a fresh data folder); otherwise the work is
     /// thrown away.
     pub fn hash_ahead(&mut self, hasher: PasswordHasher) {
-        if self.hash.is_some() || check_password_rules(&self.password).is_err() {
+        if check_password_rules(&self.password).is_err() {
             return;
         }
         let password = self.password.clone();

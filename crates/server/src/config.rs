@@ -51,6 +51,17 @@ pub struct HashingConfig {
     pub max_concurrent: usize,
 }
 
+impl HashingConfig {
+    /// A hasher with these parameters (refused if Argon2 does not accept them).
+    pub fn hasher(&self) -> Result<authgate_core::password::PasswordHasher, String> {
+        authgate_core::password::PasswordHasher::new(
+            self.memory_kib,
+            self.iterations,
+            self.parallelism,
+        )
+    }
+}
+
 impl Default for HashingConfig {
     fn default() -> Self {
         Self {

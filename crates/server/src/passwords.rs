@@ -22,7 +22,7 @@ pub struct PasswordPool {
 
 impl PasswordPool {
     pub fn new(config: HashingConfig) -> Result<Self, String> {
-        let hasher = PasswordHasher::new(config.memory_kib, config.iterations, config.parallelism)?;
+        let hasher = config.hasher()?;
         Ok(Self {
             hasher: Arc::new(hasher),
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),

@@ -4,7 +4,6 @@ use super::open_store;
 use crate::secret_key;
 use crate::settings::Settings;
 use anyhow::Context;
-use authgate_core::password::PasswordHasher;
 use authgate_server::bootstrap::{self, AdminPassword};
 use authgate_server::AppState;
 use std::net::SocketAddr;
@@ -22,10 +21,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(AppState, tokio::ne
     let mut admin_password = AdminPassword::new(settings.admin_password.as_deref());
     if key.generated_now {
         // A fresh data folder: the root admin will most likely be created.
-        let h = &config.hashing;
-        let hasher = PasswordHasher::new(h.memory_kib, h.iterations, h.parallelism)
-            .map_err(anyhow::Error::msg)?;
-        admin_password.hash_ahead(hasher);
+        admin_password.hash_ahead(config.hashing.hasher().map_err(anyhow::Error::msg)?);
     }
     let store = open_store(settings).await?;
     secret_key::verify_against_store(&secrets, store.as_ref()).await?;

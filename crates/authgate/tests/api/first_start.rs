@@ -25,14 +25,15 @@ async fn generated_admin_password_is_printed_once(db: Db) {
         },
     )
     .await;
-    let out = s.output();
-    let password = out
-        .lines()
-        .skip_while(|l| !l.contains("created the root admin"))
-        .map(str::trim)
-        .find(|l| l.len() == 20 && !l.contains(' '))
-        .expect("the generated password is printed")
-        .to_string();
+    let printed = |out: &str| {
+        out.lines()
+            .skip_while(|l| !l.contains("created the root admin"))
+            .map(str::trim)
+            .find(|l| l.len() == 20 && !l.contains(' '))
+            .map(str::to_string)
+    };
+    let out = s.output_once(|out| printed(out).is_some()).await;
+    let password = printed(&out).expect("the generated password is printed");
     s.sign_in("admin", &password).await;
     // A second node on the same database creates nothing and prints no password.
     let sibling = s

@@ -42,7 +42,7 @@ async fn health_readiness_metrics_and_request_ids(db: Db) {
         .unwrap()
         .contains("frame-ancestors 'none'"));
     // Logs carry the request id of each request.
-    let out = s.output();
+    let out = s.output_once(|out| out.contains("request_id")).await;
     assert!(out.contains("request_id"), "{out}");
 }
 

@@ -324,6 +324,19 @@ impl Server {
         self.output.lock().unwrap().clone()
     }
 
+    /// The output once `ready` holds for it, or as it is after 10 s: lines reach it through
+    /// reader threads, a moment after the process wrote them (a busy machine makes it longer).
+    pub async fn output_once(&self, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.output();
+            if ready(&out) || Instant::now() > deadline {
+                return out;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
