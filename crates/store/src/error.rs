@@ -13,6 +13,9 @@ pub enum StoreError {
     Config(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// From SQLite's writer thread (`sqlite/writer.rs`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -7,11 +7,10 @@ mod postgres;
 mod queries;
 mod rows;
 mod short_cache;
+mod sign_in_writes;
 mod sql_store;
 mod sqlite;
-mod sqlite_group_commit;
 mod store;
-mod write_script;
 
 pub use error::{StoreError, StoreResult};
 pub use postgres::PgStore;

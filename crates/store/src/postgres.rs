@@ -1,10 +1,11 @@
 //! PostgreSQL: shared by several stateless authgate nodes.
 
-use crate::write_script::WriteScript;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool, Postgres, Transaction};
 use std::time::Duration;
+
+mod sign_in_writes;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -54,16 +55,6 @@ impl PgStore {
 
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.pool.begin().await
-    }
-
-    /// One statement: atomic, and nothing to group (the server runs writes side by side).
-    async fn run_write(
-        &self,
-        script: impl WriteScript<Postgres>,
-    ) -> Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> {
-        let mut qb = sqlx::QueryBuilder::new("");
-        script.push(&mut qb);
-        qb.build().fetch_all(&self.writer).await
     }
 
     /// Rules over the whole table (the last enabled authenticator, the order) need every

@@ -26,6 +26,7 @@ macro_rules! impl_sql_store {
         use $crate::error::{lost_race, map_unique, StoreError, StoreResult};
         use $crate::queries::*;
         use $crate::rows::*;
+        use $crate::sign_in_writes::{stored_meta, QuickSignIn, SignInBound, SignUpFresh};
         use $crate::sql_store::like_pattern;
 
         fn push_user_filters<'a>(qb: &mut QueryBuilder<'a, $db>, q: &'a UserQuery) {
@@ -481,22 +482,12 @@ macro_rules! impl_sql_store {
             }
 
             async fn create_oauth_state(&self, s: &OAuthState) -> StoreResult<()> {
-                self.run_write(InsertOAuthState(s.clone())).await?;
-                Ok(())
+                self.write_oauth_state(s).await
             }
 
             async fn consume_oauth_state(&self, state_hash: &str, now: i64) -> StoreResult<ConsumedState> {
-                let rows = self.run_write(ConsumeOAuthState(state_hash.to_string())).await?;
-                let Some(row) = rows.first() else {
+                let Some(state) = self.take_oauth_state(state_hash).await? else {
                     return Ok(ConsumedState::Unknown);
-                };
-                let state = OAuthState {
-                    state_hash: row.try_get(0)?,
-                    authenticator: row.try_get(1)?,
-                    redirect: row.try_get(2)?,
-                    binding_hash: row.try_get(3)?,
-                    created_at: row.try_get(4)?,
-                    expires_at: row.try_get(5)?,
                 };
                 Ok(if state.expires_at <= now {
                     ConsumedState::Expired(state)
@@ -1007,27 +998,13 @@ macro_rules! impl_sql_store {
             Ok(resolved)
         }
 
-        /// What [`sign_in_bound`] found.
-        enum QuickSignIn {
-            /// The bound user, signed in: session, token and audit rows are written.
-            SignedIn(User),
-            /// The identity is bound to no one.
-            NotBound,
-            /// Bound, but the user is disabled or the profile changed: nothing written.
-            Undecided,
-        }
-
-        /// The common case in one go: a returning, enabled user whose DingTalk profile has
-        /// not changed (so nothing but the session is written). The session, token and audit
-        /// rows are inserted only if the binding matches all of that. PostgreSQL runs it as
-        /// one statement of data-modifying CTEs, SQLite as one script (grouped with other
-        /// writes under load): one round trip, or one hand-off to the writer, instead of four.
+        /// The returning-user shortcut ([`SignInBound`]), in one write.
         async fn sign_in_bound(
             store: &$store,
             r: &IdentityResolution,
             start: &SessionStart,
         ) -> Result<QuickSignIn, StoreError> {
-            let script = SignInBound {
+            let write = SignInBound {
                 meta: stored_meta(&r.identity),
                 ext: r.identity.clone(),
                 sync_profile: r.sync_profile,
@@ -1035,110 +1012,10 @@ macro_rules! impl_sql_store {
                 token: start.token.clone(),
                 audit: (start.audit)(SignedInBy::Binding),
             };
-            let rows = store.run_write(script).await?;
-            let Some(row) = rows.first() else {
-                return Ok(QuickSignIn::NotBound);
-            };
-            Ok(if row.try_get::<bool, _>("signed_in")? {
-                QuickSignIn::SignedIn(<UserRow as sqlx::FromRow<_>>::from_row(row)?.into())
-            } else {
-                QuickSignIn::Undecided
-            })
+            store.write_bound_sign_in(write).await
         }
 
-        /// [`sign_in_bound`]'s statements: the session, token and audit rows, inserted only
-        /// if the binding qualifies, then the bound user and whether they were signed in.
-        struct SignInBound {
-            ext: ExternalIdentity,
-            /// `ext.meta` as stored.
-            meta: String,
-            sync_profile: bool,
-            session: Session,
-            token: IssuedToken,
-            audit: Vec<NewAuditEntry>,
-        }
-
-        impl $crate::write_script::WriteScript<$db> for SignInBound {
-            fn push<'a>(&'a self, qb: &mut QueryBuilder<'a, $db>) {
-                let SignInBound { ext, meta, sync_profile, session: s, token: t, audit } = self;
-                let cte = <$store>::BATCH_AS_CTE;
-                if cte {
-                    qb.push("WITH b AS (");
-                    push_binding_lookup(qb, ext, meta, *sync_profile);
-                    qb.push("), s AS (");
-                }
-                push_session_insert_for_bound(qb, s);
-                if cte {
-                    qb.push(" FROM b WHERE b.unchanged), t AS (");
-                } else {
-                    qb.push(" FROM (");
-                    push_binding_lookup(qb, ext, meta, *sync_profile);
-                    qb.push(") b WHERE b.unchanged; ");
-                }
-                push_token_and_audit(qb, s, t, audit, " FROM b WHERE b.unchanged");
-                // The bound user, if any, and whether they were signed in.
-                if cte {
-                    qb.push(format_args!(
-                        ") SELECT {USER_COLUMNS}, b.unchanged AS signed_in FROM users \
-                         JOIN b ON b.bound_id = users.id"
-                    ));
-                } else {
-                    qb.push(format_args!("; SELECT {USER_COLUMNS}, EXISTS (SELECT 1 FROM sessions WHERE id = "));
-                    qb.push_bind(&s.id);
-                    qb.push(
-                        ") AS signed_in FROM users WHERE id = (SELECT user_id FROM identities \
-                         WHERE authenticator = ",
-                    );
-                    qb.push_bind(&ext.authenticator);
-                    qb.push(" AND uuid = ");
-                    qb.push_bind(&ext.uuid);
-                    qb.push(")");
-                }
-            }
-        }
-
-        /// The token and audit rows of the session `s`, inserted only if `s` was: a CTE
-        /// statement continues with them (`b` having `bound_id`; `cte_from` selects the row),
-        /// a SQLite script finds the user through the session.
-        fn push_token_and_audit<'a>(
-            qb: &mut QueryBuilder<'a, $db>,
-            s: &'a Session,
-            t: &'a IssuedToken,
-            audit: &'a [NewAuditEntry],
-            cte_from: &'static str,
-        ) {
-            let cte = <$store>::BATCH_AS_CTE;
-            let from_signed_in = |qb: &mut QueryBuilder<'a, $db>| {
-                if cte {
-                    qb.push(cte_from);
-                } else {
-                    qb.push(" FROM (SELECT user_id AS bound_id FROM sessions WHERE id = ");
-                    qb.push_bind(&s.id);
-                    qb.push(") b");
-                }
-            };
-            qb.push(TOKEN_INSERT);
-            qb.push("SELECT ");
-            push_token_values(&mut qb.separated(", "), t, UserIdFrom::Bound);
-            from_signed_in(qb);
-            for (i, e) in audit.iter().enumerate() {
-                if cte {
-                    qb.push(format_args!("), a{i} AS ("));
-                } else {
-                    qb.push("; ");
-                }
-                qb.push(AUDIT_INSERT);
-                qb.push("SELECT ");
-                push_audit_values(&mut qb.separated(", "), e, UserIdFrom::Bound);
-                from_signed_in(qb);
-            }
-        }
-
-        /// The common first sign-in in one go: the identity is still unbound and no candidate
-        /// matches anyone, so the new user, the binding, the session, its token and the audit
-        /// entries are inserted, as the full resolution would. Anything else (a binding
-        /// appeared, a candidate matches: linking, or reporting ambiguity) inserts nothing and
-        /// returns no user, and the full resolution decides.
+        /// The common first sign-in ([`SignUpFresh`]), in one write.
         async fn sign_up_fresh(
             store: &$store,
             r: &IdentityResolution,
@@ -1146,7 +1023,7 @@ macro_rules! impl_sql_store {
             start: &SessionStart,
             now: i64,
         ) -> Result<Option<User>, StoreError> {
-            let script = SignUpFresh {
+            let write = SignUpFresh {
                 ext: r.identity.clone(),
                 meta: stored_meta(&r.identity),
                 candidates: r.candidates.clone(),
@@ -1156,198 +1033,7 @@ macro_rules! impl_sql_store {
                 token: start.token.clone(),
                 audit: (start.audit)(SignedInBy::SignUp),
             };
-            let rows = store.run_write(script).await?;
-            match rows.first() {
-                Some(row) => Ok(Some(<UserRow as sqlx::FromRow<_>>::from_row(row)?.into())),
-                None => Ok(None),
-            }
-        }
-
-        /// [`sign_up_fresh`]'s statements.
-        struct SignUpFresh {
-            ext: ExternalIdentity,
-            /// `ext.meta` as stored.
-            meta: String,
-            candidates: Vec<MatchCandidate>,
-            new: NewUser,
-            now: i64,
-            session: Session,
-            token: IssuedToken,
-            audit: Vec<NewAuditEntry>,
-        }
-
-        impl $crate::write_script::WriteScript<$db> for SignUpFresh {
-            fn push<'a>(&'a self, qb: &mut QueryBuilder<'a, $db>) {
-                let SignUpFresh { ext, meta, candidates, new, now, session: s, token: t, audit } = self;
-                let cte = <$store>::BATCH_AS_CTE;
-                if cte {
-                    qb.push("WITH b AS (");
-                }
-                // A username, e-mail or phone another user holds is left out, as in
-                // `resolve_in_tx` (candidates among them matched no one, or nothing is written).
-                qb.push(
-                    "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
-                     password_hash, created_at, updated_at) SELECT ",
-                );
-                for (condition, value) in [
-                    ("lower(username) = lower(", &new.username),
-                    ("email = (", &new.email),
-                    ("phone = (", &new.phone),
-                ] {
-                    qb.push("CASE WHEN EXISTS (SELECT 1 FROM users WHERE ");
-                    qb.push(condition);
-                    qb.push_bind(value);
-                    qb.push(")) THEN NULL ELSE ");
-                    qb.push_bind(value);
-                    qb.push(" END, ");
-                }
-                let mut v = qb.separated(", ");
-                v.push_bind(&new.nickname);
-                v.push_bind(new.is_admin);
-                v.push_bind(new.enabled);
-                v.push_bind(&new.password_hash);
-                v.push_bind(*now);
-                v.push_bind(*now);
-                qb.push(" WHERE NOT EXISTS (SELECT 1 FROM identities WHERE authenticator = ");
-                qb.push_bind(&ext.authenticator);
-                qb.push(" AND uuid = ");
-                qb.push_bind(&ext.uuid);
-                qb.push(")");
-                for candidate in candidates {
-                    let (condition, value) = match candidate {
-                        MatchCandidate::Phone(phone) => ("phone = ", phone),
-                        MatchCandidate::Email { value, .. } => ("email = ", value),
-                    };
-                    qb.push(" AND NOT EXISTS (SELECT 1 FROM users WHERE ");
-                    qb.push(condition);
-                    qb.push_bind(value);
-                    qb.push(")");
-                }
-                if cte {
-                    qb.push(format_args!(" RETURNING {USER_COLUMNS}, id AS bound_id), i AS ("));
-                } else {
-                    qb.push("; ");
-                }
-                qb.push(
-                    "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, \
-                     meta, created_at, updated_at) SELECT ",
-                );
-                let mut v = qb.separated(", ");
-                v.push_bind(&ext.authenticator);
-                v.push_bind(&ext.uuid);
-                // SQLite: the user just inserted, if the previous statement inserted one.
-                v.push(if cte { "b.bound_id" } else { "last_insert_rowid()" });
-                v.push_bind(&ext.nickname);
-                v.push_bind(&ext.avatar);
-                v.push_bind(meta);
-                v.push_bind(*now);
-                v.push_bind(*now);
-                qb.push(if cte { " FROM b), s AS (" } else { " WHERE changes() = 1; " });
-                push_session_insert_for_bound(qb, s);
-                if cte {
-                    qb.push(" FROM b), t AS (");
-                } else {
-                    // Only if the binding was just inserted (by the previous statement).
-                    qb.push(
-                        " FROM (SELECT user_id AS bound_id FROM identities WHERE changes() = 1 \
-                         AND authenticator = ",
-                    );
-                    qb.push_bind(&ext.authenticator);
-                    qb.push(" AND uuid = ");
-                    qb.push_bind(&ext.uuid);
-                    qb.push(") b; ");
-                }
-                push_token_and_audit(qb, s, t, audit, " FROM b");
-                // The new user, if signed up.
-                if cte {
-                    qb.push(format_args!(") SELECT {USER_COLUMNS} FROM b"));
-                } else {
-                    qb.push(format_args!(
-                        "; SELECT {USER_COLUMNS} FROM users WHERE id = \
-                         (SELECT user_id FROM sessions WHERE id = "
-                    ));
-                    qb.push_bind(&s.id);
-                    qb.push(")");
-                }
-            }
-        }
-
-        struct InsertOAuthState(OAuthState);
-
-        impl $crate::write_script::WriteScript<$db> for InsertOAuthState {
-            fn push<'a>(&'a self, qb: &mut QueryBuilder<'a, $db>) {
-                let s = &self.0;
-                qb.push(
-                    "INSERT INTO oauth_states (state_hash, authenticator, redirect, binding_hash, \
-                     created_at, expires_at) VALUES (",
-                );
-                let mut v = qb.separated(", ");
-                v.push_bind(&s.state_hash);
-                v.push_bind(&s.authenticator);
-                v.push_bind(&s.redirect);
-                v.push_bind(&s.binding_hash);
-                v.push_bind(s.created_at);
-                v.push_bind(s.expires_at);
-                qb.push(")");
-            }
-        }
-
-        /// Deletes the state and returns it: a state is used once.
-        struct ConsumeOAuthState(String);
-
-        impl $crate::write_script::WriteScript<$db> for ConsumeOAuthState {
-            fn push<'a>(&'a self, qb: &mut QueryBuilder<'a, $db>) {
-                qb.push("DELETE FROM oauth_states WHERE state_hash = ");
-                qb.push_bind(&self.0);
-                qb.push(
-                    " RETURNING state_hash, authenticator, redirect, binding_hash, created_at, \
-                     expires_at",
-                );
-            }
-        }
-
-        /// `ext.meta` serialised the way it is stored (keys in order): serialised once per
-        /// sign-in, compared and written as text.
-        fn stored_meta(ext: &ExternalIdentity) -> String {
-            serde_json::to_string(&ext.meta).expect("a JSON object serialises")
-        }
-
-        /// The session `s`, for the user `b.bound_id` of the rows that follow.
-        fn push_session_insert_for_bound<'a>(qb: &mut QueryBuilder<'a, $db>, s: &'a Session) {
-            qb.push(SESSION_INSERT);
-            qb.push("SELECT ");
-            push_session_values(&mut qb.separated(", "), s, UserIdFrom::Bound);
-        }
-
-        /// The user `ext` is bound to (`bound_id`), and whether a full resolution would write
-        /// nothing but the session (`unchanged`): the user is enabled and, if the profile is
-        /// synchronised, nothing in it changed.
-        fn push_binding_lookup<'a>(
-            qb: &mut QueryBuilder<'a, $db>,
-            ext: &'a ExternalIdentity,
-            meta: &'a str,
-            sync_profile: bool,
-        ) {
-            qb.push("SELECT u.id AS bound_id, u.enabled");
-            if sync_profile {
-                qb.push(" AND i.nickname IS NOT DISTINCT FROM ");
-                qb.push_bind(&ext.nickname);
-                qb.push(" AND i.avatar IS NOT DISTINCT FROM ");
-                qb.push_bind(&ext.avatar);
-                qb.push(" AND i.meta = ");
-                qb.push_bind(meta);
-                if let Some(nick) = &ext.nickname {
-                    qb.push(" AND u.nickname IS NOT DISTINCT FROM ");
-                    qb.push_bind(nick);
-                }
-            }
-            qb.push(
-                " AS unchanged FROM identities i JOIN users u ON u.id = i.user_id \
-                 WHERE i.authenticator = ",
-            );
-            qb.push_bind(&ext.authenticator);
-            qb.push(" AND i.uuid = ");
-            qb.push_bind(&ext.uuid);
+            store.write_fresh_sign_up(write).await
         }
 
         /// An identity's first binding to `s`'s user.
@@ -1464,10 +1150,12 @@ macro_rules! impl_sql_store {
              actor_id, authenticator, ip, user_agent, reason, detail) ";
 
         /// Where an inserted row's user id comes from: a value, or the `bound_id` column of
-        /// the returning-user shortcut's `SELECT ... FROM b`.
+        /// the rows selected `FROM b` (PostgreSQL's one-statement sign-in writes).
         #[derive(Clone, Copy)]
         enum UserIdFrom {
             Value(Option<i64>),
+            // SQLite's sign-in writes pass the user id as a value (`sqlite/sign_in_writes.rs`).
+            #[allow(dead_code)]
             Bound,
         }
 

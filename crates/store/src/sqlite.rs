@@ -2,15 +2,20 @@
 //! transactions start with BEGIN IMMEDIATE so they never deadlock upgrading a read lock with
 //! another process's writer (the CLI).
 
-use crate::sqlite_group_commit::GroupCommit;
-use crate::write_script::WriteScript;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
+use writer::SqliteWriter;
+
+mod sign_in_writes;
+mod writer;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a writer waits for another connection's write to end.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Reading connections (each has its own thread in sqlx).
 const READERS: u32 = 4;
@@ -18,24 +23,31 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     /// For reads.
     pool: SqlitePool,
-    /// The one connection that writes.
+    /// The connection for write transactions (the rest of the writes).
     writer: SqlitePool,
-    /// Short writes on `writer`, grouped under load.
-    group_commit: GroupCommit,
+    /// The sign-in path's short writes, grouped under load, on a thread of their own.
+    writer_thread: SqliteWriter,
     caches: crate::short_cache::HotReads,
 }
 
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
-    /// Several statements run in one call on SQLite's connection thread: one hand-off.
+    /// Several statements run in one call on a sqlx connection's thread: one hand-off.
     const BATCH_AS_CTE: bool = false;
 
     pub async fn connect(url: &str) -> Result<Self, crate::StoreError> {
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            // The writer thread opens the file on its own connection.
+            return Err(crate::StoreError::Config(
+                "authgate's SQLite database must be a file: use sqlite://path/to/authgate.db"
+                    .into(),
+            ));
+        }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() {
@@ -44,15 +56,17 @@ impl SqliteStore {
                 })?;
             }
         }
-        // SQLite lets one writer in at a time. Writers queue here, on one connection, instead
-        // of contending for the file lock (whose busy handler sleeps for milliseconds); readers
+        // SQLite lets one writer in at a time. Write transactions queue on one connection,
+        // and the sign-in path's writes on the writer thread, instead of many connections
+        // contending for the file lock (whose busy handler sleeps for milliseconds); readers
         // have their own connections and never wait for a writer (WAL).
         let writer = Self::pool(1).connect_with(options.clone()).await?;
+        let writer_thread = SqliteWriter::start(options.get_filename(), BUSY_TIMEOUT)?;
         let pool = Self::pool(READERS).connect_with(options).await?;
         Ok(Self {
             pool,
-            group_commit: GroupCommit::start(writer.clone()),
             writer,
+            writer_thread,
             caches: Default::default(),
         })
     }
@@ -72,13 +86,6 @@ impl SqliteStore {
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.writer.begin_with("BEGIN IMMEDIATE").await
-    }
-
-    async fn run_write(
-        &self,
-        script: impl WriteScript<Sqlite>,
-    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, sqlx::Error> {
-        self.group_commit.write(script).await
     }
 
     /// BEGIN IMMEDIATE already holds the database's only write lock.

@@ -1,0 +1,222 @@
+//! The sign-in path's short writes on PostgreSQL: each is one statement of data-modifying
+//! CTEs, one round trip, atomic on its own (the server runs such writes side by side).
+
+use super::{
+    push_audit_values, push_session_values, push_token_values, PgStore, UserIdFrom, AUDIT_INSERT,
+    SESSION_INSERT, TOKEN_INSERT,
+};
+use crate::error::StoreError;
+use crate::queries::{ExternalIdentity, MatchCandidate, OAuthState};
+use crate::rows::{UserRow, USER_COLUMNS};
+use crate::sign_in_writes::{QuickSignIn, SignInBound, SignUpFresh};
+use authgate_core::audit::NewAuditEntry;
+use authgate_core::model::{IssuedToken, Session, User};
+use sqlx::{Postgres, QueryBuilder, Row};
+
+impl PgStore {
+    pub(super) async fn write_oauth_state(&self, s: &OAuthState) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO oauth_states (state_hash, authenticator, redirect, binding_hash, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&s.state_hash)
+        .bind(&s.authenticator)
+        .bind(&s.redirect)
+        .bind(&s.binding_hash)
+        .bind(s.created_at)
+        .bind(s.expires_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes the state and returns it: a state is used once.
+    pub(super) async fn take_oauth_state(
+        &self,
+        state_hash: &str,
+    ) -> Result<Option<OAuthState>, StoreError> {
+        let row = sqlx::query(
+            "DELETE FROM oauth_states WHERE state_hash = $1 RETURNING state_hash, \
+             authenticator, redirect, binding_hash, created_at, expires_at",
+        )
+        .bind(state_hash)
+        .fetch_optional(&self.writer)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(OAuthState {
+            state_hash: row.try_get(0)?,
+            authenticator: row.try_get(1)?,
+            redirect: row.try_get(2)?,
+            binding_hash: row.try_get(3)?,
+            created_at: row.try_get(4)?,
+            expires_at: row.try_get(5)?,
+        }))
+    }
+
+    pub(super) async fn write_bound_sign_in(
+        &self,
+        w: SignInBound,
+    ) -> Result<QuickSignIn, StoreError> {
+        let mut qb = QueryBuilder::new("WITH b AS (");
+        push_binding_lookup(&mut qb, &w.ext, &w.meta, w.sync_profile);
+        qb.push("), s AS (");
+        push_session_insert_for_bound(&mut qb, &w.session);
+        qb.push(" FROM b WHERE b.unchanged), t AS (");
+        push_token_and_audit(&mut qb, &w.token, &w.audit, " FROM b WHERE b.unchanged");
+        // The bound user, if any, and whether they were signed in.
+        qb.push(format_args!(
+            ") SELECT {USER_COLUMNS}, b.unchanged AS signed_in FROM users \
+             JOIN b ON b.bound_id = users.id"
+        ));
+        let Some(row) = qb.build().fetch_optional(&self.writer).await? else {
+            return Ok(QuickSignIn::NotBound);
+        };
+        Ok(if row.try_get::<bool, _>("signed_in")? {
+            QuickSignIn::SignedIn(<UserRow as sqlx::FromRow<_>>::from_row(&row)?.into())
+        } else {
+            QuickSignIn::Undecided
+        })
+    }
+
+    pub(super) async fn write_fresh_sign_up(
+        &self,
+        w: SignUpFresh,
+    ) -> Result<Option<User>, StoreError> {
+        let SignUpFresh {
+            ext,
+            meta,
+            candidates,
+            new,
+            now,
+            session,
+            token,
+            audit,
+        } = &w;
+        let mut qb = QueryBuilder::new(
+            "WITH b AS (INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
+             password_hash, created_at, updated_at) SELECT ",
+        );
+        // A username, e-mail or phone another user holds is left out, as in `resolve_in_tx`
+        // (candidates among them matched no one, or nothing is written).
+        for (condition, value) in [
+            ("lower(username) = lower(", &new.username),
+            ("email = (", &new.email),
+            ("phone = (", &new.phone),
+        ] {
+            qb.push("CASE WHEN EXISTS (SELECT 1 FROM users WHERE ");
+            qb.push(condition);
+            qb.push_bind(value);
+            qb.push(")) THEN NULL ELSE ");
+            qb.push_bind(value);
+            qb.push(" END, ");
+        }
+        let mut v = qb.separated(", ");
+        v.push_bind(&new.nickname);
+        v.push_bind(new.is_admin);
+        v.push_bind(new.enabled);
+        v.push_bind(&new.password_hash);
+        v.push_bind(*now);
+        v.push_bind(*now);
+        qb.push(" WHERE NOT EXISTS (SELECT 1 FROM identities WHERE authenticator = ");
+        qb.push_bind(&ext.authenticator);
+        qb.push(" AND uuid = ");
+        qb.push_bind(&ext.uuid);
+        qb.push(")");
+        for candidate in candidates {
+            let (condition, value) = match candidate {
+                MatchCandidate::Phone(phone) => ("phone = ", phone),
+                MatchCandidate::Email { value, .. } => ("email = ", value),
+            };
+            qb.push(" AND NOT EXISTS (SELECT 1 FROM users WHERE ");
+            qb.push(condition);
+            qb.push_bind(value);
+            qb.push(")");
+        }
+        qb.push(format_args!(
+            " RETURNING {USER_COLUMNS}, id AS bound_id), i AS ("
+        ));
+        qb.push(
+            "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, meta, \
+             created_at, updated_at) SELECT ",
+        );
+        let mut v = qb.separated(", ");
+        v.push_bind(&ext.authenticator);
+        v.push_bind(&ext.uuid);
+        v.push("b.bound_id");
+        v.push_bind(&ext.nickname);
+        v.push_bind(&ext.avatar);
+        v.push_bind(meta);
+        v.push_bind(*now);
+        v.push_bind(*now);
+        qb.push(" FROM b), s AS (");
+        push_session_insert_for_bound(&mut qb, session);
+        qb.push(" FROM b), t AS (");
+        push_token_and_audit(&mut qb, token, audit, " FROM b");
+        // The new user, if signed up.
+        qb.push(format_args!(") SELECT {USER_COLUMNS} FROM b"));
+        let row = qb.build().fetch_optional(&self.writer).await?;
+        Ok(match row {
+            Some(row) => Some(<UserRow as sqlx::FromRow<_>>::from_row(&row)?.into()),
+            None => None,
+        })
+    }
+}
+
+/// The session `s`, for the user `b.bound_id` of the rows that follow.
+fn push_session_insert_for_bound<'a>(qb: &mut QueryBuilder<'a, Postgres>, s: &'a Session) {
+    qb.push(SESSION_INSERT);
+    qb.push("SELECT ");
+    push_session_values(&mut qb.separated(", "), s, UserIdFrom::Bound);
+}
+
+/// The token and audit rows of the session inserted before them, for `b.bound_id`
+/// (`from` selects the row).
+fn push_token_and_audit<'a>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    t: &'a IssuedToken,
+    audit: &'a [NewAuditEntry],
+    from: &'static str,
+) {
+    qb.push(TOKEN_INSERT);
+    qb.push("SELECT ");
+    push_token_values(&mut qb.separated(", "), t, UserIdFrom::Bound);
+    qb.push(from);
+    for (i, e) in audit.iter().enumerate() {
+        qb.push(format_args!("), a{i} AS ("));
+        qb.push(AUDIT_INSERT);
+        qb.push("SELECT ");
+        push_audit_values(&mut qb.separated(", "), e, UserIdFrom::Bound);
+        qb.push(from);
+    }
+}
+
+/// The user `ext` is bound to (`bound_id`), and whether a full resolution would write
+/// nothing but the session (`unchanged`): the user is enabled and, if the profile is
+/// synchronised, nothing in it changed.
+fn push_binding_lookup<'a>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    ext: &'a ExternalIdentity,
+    meta: &'a str,
+    sync_profile: bool,
+) {
+    qb.push("SELECT u.id AS bound_id, u.enabled");
+    if sync_profile {
+        qb.push(" AND i.nickname IS NOT DISTINCT FROM ");
+        qb.push_bind(&ext.nickname);
+        qb.push(" AND i.avatar IS NOT DISTINCT FROM ");
+        qb.push_bind(&ext.avatar);
+        qb.push(" AND i.meta = ");
+        qb.push_bind(meta);
+        if let Some(nick) = &ext.nickname {
+            qb.push(" AND u.nickname IS NOT DISTINCT FROM ");
+            qb.push_bind(nick);
+        }
+    }
+    qb.push(
+        " AS unchanged FROM identities i JOIN users u ON u.id = i.user_id \
+         WHERE i.authenticator = ",
+    );
+    qb.push_bind(&ext.authenticator);
+    qb.push(" AND i.uuid = ");
+    qb.push_bind(&ext.uuid);
+}

@@ -1,0 +1,273 @@
+//! The sign-in path's short writes on SQLite, run on the writer thread (`writer.rs`): plain
+//! statements with the decisions between them made right there, inside the group's
+//! transaction, so no other writer can come in between.
+
+use super::writer::SqliteWrite;
+use super::SqliteStore;
+use crate::error::StoreError;
+use crate::queries::{MatchCandidate, OAuthState};
+use crate::rows::USER_COLUMNS;
+use crate::sign_in_writes::{QuickSignIn, SignInBound, SignUpFresh};
+use authgate_core::audit::NewAuditEntry;
+use authgate_core::model::{IssuedToken, Session, User};
+use rusqlite::{named_params, Connection, OptionalExtension};
+use std::sync::LazyLock;
+
+impl SqliteStore {
+    pub(super) async fn write_oauth_state(&self, s: &OAuthState) -> Result<(), StoreError> {
+        Ok(self
+            .writer_thread
+            .write(InsertOAuthState(s.clone()))
+            .await?)
+    }
+
+    /// Deletes the state and returns it: a state is used once.
+    pub(super) async fn take_oauth_state(
+        &self,
+        state_hash: &str,
+    ) -> Result<Option<OAuthState>, StoreError> {
+        let take = TakeOAuthState(state_hash.to_string());
+        Ok(self.writer_thread.write(take).await?)
+    }
+
+    pub(super) async fn write_bound_sign_in(
+        &self,
+        w: SignInBound,
+    ) -> Result<QuickSignIn, StoreError> {
+        Ok(self.writer_thread.write(w).await?)
+    }
+
+    pub(super) async fn write_fresh_sign_up(
+        &self,
+        w: SignUpFresh,
+    ) -> Result<Option<User>, StoreError> {
+        Ok(self.writer_thread.write(w).await?)
+    }
+}
+
+struct InsertOAuthState(OAuthState);
+
+impl SqliteWrite for InsertOAuthState {
+    type Output = ();
+    fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let s = &self.0;
+        conn.prepare_cached(
+            "INSERT INTO oauth_states (state_hash, authenticator, redirect, binding_hash, \
+             created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute((
+            &s.state_hash,
+            &s.authenticator,
+            &s.redirect,
+            &s.binding_hash,
+            s.created_at,
+            s.expires_at,
+        ))?;
+        Ok(())
+    }
+}
+
+struct TakeOAuthState(String);
+
+impl SqliteWrite for TakeOAuthState {
+    type Output = Option<OAuthState>;
+    fn run(&self, conn: &Connection) -> rusqlite::Result<Option<OAuthState>> {
+        conn.prepare_cached(
+            "DELETE FROM oauth_states WHERE state_hash = ?1 RETURNING state_hash, \
+             authenticator, redirect, binding_hash, created_at, expires_at",
+        )?
+        .query_row([&self.0], |r| {
+            Ok(OAuthState {
+                state_hash: r.get(0)?,
+                authenticator: r.get(1)?,
+                redirect: r.get(2)?,
+                binding_hash: r.get(3)?,
+                created_at: r.get(4)?,
+                expires_at: r.get(5)?,
+            })
+        })
+        .optional()
+    }
+}
+
+/// The bound user (`USER_COLUMNS`) and the binding's profile as stored.
+static BOUND_USER: LazyLock<String> = LazyLock::new(|| {
+    let user_columns: Vec<String> = USER_COLUMNS
+        .split(',')
+        .map(|c| format!("u.{}", c.trim()))
+        .collect();
+    format!(
+        "SELECT {}, i.nickname, i.avatar, i.meta FROM identities i \
+         JOIN users u ON u.id = i.user_id WHERE i.authenticator = ?1 AND i.uuid = ?2",
+        user_columns.join(", ")
+    )
+});
+
+static INSERT_USER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
+         password_hash, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) RETURNING {USER_COLUMNS}"
+    )
+});
+
+/// A user from `USER_COLUMNS`, starting at column 0.
+fn user(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        email: r.get(2)?,
+        phone: r.get(3)?,
+        nickname: r.get(4)?,
+        is_admin: r.get(5)?,
+        enabled: r.get(6)?,
+        password_hash: r.get(7)?,
+        password_changed_at: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
+}
+
+impl SqliteWrite for SignInBound {
+    type Output = QuickSignIn;
+    fn run(&self, conn: &Connection) -> rusqlite::Result<QuickSignIn> {
+        let found = conn
+            .prepare_cached(&BOUND_USER)?
+            .query_row((&self.ext.authenticator, &self.ext.uuid), |r| {
+                let bound: (Option<String>, Option<String>, String) =
+                    (r.get(11)?, r.get(12)?, r.get(13)?);
+                Ok((user(r)?, bound))
+            })
+            .optional()?;
+        let Some((user, (nickname, avatar, meta))) = found else {
+            return Ok(QuickSignIn::NotBound);
+        };
+        // What a full resolution would change besides the session: then it decides.
+        let ext = &self.ext;
+        let unchanged = user.enabled
+            && (!self.sync_profile
+                || (nickname == ext.nickname
+                    && avatar == ext.avatar
+                    && meta == self.meta
+                    && (ext.nickname.is_none() || user.nickname == ext.nickname)));
+        if !unchanged {
+            return Ok(QuickSignIn::Undecided);
+        }
+        insert_session(conn, &self.session, &self.token, &self.audit, user.id)?;
+        Ok(QuickSignIn::SignedIn(user))
+    }
+}
+
+impl SqliteWrite for SignUpFresh {
+    type Output = Option<User>;
+    fn run(&self, conn: &Connection) -> rusqlite::Result<Option<User>> {
+        let ext = &self.ext;
+        let exists = |sql: &str, value: &str| -> rusqlite::Result<bool> {
+            conn.prepare_cached(sql)?.exists([value])
+        };
+        let bound = conn
+            .prepare_cached("SELECT 1 FROM identities WHERE authenticator = ?1 AND uuid = ?2")?
+            .exists((&ext.authenticator, &ext.uuid))?;
+        if bound {
+            return Ok(None);
+        }
+        for candidate in &self.candidates {
+            let taken = match candidate {
+                MatchCandidate::Phone(phone) => exists(PHONE_TAKEN, phone)?,
+                MatchCandidate::Email { value, .. } => exists(EMAIL_TAKEN, value)?,
+            };
+            if taken {
+                return Ok(None);
+            }
+        }
+        // A username, e-mail or phone another user holds is left out, as in `resolve_in_tx`.
+        let free = |sql: &str, value: &Option<String>| -> rusqlite::Result<Option<String>> {
+            Ok(match value {
+                Some(v) if !exists(sql, v)? => Some(v.clone()),
+                _ => None,
+            })
+        };
+        let new = &self.new;
+        let user = conn.prepare_cached(&INSERT_USER)?.query_row(
+            (
+                free(USERNAME_TAKEN, &new.username)?,
+                free(EMAIL_TAKEN, &new.email)?,
+                free(PHONE_TAKEN, &new.phone)?,
+                &new.nickname,
+                new.is_admin,
+                new.enabled,
+                &new.password_hash,
+                self.now,
+            ),
+            user,
+        )?;
+        conn.prepare_cached(
+            "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, meta, \
+             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        )?
+        .execute((
+            &ext.authenticator,
+            &ext.uuid,
+            user.id,
+            &ext.nickname,
+            &ext.avatar,
+            &self.meta,
+            self.now,
+        ))?;
+        insert_session(conn, &self.session, &self.token, &self.audit, user.id)?;
+        Ok(Some(user))
+    }
+}
+
+const USERNAME_TAKEN: &str = "SELECT 1 FROM users WHERE lower(username) = lower(?1)";
+const EMAIL_TAKEN: &str = "SELECT 1 FROM users WHERE email = ?1";
+const PHONE_TAKEN: &str = "SELECT 1 FROM users WHERE phone = ?1";
+
+/// The session of `user_id`, its first token and its audit entries.
+fn insert_session(
+    conn: &Connection,
+    s: &Session,
+    t: &IssuedToken,
+    audit: &[NewAuditEntry],
+    user_id: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, ip, \
+         user_agent) VALUES (:id, :user_id, :authenticator, :signed_in_at, :last_renewed_at, \
+         :ip, :user_agent)",
+    )?
+    .execute(named_params! {
+        ":id": s.id,
+        ":user_id": user_id,
+        ":authenticator": s.authenticator,
+        ":signed_in_at": s.signed_in_at,
+        ":last_renewed_at": s.last_renewed_at,
+        ":ip": s.ip,
+        ":user_agent": s.user_agent,
+    })?;
+    conn.prepare_cached(
+        "INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute((&t.jti, &t.session_id, user_id, t.issued_at, t.expires_at))?;
+    let mut insert_audit = conn.prepare_cached(
+        "INSERT INTO audit_log (at, event, result, user_id, actor_id, authenticator, ip, \
+         user_agent, reason, detail) VALUES (:at, :event, :result, :user_id, :actor_id, \
+         :authenticator, :ip, :user_agent, :reason, :detail)",
+    )?;
+    for e in audit {
+        insert_audit.execute(named_params! {
+            ":at": e.at,
+            ":event": e.event,
+            ":result": e.outcome.as_str(),
+            ":user_id": user_id,
+            ":actor_id": e.actor_id,
+            ":authenticator": e.authenticator,
+            ":ip": e.ip,
+            ":user_agent": e.user_agent,
+            ":reason": e.reason,
+            ":detail": serde_json::Value::Object(e.detail.clone()).to_string(),
+        })?;
+    }
+    Ok(())
+}
