@@ -1,7 +1,7 @@
 //! SQLite's short writes (the sign-in path's) run on one thread of ours with its own
 //! connection and statement cache. Writes queued while it works run together: one
-//! transaction and one commit for the group, each write inside its own savepoint so that a
-//! failing write fails alone. A write is answered only after its group committed, and runs to
+//! transaction and one commit for the group; if a write fails, the group is rolled back and
+//! each write runs again alone, so that a failing write fails alone. A write is answered only after its group committed, and runs to
 //! its end even when the request that queued it is abandoned.
 //!
 //! Through sqlx every statement batch was a hand-off to its connection's thread and back, row
@@ -125,33 +125,38 @@ fn run_groups(conn: Connection, queue: mpsc::Receiver<Box<dyn Queued>>) {
         group.push(first);
         group.extend(queue.try_iter().take(MAX_GROUP - 1));
         let committed = run_together(&conn, &mut group);
+        if committed.is_err() && group.len() > 1 {
+            // Nothing of the group was committed: each write runs again alone, so that a
+            // failing write (or a busy database) answers for itself only. Failures are rare,
+            // which is why the group has no savepoints: one per write cost more than the
+            // writes' own statements.
+            for job in group.drain(..) {
+                let mut alone = [job];
+                let committed = run_together(&conn, &mut alone);
+                let [job] = alone;
+                job.answer(committed.as_ref().map(|_| ()));
+            }
+            continue;
+        }
         for job in group.drain(..) {
             job.answer(committed.as_ref().map(|_| ()));
         }
     }
 }
 
-/// One transaction for the group. Savepoints are needed only when a write's failure must not
-/// undo the others.
+/// The writes in one transaction: all of them, or none if one fails.
 fn run_together(conn: &Connection, group: &mut [Box<dyn Queued>]) -> rusqlite::Result<()> {
     execute(conn, "BEGIN IMMEDIATE")?;
-    let alone = group.len() == 1;
-    let outcome = (|| {
-        for job in group.iter_mut() {
-            if alone {
-                if !job.run(conn) {
-                    return Err(failure(rusqlite::ffi::SQLITE_ABORT, "write failed".into()));
-                }
-                continue;
-            }
-            execute(conn, "SAVEPOINT write")?;
-            if !job.run(conn) {
-                execute(conn, "ROLLBACK TO write")?;
-            }
-            execute(conn, "RELEASE write")?;
-        }
-        execute(conn, "COMMIT")
-    })();
+    let outcome = group
+        .iter_mut()
+        .try_for_each(|job| match job.run(conn) {
+            true => Ok(()),
+            false => Err(failure(
+                rusqlite::ffi::SQLITE_ABORT,
+                "a write failed".into(),
+            )),
+        })
+        .and_then(|()| execute(conn, "COMMIT"));
     if outcome.is_err() && !conn.is_autocommit() {
         // Never leave the connection inside a transaction.
         let _ = execute(conn, "ROLLBACK");
