@@ -8,6 +8,7 @@
 //! by row: two thread wake-ups per write at least, about a quarter of a sign-in's CPU.
 
 use rusqlite::{Connection, OpenFlags};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -90,7 +91,14 @@ struct Job<W: SqliteWrite> {
 
 impl<W: SqliteWrite> Queued for Job<W> {
     fn run(&mut self, conn: &Connection) -> bool {
-        let outcome = self.write.run(conn);
+        // A bug in one write must not stop the thread every later write depends on.
+        let outcome =
+            catch_unwind(AssertUnwindSafe(|| self.write.run(conn))).unwrap_or_else(|_| {
+                Err(failure(
+                    rusqlite::ffi::SQLITE_INTERNAL,
+                    "the write panicked".into(),
+                ))
+            });
         let ok = outcome.is_ok();
         self.outcome = Some(outcome);
         ok
@@ -274,6 +282,27 @@ mod tests {
         assert_eq!(answers[3].as_deref(), Ok("row 3"));
         assert_eq!(answers[4].as_deref(), Ok("row 4"));
         assert_eq!(ids(&path), [1, 2, 3, 4]);
+    }
+
+    struct Panic;
+
+    impl SqliteWrite for Panic {
+        type Output = ();
+        fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
+            conn.execute("INSERT INTO t (id, name) VALUES (5, 'half done')", [])?;
+            panic!("a bug in a write");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_write_fails_alone_and_the_writer_carries_on() {
+        let (_dir, path) = database();
+        let writer = SqliteWriter::start(&path, Duration::from_secs(5)).unwrap();
+        let e = writer.write(Panic).await.unwrap_err();
+        assert!(e.to_string().contains("panicked"), "{e}");
+        assert!(ids(&path).is_empty(), "its statements were rolled back");
+        assert_eq!(writer.write(Insert(6)).await.unwrap(), "row 6");
+        assert_eq!(ids(&path), [6]);
     }
 
     #[tokio::test]
