@@ -1,6 +1,8 @@
-//! SQLite: embedded, WAL, one file. This process writes through one connection; write
-//! transactions start with BEGIN IMMEDIATE so they never deadlock upgrading a read lock with
-//! another process's writer (the CLI).
+//! SQLite: embedded, WAL, one file. This process writes through two connections: the
+//! sign-in path's short writes on the writer thread (`sqlite/writer.rs`), and write
+//! transactions with decisions between their statements on one sqlx connection. Both start
+//! with BEGIN IMMEDIATE, so neither deadlocks upgrading a read lock with another writer (the
+//! other connection, or the CLI in another process); SQLite's file lock orders them.
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
