@@ -55,6 +55,70 @@ async fn simultaneous_first_sign_ins_make_one_user_and_one_binding(db: Db) {
 
 both_databases!(simultaneous_first_sign_ins_make_one_user_and_one_binding);
 
+/// Sign-ins that write through different connections at once.
+mod mixed_writers {
+    use crate::both_databases;
+    use crate::dingtalk_support::*;
+    use crate::support::*;
+    use fake_dingtalk::FakeUser;
+    use serde_json::json;
+
+    /// DingTalk sign-ins (sign-ups, then returning users) for as long as password sign-ins
+    /// are running. On SQLite they write through different connections (the sign-in writer
+    /// thread, and sqlx's connection for the password sign-in's transaction) that SQLite's
+    /// file lock must order: every sign-in succeeds.
+    async fn dingtalk_and_password_sign_ins_at_once_all_succeed(db: Db) {
+        const PEOPLE: usize = 24;
+        let env = DingEnv::start(db, json!({"matchBy": []})).await;
+        let (users, identities, _) = env.counts().await;
+        let people: Vec<String> = (0..PEOPLE).map(|i| format!("mixed{i}")).collect();
+        for (i, userid) in people.iter().enumerate() {
+            let mut person = FakeUser::new(userid.clone(), format!("mIxEd{i:02}unionIdZZZQiEiE"));
+            person.nick = Some(format!("Mixed {i}"));
+            person.corp_ids = vec!["dingcorp001".into()];
+            env.add_user(person);
+        }
+        let passwords: Vec<_> = (0..8)
+            .map(|_| {
+                let sign_in = env
+                    .s
+                    .http
+                    .post(env.s.url("/api/auth:signIn"))
+                    .header("X-Authenticator", "basic")
+                    .json(&json!({"account": "admin", "password": ADMIN_PASSWORD}));
+                tokio::spawn(async move { sign_in.send().await.unwrap().status() })
+            })
+            .collect();
+        let mut rounds = 0;
+        while rounds < 2 || passwords.iter().any(|p| !p.is_finished()) {
+            let tasks: Vec<_> = people
+                .iter()
+                .map(|userid| {
+                    let (base, userid) = (env.s.base.clone(), userid.clone());
+                    tokio::spawn(async move {
+                        let mut b = Browser::new();
+                        let out = b.try_sign_in_as(&base, AUTHENTICATOR, &userid, "/done");
+                        out.await.map(|out| out.location)
+                    })
+                })
+                .collect();
+            for t in tasks {
+                assert_eq!(t.await.unwrap().as_deref(), Ok("/done"), "round {rounds}");
+            }
+            rounds += 1;
+        }
+        for p in passwords {
+            assert_eq!(p.await.unwrap(), reqwest::StatusCode::OK);
+        }
+        let (users_after, identities_after, _) = env.counts().await;
+        assert_eq!(users_after, users + PEOPLE as i64);
+        assert_eq!(identities_after, identities + PEOPLE as i64);
+        assert!(!env.s.output().contains("database error"));
+    }
+
+    both_databases!(dingtalk_and_password_sign_ins_at_once_all_succeed);
+}
+
 /// PostgreSQL only: a transaction held open from the test is what makes the race happen at a
 /// known point (SQLite's single writer cannot interleave two sign-ins this way).
 mod lost_race {
