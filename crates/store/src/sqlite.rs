@@ -63,7 +63,7 @@ impl SqliteStore {
         // contending for the file lock (whose busy handler sleeps for milliseconds); readers
         // have their own connections and never wait for a writer (WAL).
         let writer = Self::pool(1).connect_with(options.clone()).await?;
-        let writer_thread = SqliteWriter::start(options.get_filename(), BUSY_TIMEOUT)?;
+        let writer_thread = SqliteWriter::start(options.get_filename())?;
         let pool = Self::pool(READERS).connect_with(options).await?;
         Ok(Self {
             pool,
