@@ -1,8 +1,9 @@
 //! SQLite's short writes (the sign-in path's) run on one thread of ours with its own
 //! connection and statement cache. Writes queued while it works run together: one
 //! transaction and one commit for the group; if a write fails, the group is rolled back and
-//! each write runs again alone, so that a failing write fails alone. A write is answered only after its group committed, and runs to
-//! its end even when the request that queued it is abandoned.
+//! each write runs again alone, so that a failing write fails alone. A write is answered only
+//! after its group committed, and runs to its end even when the request that queued it is
+//! abandoned.
 //!
 //! Through sqlx every statement batch was a hand-off to its connection's thread and back, row
 //! by row: two thread wake-ups per write at least, about a quarter of a sign-in's CPU.
@@ -49,7 +50,12 @@ impl SqliteWriter {
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run_groups(conn, queue))
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            .map_err(|e| {
+                failure(
+                    rusqlite::ffi::SQLITE_ERROR,
+                    format!("no writer thread: {e}"),
+                )
+            })?;
         Ok(Self { jobs })
     }
 
@@ -95,6 +101,8 @@ fn failure(code: std::ffi::c_int, message: String) -> rusqlite::Error {
 trait Queued: Send {
     /// Runs the write; false if it failed (its outcome is kept for the answer).
     fn run(&mut self, conn: &Connection) -> bool;
+    /// It ran and failed.
+    fn failed(&self) -> bool;
     /// Answers the caller once the group's fate is known: `Err` if nothing was committed.
     fn answer(self: Box<Self>, committed: Result<(), &rusqlite::Error>);
 }
@@ -118,6 +126,10 @@ impl<W: SqliteWrite> Queued for Job<W> {
         let ok = outcome.is_ok();
         self.outcome = Some(outcome);
         ok
+    }
+
+    fn failed(&self) -> bool {
+        matches!(self.outcome, Some(Err(_)))
     }
 
     fn answer(self: Box<Self>, committed: Result<(), &rusqlite::Error>) {
@@ -149,11 +161,12 @@ fn run_groups(conn: Connection, queue: mpsc::Receiver<Box<dyn Queued>>) {
         group.push(first);
         group.extend(queue.try_iter().take(MAX_GROUP - 1));
         let committed = run_together(&conn, &mut group);
-        if committed.is_err() && group.len() > 1 {
+        if committed.is_err() && group.len() > 1 && group.iter().any(|job| job.failed()) {
             // Nothing of the group was committed: each write runs again alone, so that a
-            // failing write (or a busy database) answers for itself only. Failures are rare,
-            // which is why the group has no savepoints: one per write cost more than the
-            // writes' own statements.
+            // failing write answers for itself only. Failures are rare, which is why the group
+            // has no savepoints: one per write cost more than the writes' own statements. (A
+            // busy database or a failed commit answers the whole group: alone, each write
+            // would only wait as long again.)
             for job in group.drain(..) {
                 let mut alone = [job];
                 let committed = run_together(&conn, &mut alone);
