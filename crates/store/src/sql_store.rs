@@ -505,10 +505,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn create_session(&self, s: &Session, t: &IssuedToken, audit: &[NewAuditEntry]) -> StoreResult<()> {
-                let mut tx = self.begin_write().await?;
-                insert_session_rows(&mut tx, None, s, t, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                self.write_session(s, t, audit).await
             }
 
             async fn token_context(&self, jti: &str) -> StoreResult<Option<TokenContext>> {
@@ -714,11 +711,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn clear_failures(&self, key: &str) -> StoreResult<()> {
-                sqlx::query("DELETE FROM signin_failures WHERE key = $1")
-                    .bind(key)
-                    .execute(&self.writer)
-                    .await?;
-                Ok(())
+                self.write_clear_failures(key).await
             }
 
             async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {

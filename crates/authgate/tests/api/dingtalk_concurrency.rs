@@ -64,9 +64,9 @@ mod mixed_writers {
     use serde_json::json;
 
     /// DingTalk sign-ins (sign-ups, then returning users) for as long as password sign-ins
-    /// are running. On SQLite they write through different connections (the sign-in writer
-    /// thread, and sqlx's connection for the password sign-in's transaction) that SQLite's
-    /// file lock must order: every sign-in succeeds.
+    /// and an administrator's user updates are running. On SQLite the sign-ins write on the
+    /// writer thread and the updates through sqlx's connection, which SQLite's file lock must
+    /// order: every request succeeds.
     async fn dingtalk_and_password_sign_ins_at_once_all_succeed(db: Db) {
         const PEOPLE: usize = 24;
         let env = DingEnv::start(db, json!({"matchBy": []})).await;
@@ -89,8 +89,32 @@ mod mixed_writers {
                 tokio::spawn(async move { sign_in.send().await.unwrap().status() })
             })
             .collect();
+        // Administrators' updates, one after another on each of three users, until the end.
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut updaters = Vec::new();
+        for name in ["bystander1", "bystander2", "bystander3"] {
+            let id = env
+                .s
+                .create_user(&env.admin, json!({"username": name}))
+                .await;
+            let (http, admin, done) = (env.s.http.clone(), env.admin.clone(), done.clone());
+            let url = env.s.url(&format!("/api/users:update?filterByTk={id}"));
+            updaters.push((
+                id,
+                tokio::spawn(async move {
+                    let mut made = 0;
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        let r = http.post(&url).bearer_auth(&admin);
+                        let r = r.json(&json!({"nickname": format!("update {made}")}));
+                        assert_eq!(r.send().await.unwrap().status(), reqwest::StatusCode::OK);
+                        made += 1;
+                    }
+                    made
+                }),
+            ));
+        }
         let mut rounds = 0;
-        while rounds < 2 || passwords.iter().any(|p| !p.is_finished()) {
+        while rounds < 6 || passwords.iter().any(|p| !p.is_finished()) {
             let tasks: Vec<_> = people
                 .iter()
                 .map(|userid| {
@@ -110,8 +134,16 @@ mod mixed_writers {
         for p in passwords {
             assert_eq!(p.await.unwrap(), reqwest::StatusCode::OK);
         }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        for (id, updater) in updaters {
+            let made = updater.await.unwrap();
+            assert!(made > 0);
+            let nickname = format!("SELECT nickname FROM users WHERE id = {id}");
+            let last = format!("update {}", made - 1);
+            assert_eq!(env.s.sql_text(&nickname).await, Some(last));
+        }
         let (users_after, identities_after, _) = env.counts().await;
-        assert_eq!(users_after, users + PEOPLE as i64);
+        assert_eq!(users_after, users + 3 + PEOPLE as i64);
         assert_eq!(identities_after, identities + PEOPLE as i64);
         assert!(!env.s.output().contains("database error"));
     }

@@ -1,9 +1,9 @@
-//! The sign-in path's short writes on PostgreSQL: each is one statement of data-modifying
-//! CTEs, one round trip, atomic on its own (the server runs such writes side by side).
+//! The sign-in path's short writes on PostgreSQL: each is one statement (the sign-in ones of
+//! data-modifying CTEs) or one transaction, run at once (the server runs writes side by side).
 
 use super::{
-    push_audit_values, push_session_values, push_token_values, PgStore, UserIdFrom, AUDIT_INSERT,
-    SESSION_INSERT, TOKEN_INSERT,
+    insert_session_rows, push_audit_values, push_session_values, push_token_values, PgStore,
+    UserIdFrom, AUDIT_INSERT, SESSION_INSERT, TOKEN_INSERT,
 };
 use crate::error::StoreError;
 use crate::queries::{ExternalIdentity, MatchCandidate, OAuthState};
@@ -51,6 +51,28 @@ impl PgStore {
             created_at: row.try_get(4)?,
             expires_at: row.try_get(5)?,
         }))
+    }
+
+    /// A session started elsewhere (password sign-in): its rows, in one transaction.
+    pub(super) async fn write_session(
+        &self,
+        s: &Session,
+        t: &IssuedToken,
+        audit: &[NewAuditEntry],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        insert_session_rows(&mut tx, None, s, t, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A successful sign-in forgets the account's failures.
+    pub(super) async fn write_clear_failures(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM signin_failures WHERE key = $1")
+            .bind(key)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     pub(super) async fn write_bound_sign_in(

@@ -1,4 +1,5 @@
-//! The sign-in path's short writes on SQLite, run on the writer thread (`writer.rs`): plain
+//! The sign-in path's short writes on SQLite (a DingTalk sign-in's three, a password
+//! sign-in's session and failure reset), run on the writer thread (`writer.rs`): plain
 //! statements with the decisions between them made right there, inside the group's
 //! transaction, so no other writer can come in between.
 
@@ -37,11 +38,58 @@ impl SqliteStore {
         Ok(self.writer_thread.write(w).await?)
     }
 
+    /// A session started elsewhere (password sign-in): its rows, written as one.
+    pub(super) async fn write_session(
+        &self,
+        s: &Session,
+        t: &IssuedToken,
+        audit: &[NewAuditEntry],
+    ) -> Result<(), StoreError> {
+        let write = StartSession {
+            session: s.clone(),
+            token: t.clone(),
+            audit: audit.to_vec(),
+        };
+        Ok(self.writer_thread.write(write).await?)
+    }
+
+    /// A successful sign-in forgets the account's failures.
+    pub(super) async fn write_clear_failures(&self, key: &str) -> Result<(), StoreError> {
+        Ok(self
+            .writer_thread
+            .write(ClearFailures(key.to_string()))
+            .await?)
+    }
+
     pub(super) async fn write_fresh_sign_up(
         &self,
         w: SignUpFresh,
     ) -> Result<Option<User>, StoreError> {
         Ok(self.writer_thread.write(w).await?)
+    }
+}
+
+struct StartSession {
+    session: Session,
+    token: IssuedToken,
+    audit: Vec<NewAuditEntry>,
+}
+
+impl SqliteWrite for StartSession {
+    type Output = ();
+    fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
+        insert_session(conn, &self.session, &self.token, &self.audit, None)
+    }
+}
+
+struct ClearFailures(String);
+
+impl SqliteWrite for ClearFailures {
+    type Output = ();
+    fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
+        conn.prepare_cached("DELETE FROM signin_failures WHERE key = ?1")?
+            .execute([&self.0])?;
+        Ok(())
     }
 }
 
@@ -153,7 +201,7 @@ impl SqliteWrite for SignInBound {
         if !unchanged {
             return Ok(QuickSignIn::Undecided);
         }
-        insert_session(conn, &self.session, &self.token, &self.audit, user.id)?;
+        insert_session(conn, &self.session, &self.token, &self.audit, Some(user.id))?;
         Ok(QuickSignIn::SignedIn(user))
     }
 }
@@ -214,7 +262,7 @@ impl SqliteWrite for SignUpFresh {
             &self.meta,
             self.now,
         ))?;
-        insert_session(conn, &self.session, &self.token, &self.audit, user.id)?;
+        insert_session(conn, &self.session, &self.token, &self.audit, Some(user.id))?;
         Ok(Some(user))
     }
 }
@@ -223,13 +271,14 @@ const USERNAME_TAKEN: &str = "SELECT 1 FROM users WHERE lower(username) = lower(
 const EMAIL_TAKEN: &str = "SELECT 1 FROM users WHERE email = ?1";
 const PHONE_TAKEN: &str = "SELECT 1 FROM users WHERE phone = ?1";
 
-/// The session of `user_id`, its first token and its audit entries.
+/// A session, its first token and its audit entries, all for `user_id` when given (the
+/// user the write just found or created), else for the user ids they carry.
 fn insert_session(
     conn: &Connection,
     s: &Session,
     t: &IssuedToken,
     audit: &[NewAuditEntry],
-    user_id: i64,
+    user_id: Option<i64>,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, ip, \
@@ -238,7 +287,7 @@ fn insert_session(
     )?
     .execute(named_params! {
         ":id": s.id,
-        ":user_id": user_id,
+        ":user_id": user_id.unwrap_or(s.user_id),
         ":authenticator": s.authenticator,
         ":signed_in_at": s.signed_in_at,
         ":last_renewed_at": s.last_renewed_at,
@@ -249,7 +298,13 @@ fn insert_session(
         "INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute((&t.jti, &t.session_id, user_id, t.issued_at, t.expires_at))?;
+    .execute((
+        &t.jti,
+        &t.session_id,
+        user_id.unwrap_or(t.user_id),
+        t.issued_at,
+        t.expires_at,
+    ))?;
     let mut insert_audit = conn.prepare_cached(
         "INSERT INTO audit_log (at, event, result, user_id, actor_id, authenticator, ip, \
          user_agent, reason, detail) VALUES (:at, :event, :result, :user_id, :actor_id, \
@@ -260,7 +315,7 @@ fn insert_session(
             ":at": e.at,
             ":event": e.event,
             ":result": e.outcome.as_str(),
-            ":user_id": user_id,
+            ":user_id": user_id.or(e.user_id),
             ":actor_id": e.actor_id,
             ":authenticator": e.authenticator,
             ":ip": e.ip,
