@@ -2,6 +2,8 @@
 //! PostgreSQL as one statement of data-modifying CTEs (`postgres/sign_in_writes.rs`), SQLite
 //! on its writer thread (`sqlite/sign_in_writes.rs`).
 
+#[cfg(doc)]
+use crate::queries::OAuthState;
 use crate::queries::{ExternalIdentity, MatchCandidate};
 use authgate_core::audit::NewAuditEntry;
 use authgate_core::model::{IssuedToken, NewUser, Session, User};
@@ -46,6 +48,24 @@ pub(crate) struct SignUpFresh {
     pub token: IssuedToken,
     pub audit: Vec<NewAuditEntry>,
 }
+
+// Statement heads both backends complete (PostgreSQL with `SELECT ... FROM b` or `VALUES`,
+// SQLite with `VALUES ($1, ...)`: it binds `$n` by position too).
+pub(crate) const SESSION_INSERT: &str = "INSERT INTO sessions (id, user_id, authenticator, \
+     signed_in_at, last_renewed_at, ip, user_agent) ";
+pub(crate) const TOKEN_INSERT: &str =
+    "INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) ";
+pub(crate) const AUDIT_INSERT: &str = "INSERT INTO audit_log (at, event, result, user_id, \
+     actor_id, authenticator, ip, user_agent, reason, detail) ";
+pub(crate) const IDENTITY_INSERT: &str = "INSERT INTO identities (authenticator, uuid, \
+     user_id, nickname, avatar, meta, created_at, updated_at) ";
+
+pub(crate) const OAUTH_STATE_INSERT: &str = "INSERT INTO oauth_states (state_hash, \
+     authenticator, redirect, binding_hash, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+/// Deletes the state and returns it (columns in `OAuthState`'s field order): used once.
+pub(crate) const OAUTH_STATE_TAKE: &str = "DELETE FROM oauth_states WHERE state_hash = $1 \
+     RETURNING state_hash, authenticator, redirect, binding_hash, created_at, expires_at";
 
 /// `ext.meta` serialised the way it is stored (keys in order): serialised once per sign-in,
 /// compared and written as text.

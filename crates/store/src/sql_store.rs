@@ -26,7 +26,10 @@ macro_rules! impl_sql_store {
         use $crate::error::{lost_race, map_unique, StoreError, StoreResult};
         use $crate::queries::*;
         use $crate::rows::*;
-        use $crate::sign_in_writes::{stored_meta, QuickSignIn, SignInBound, SignUpFresh};
+        use $crate::sign_in_writes::{
+            stored_meta, QuickSignIn, SignInBound, SignUpFresh, AUDIT_INSERT, IDENTITY_INSERT,
+            SESSION_INSERT, TOKEN_INSERT,
+        };
         use $crate::sql_store::like_pattern;
 
         fn push_user_filters<'a>(qb: &mut QueryBuilder<'a, $db>, q: &'a UserQuery) {
@@ -1053,10 +1056,7 @@ macro_rules! impl_sql_store {
             let mut batch = Batch::new(statements);
             if let Some(b) = &binding {
                 batch.open(&mut qb);
-                qb.push(
-                    "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, \
-                     meta, created_at, updated_at) ",
-                );
+                qb.push(IDENTITY_INSERT);
                 qb.push_values([b], |mut v, b| {
                     v.push_bind(&b.identity.authenticator)
                         .push_bind(&b.identity.uuid)
@@ -1134,13 +1134,6 @@ macro_rules! impl_sql_store {
             qb.build().execute(&mut **tx).await?;
             Ok(())
         }
-
-        const SESSION_INSERT: &str = "INSERT INTO sessions (id, user_id, authenticator, \
-             signed_in_at, last_renewed_at, ip, user_agent) ";
-        const TOKEN_INSERT: &str =
-            "INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) ";
-        const AUDIT_INSERT: &str = "INSERT INTO audit_log (at, event, result, user_id, \
-             actor_id, authenticator, ip, user_agent, reason, detail) ";
 
         /// Where an inserted row's user id comes from: a value, or the `bound_id` column of
         /// the rows selected `FROM b` (PostgreSQL's one-statement sign-in writes).

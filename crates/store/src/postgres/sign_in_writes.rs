@@ -3,30 +3,30 @@
 
 use super::{
     insert_session_rows, push_audit_values, push_session_values, push_token_values, PgStore,
-    UserIdFrom, AUDIT_INSERT, SESSION_INSERT, TOKEN_INSERT,
+    UserIdFrom,
 };
 use crate::error::StoreError;
 use crate::queries::{ExternalIdentity, MatchCandidate, OAuthState};
 use crate::rows::{UserRow, USER_COLUMNS};
-use crate::sign_in_writes::{QuickSignIn, SignInBound, SignUpFresh};
+use crate::sign_in_writes::{
+    QuickSignIn, SignInBound, SignUpFresh, AUDIT_INSERT, IDENTITY_INSERT, OAUTH_STATE_INSERT,
+    OAUTH_STATE_TAKE, SESSION_INSERT, TOKEN_INSERT,
+};
 use authgate_core::audit::NewAuditEntry;
 use authgate_core::model::{IssuedToken, Session, User};
 use sqlx::{Postgres, QueryBuilder, Row};
 
 impl PgStore {
     pub(super) async fn write_oauth_state(&self, s: &OAuthState) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO oauth_states (state_hash, authenticator, redirect, binding_hash, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&s.state_hash)
-        .bind(&s.authenticator)
-        .bind(&s.redirect)
-        .bind(&s.binding_hash)
-        .bind(s.created_at)
-        .bind(s.expires_at)
-        .execute(&self.writer)
-        .await?;
+        sqlx::query(OAUTH_STATE_INSERT)
+            .bind(&s.state_hash)
+            .bind(&s.authenticator)
+            .bind(&s.redirect)
+            .bind(&s.binding_hash)
+            .bind(s.created_at)
+            .bind(s.expires_at)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
@@ -35,13 +35,10 @@ impl PgStore {
         &self,
         state_hash: &str,
     ) -> Result<Option<OAuthState>, StoreError> {
-        let row = sqlx::query(
-            "DELETE FROM oauth_states WHERE state_hash = $1 RETURNING state_hash, \
-             authenticator, redirect, binding_hash, created_at, expires_at",
-        )
-        .bind(state_hash)
-        .fetch_optional(&self.writer)
-        .await?;
+        let row = sqlx::query(OAUTH_STATE_TAKE)
+            .bind(state_hash)
+            .fetch_optional(&self.writer)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(OAuthState {
             state_hash: row.try_get(0)?,
@@ -157,10 +154,8 @@ impl PgStore {
         qb.push(format_args!(
             " RETURNING {USER_COLUMNS}, id AS bound_id), i AS ("
         ));
-        qb.push(
-            "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, meta, \
-             created_at, updated_at) SELECT ",
-        );
+        qb.push(IDENTITY_INSERT);
+        qb.push("SELECT ");
         let mut v = qb.separated(", ");
         v.push_bind(&ext.authenticator);
         v.push_bind(&ext.uuid);

@@ -8,18 +8,22 @@ use super::SqliteStore;
 use crate::error::StoreError;
 use crate::queries::{MatchCandidate, OAuthState};
 use crate::rows::USER_COLUMNS;
-use crate::sign_in_writes::{QuickSignIn, SignInBound, SignUpFresh};
+use crate::sign_in_writes::{
+    QuickSignIn, SignInBound, SignUpFresh, AUDIT_INSERT, IDENTITY_INSERT, OAUTH_STATE_INSERT,
+    OAUTH_STATE_TAKE, SESSION_INSERT, TOKEN_INSERT,
+};
 use authgate_core::audit::NewAuditEntry;
 use authgate_core::model::{IssuedToken, Session, User};
-use rusqlite::{named_params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use std::sync::LazyLock;
 
 impl SqliteStore {
+    async fn on_writer<W: SqliteWrite>(&self, write: W) -> Result<W::Output, StoreError> {
+        Ok(self.writer_thread.write(write).await?)
+    }
+
     pub(super) async fn write_oauth_state(&self, s: &OAuthState) -> Result<(), StoreError> {
-        Ok(self
-            .writer_thread
-            .write(InsertOAuthState(s.clone()))
-            .await?)
+        self.on_writer(InsertOAuthState(s.clone())).await
     }
 
     /// Deletes the state and returns it: a state is used once.
@@ -27,15 +31,21 @@ impl SqliteStore {
         &self,
         state_hash: &str,
     ) -> Result<Option<OAuthState>, StoreError> {
-        let take = TakeOAuthState(state_hash.to_string());
-        Ok(self.writer_thread.write(take).await?)
+        self.on_writer(TakeOAuthState(state_hash.to_string())).await
     }
 
     pub(super) async fn write_bound_sign_in(
         &self,
         w: SignInBound,
     ) -> Result<QuickSignIn, StoreError> {
-        Ok(self.writer_thread.write(w).await?)
+        self.on_writer(w).await
+    }
+
+    pub(super) async fn write_fresh_sign_up(
+        &self,
+        w: SignUpFresh,
+    ) -> Result<Option<User>, StoreError> {
+        self.on_writer(w).await
     }
 
     /// A session started elsewhere (password sign-in): its rows, written as one.
@@ -50,22 +60,12 @@ impl SqliteStore {
             token: t.clone(),
             audit: audit.to_vec(),
         };
-        Ok(self.writer_thread.write(write).await?)
+        self.on_writer(write).await
     }
 
     /// A successful sign-in forgets the account's failures.
     pub(super) async fn write_clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        Ok(self
-            .writer_thread
-            .write(ClearFailures(key.to_string()))
-            .await?)
-    }
-
-    pub(super) async fn write_fresh_sign_up(
-        &self,
-        w: SignUpFresh,
-    ) -> Result<Option<User>, StoreError> {
-        Ok(self.writer_thread.write(w).await?)
+        self.on_writer(ClearFailures(key.to_string())).await
     }
 }
 
@@ -87,7 +87,7 @@ struct ClearFailures(String);
 impl SqliteWrite for ClearFailures {
     type Output = ();
     fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
-        conn.prepare_cached("DELETE FROM signin_failures WHERE key = ?1")?
+        conn.prepare_cached("DELETE FROM signin_failures WHERE key = $1")?
             .execute([&self.0])?;
         Ok(())
     }
@@ -99,11 +99,7 @@ impl SqliteWrite for InsertOAuthState {
     type Output = ();
     fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
         let s = &self.0;
-        conn.prepare_cached(
-            "INSERT INTO oauth_states (state_hash, authenticator, redirect, binding_hash, \
-             created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute((
+        conn.prepare_cached(OAUTH_STATE_INSERT)?.execute((
             &s.state_hash,
             &s.authenticator,
             &s.redirect,
@@ -120,21 +116,18 @@ struct TakeOAuthState(String);
 impl SqliteWrite for TakeOAuthState {
     type Output = Option<OAuthState>;
     fn run(&self, conn: &Connection) -> rusqlite::Result<Option<OAuthState>> {
-        conn.prepare_cached(
-            "DELETE FROM oauth_states WHERE state_hash = ?1 RETURNING state_hash, \
-             authenticator, redirect, binding_hash, created_at, expires_at",
-        )?
-        .query_row([&self.0], |r| {
-            Ok(OAuthState {
-                state_hash: r.get(0)?,
-                authenticator: r.get(1)?,
-                redirect: r.get(2)?,
-                binding_hash: r.get(3)?,
-                created_at: r.get(4)?,
-                expires_at: r.get(5)?,
+        conn.prepare_cached(OAUTH_STATE_TAKE)?
+            .query_row([&self.0], |r| {
+                Ok(OAuthState {
+                    state_hash: r.get(0)?,
+                    authenticator: r.get(1)?,
+                    redirect: r.get(2)?,
+                    binding_hash: r.get(3)?,
+                    created_at: r.get(4)?,
+                    expires_at: r.get(5)?,
+                })
             })
-        })
-        .optional()
+            .optional()
     }
 }
 
@@ -146,7 +139,7 @@ static BOUND_USER: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!(
         "SELECT {}, i.nickname, i.avatar, i.meta FROM identities i \
-         JOIN users u ON u.id = i.user_id WHERE i.authenticator = ?1 AND i.uuid = ?2",
+         JOIN users u ON u.id = i.user_id WHERE i.authenticator = $1 AND i.uuid = $2",
         user_columns.join(", ")
     )
 });
@@ -155,9 +148,22 @@ static INSERT_USER: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO users (username, email, phone, nickname, is_admin, enabled, \
          password_hash, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) RETURNING {USER_COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {USER_COLUMNS}"
     )
 });
+
+/// `head` (one of the shared INSERT heads) with `n` positional values.
+fn insert(head: &str, n: usize) -> String {
+    let values: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!("{head}VALUES ({})", values.join(", "))
+}
+
+static INSERT_SESSION: LazyLock<String> = LazyLock::new(|| insert(SESSION_INSERT, 7));
+static INSERT_TOKEN: LazyLock<String> = LazyLock::new(|| insert(TOKEN_INSERT, 5));
+static INSERT_AUDIT: LazyLock<String> = LazyLock::new(|| insert(AUDIT_INSERT, 10));
+/// `created_at` and `updated_at` are both the 7th value.
+static INSERT_IDENTITY: LazyLock<String> =
+    LazyLock::new(|| format!("{IDENTITY_INSERT}VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"));
 
 /// A user from `USER_COLUMNS`, starting at column 0.
 fn user(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
@@ -214,7 +220,7 @@ impl SqliteWrite for SignUpFresh {
             conn.prepare_cached(sql)?.exists([value])
         };
         let bound = conn
-            .prepare_cached("SELECT 1 FROM identities WHERE authenticator = ?1 AND uuid = ?2")?
+            .prepare_cached("SELECT 1 FROM identities WHERE authenticator = $1 AND uuid = $2")?
             .exists((&ext.authenticator, &ext.uuid))?;
         if bound {
             return Ok(None);
@@ -249,11 +255,7 @@ impl SqliteWrite for SignUpFresh {
             ),
             user,
         )?;
-        conn.prepare_cached(
-            "INSERT INTO identities (authenticator, uuid, user_id, nickname, avatar, meta, \
-             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        )?
-        .execute((
+        conn.prepare_cached(&INSERT_IDENTITY)?.execute((
             &ext.authenticator,
             &ext.uuid,
             user.id,
@@ -267,9 +269,9 @@ impl SqliteWrite for SignUpFresh {
     }
 }
 
-const USERNAME_TAKEN: &str = "SELECT 1 FROM users WHERE lower(username) = lower(?1)";
-const EMAIL_TAKEN: &str = "SELECT 1 FROM users WHERE email = ?1";
-const PHONE_TAKEN: &str = "SELECT 1 FROM users WHERE phone = ?1";
+const USERNAME_TAKEN: &str = "SELECT 1 FROM users WHERE lower(username) = lower($1)";
+const EMAIL_TAKEN: &str = "SELECT 1 FROM users WHERE email = $1";
+const PHONE_TAKEN: &str = "SELECT 1 FROM users WHERE phone = $1";
 
 /// A session, its first token and its audit entries, all for `user_id` when given (the
 /// user the write just found or created), else for the user ids they carry.
@@ -280,49 +282,36 @@ fn insert_session(
     audit: &[NewAuditEntry],
     user_id: Option<i64>,
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, ip, \
-         user_agent) VALUES (:id, :user_id, :authenticator, :signed_in_at, :last_renewed_at, \
-         :ip, :user_agent)",
-    )?
-    .execute(named_params! {
-        ":id": s.id,
-        ":user_id": user_id.unwrap_or(s.user_id),
-        ":authenticator": s.authenticator,
-        ":signed_in_at": s.signed_in_at,
-        ":last_renewed_at": s.last_renewed_at,
-        ":ip": s.ip,
-        ":user_agent": s.user_agent,
-    })?;
-    conn.prepare_cached(
-        "INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute((
+    conn.prepare_cached(&INSERT_SESSION)?.execute((
+        &s.id,
+        user_id.unwrap_or(s.user_id),
+        &s.authenticator,
+        s.signed_in_at,
+        s.last_renewed_at,
+        &s.ip,
+        &s.user_agent,
+    ))?;
+    conn.prepare_cached(&INSERT_TOKEN)?.execute((
         &t.jti,
         &t.session_id,
         user_id.unwrap_or(t.user_id),
         t.issued_at,
         t.expires_at,
     ))?;
-    let mut insert_audit = conn.prepare_cached(
-        "INSERT INTO audit_log (at, event, result, user_id, actor_id, authenticator, ip, \
-         user_agent, reason, detail) VALUES (:at, :event, :result, :user_id, :actor_id, \
-         :authenticator, :ip, :user_agent, :reason, :detail)",
-    )?;
+    let mut insert_audit = conn.prepare_cached(&INSERT_AUDIT)?;
     for e in audit {
-        insert_audit.execute(named_params! {
-            ":at": e.at,
-            ":event": e.event,
-            ":result": e.outcome.as_str(),
-            ":user_id": user_id.or(e.user_id),
-            ":actor_id": e.actor_id,
-            ":authenticator": e.authenticator,
-            ":ip": e.ip,
-            ":user_agent": e.user_agent,
-            ":reason": e.reason,
-            ":detail": serde_json::Value::Object(e.detail.clone()).to_string(),
-        })?;
+        insert_audit.execute((
+            e.at,
+            &e.event,
+            e.outcome.as_str(),
+            user_id.or(e.user_id),
+            e.actor_id,
+            &e.authenticator,
+            &e.ip,
+            &e.user_agent,
+            &e.reason,
+            serde_json::Value::Object(e.detail.clone()).to_string(),
+        ))?;
     }
     Ok(())
 }
