@@ -1,11 +1,14 @@
 //! PostgreSQL: shared by several stateless authgate nodes.
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool, Postgres, Transaction};
+use statement_pool::StatementPool;
+use std::str::FromStr;
 use std::time::Duration;
 
 mod sign_in_writes;
+mod statement_pool;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -16,6 +19,8 @@ pub struct PgStore {
     pool: PgPool,
     /// The same pool: PostgreSQL has no single-writer rule.
     writer: PgPool,
+    /// The sign-in path's single statements (`statement_pool.rs`).
+    statements: StatementPool,
     caches: crate::short_cache::HotReads,
 }
 
@@ -25,6 +30,7 @@ impl PgStore {
     const BATCH_AS_CTE: bool = true;
 
     pub async fn connect(url: &str) -> Result<Self, crate::StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .min_connections(1)
@@ -40,9 +46,10 @@ impl PgStore {
                     Ok(true)
                 })
             })
-            .connect(url)
+            .connect_with(options.clone())
             .await?;
         Ok(Self {
+            statements: StatementPool::new(options, IDLE_CHECK_AFTER)?,
             writer: pool.clone(),
             pool,
             caches: Default::default(),

@@ -990,7 +990,7 @@ macro_rules! impl_sql_store {
                 meta: &meta,
                 at: now,
             });
-            insert_session_rows(tx, new_binding, &session, &token, &audit).await?;
+            insert_session_rows(&mut **tx, new_binding, &session, &token, &audit).await?;
             Ok(resolved)
         }
 
@@ -1045,7 +1045,7 @@ macro_rules! impl_sql_store {
         /// trip to PostgreSQL. A binding that another sign-in wrote first fails the whole
         /// batch with a unique violation (the caller retries and finds it).
         async fn insert_session_rows(
-            tx: &mut sqlx::Transaction<'static, $db>,
+            conn: &mut <$db as sqlx::Database>::Connection,
             binding: Option<NewBinding<'_>>,
             s: &Session,
             t: &IssuedToken,
@@ -1082,7 +1082,7 @@ macro_rules! impl_sql_store {
                 batch.open(&mut qb);
                 push_audit_insert(&mut qb, audit);
             }
-            qb.build().execute(&mut **tx).await?;
+            qb.build().execute(conn).await?;
             Ok(())
         }
 

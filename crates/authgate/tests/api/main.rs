@@ -19,6 +19,7 @@ mod dingtalk_support;
 mod first_start;
 mod jwt_tampering;
 mod language_choice;
+mod lost_connections;
 mod multi_node;
 mod operations;
 mod pages;

@@ -1,5 +1,6 @@
 //! The sign-in path's short writes on PostgreSQL: each is one statement (the sign-in ones of
-//! data-modifying CTEs) or one transaction, run at once (the server runs writes side by side).
+//! data-modifying CTEs), run at once (the server runs writes side by side) on a connection of
+//! the statement pool (no release ping: `statement_pool.rs`).
 
 use super::{
     insert_session_rows, push_audit_values, push_session_values, push_token_values, PgStore,
@@ -18,15 +19,17 @@ use sqlx::{Postgres, QueryBuilder, Row};
 
 impl PgStore {
     pub(super) async fn write_oauth_state(&self, s: &OAuthState) -> Result<(), StoreError> {
-        sqlx::query(OAUTH_STATE_INSERT)
+        let mut c = self.statements.get().await?;
+        let done = sqlx::query(OAUTH_STATE_INSERT)
             .bind(&s.state_hash)
             .bind(&s.authenticator)
             .bind(&s.redirect)
             .bind(&s.binding_hash)
             .bind(s.created_at)
             .bind(s.expires_at)
-            .execute(&self.writer)
-            .await?;
+            .execute(c.conn())
+            .await;
+        c.done(done)?;
         Ok(())
     }
 
@@ -35,10 +38,12 @@ impl PgStore {
         &self,
         state_hash: &str,
     ) -> Result<Option<OAuthState>, StoreError> {
+        let mut c = self.statements.get().await?;
         let row = sqlx::query(OAUTH_STATE_TAKE)
             .bind(state_hash)
-            .fetch_optional(&self.writer)
-            .await?;
+            .fetch_optional(c.conn())
+            .await;
+        let row = c.done(row)?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(OAuthState {
             state_hash: row.try_get(0)?,
@@ -50,25 +55,26 @@ impl PgStore {
         }))
     }
 
-    /// A session started elsewhere (password sign-in): its rows, in one transaction.
+    /// A session started elsewhere (password sign-in): its rows, in one statement.
     pub(super) async fn write_session(
         &self,
         s: &Session,
         t: &IssuedToken,
         audit: &[NewAuditEntry],
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        insert_session_rows(&mut tx, None, s, t, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut c = self.statements.get().await?;
+        let done = insert_session_rows(c.conn(), None, s, t, audit).await;
+        c.done(done)
     }
 
     /// A successful sign-in forgets the account's failures.
     pub(super) async fn write_clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM signin_failures WHERE key = $1")
+        let mut c = self.statements.get().await?;
+        let done = sqlx::query("DELETE FROM signin_failures WHERE key = $1")
             .bind(key)
-            .execute(&self.writer)
-            .await?;
+            .execute(c.conn())
+            .await;
+        c.done(done)?;
         Ok(())
     }
 
@@ -87,7 +93,9 @@ impl PgStore {
             ") SELECT {USER_COLUMNS}, b.unchanged AS signed_in FROM users \
              JOIN b ON b.bound_id = users.id"
         ));
-        let Some(row) = qb.build().fetch_optional(&self.writer).await? else {
+        let mut c = self.statements.get().await?;
+        let row = qb.build().fetch_optional(c.conn()).await;
+        let Some(row) = c.done(row)? else {
             return Ok(QuickSignIn::NotBound);
         };
         Ok(if row.try_get::<bool, _>("signed_in")? {
@@ -171,8 +179,9 @@ impl PgStore {
         push_token_and_audit(&mut qb, token, audit, " FROM b");
         // The new user, if signed up.
         qb.push(format_args!(") SELECT {USER_COLUMNS} FROM b"));
-        let row = qb.build().fetch_optional(&self.writer).await?;
-        Ok(match row {
+        let mut c = self.statements.get().await?;
+        let row = qb.build().fetch_optional(c.conn()).await;
+        Ok(match c.done(row)? {
             Some(row) => Some(<UserRow as sqlx::FromRow<_>>::from_row(&row)?.into()),
             None => None,
         })
