@@ -2,7 +2,8 @@
 //! sign-in path's short writes on the writer thread (`sqlite/writer.rs`), and write
 //! transactions with decisions between their statements on one sqlx connection. Both start
 //! with BEGIN IMMEDIATE, so neither deadlocks upgrading a read lock with another writer (the
-//! other connection, or the CLI in another process); SQLite's file lock orders them.
+//! other connection, or the CLI in another process); SQLite's file lock orders them. WAL
+//! checkpoints run on a thread of their own (`sqlite/checkpointer.rs`), not at commits.
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -11,6 +12,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use writer::SqliteWriter;
 
+mod checkpointer;
 mod sign_in_writes;
 mod writer;
 
@@ -50,7 +52,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Checkpoints have a thread of their own (`sqlite/checkpointer.rs`).
+            .pragma("wal_autocheckpoint", "0");
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| {

@@ -8,6 +8,7 @@
 //! Through sqlx every statement batch was a hand-off to its connection's thread and back, row
 //! by row: two thread wake-ups per write at least, about a quarter of a sign-in's CPU.
 
+use super::checkpointer::{self, Checkpoints};
 use rusqlite::{Connection, OpenFlags};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -36,6 +37,10 @@ impl SqliteWriter {
     /// Opens the writer's connection to the database file and starts its thread; the thread
     /// ends when this handle is dropped.
     pub(crate) fn start(path: &Path) -> rusqlite::Result<Self> {
+        Self::start_with(path, checkpointer::Pace::USUAL)
+    }
+
+    fn start_with(path: &Path, pace: checkpointer::Pace) -> rusqlite::Result<Self> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -44,12 +49,16 @@ impl SqliteWriter {
         // wait between tries when the other connection writes: SQLite's own busy handler
         // sleeps 1, 2, 5, 10... ms, while every sign-in in flight waits for this thread.
         conn.busy_handler(Some(wait_for_the_lock))?;
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        // Checkpoints run beside this thread (`checkpointer.rs`).
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
+        )?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let checkpoints = Checkpoints::start(path, pace)?;
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_groups(conn, queue))
+            .spawn(move || run_groups(conn, queue, checkpoints))
             .map_err(|e| {
                 failure(
                     rusqlite::ffi::SQLITE_ERROR,
@@ -155,12 +164,18 @@ fn copy_of(e: &rusqlite::Error) -> rusqlite::Error {
     }
 }
 
-fn run_groups(conn: Connection, queue: mpsc::Receiver<Box<dyn Queued>>) {
+fn run_groups(conn: Connection, queue: mpsc::Receiver<Box<dyn Queued>>, checkpoints: Checkpoints) {
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while let Ok(first) = queue.recv() {
+    loop {
+        // After the last group's answers, before waiting for the next.
+        checkpoints.finish_if_wanted(&conn);
+        let Ok(first) = queue.recv() else { return };
         group.push(first);
         group.extend(queue.try_iter().take(MAX_GROUP - 1));
         let committed = run_together(&conn, &mut group);
+        if committed.is_ok() {
+            checkpoints.committed();
+        }
         if committed.is_err() && group.len() > 1 && group.iter().any(|job| job.failed()) {
             // Nothing of the group was committed: each write runs again alone, so that a
             // failing write answers for itself only. Failures are rare, which is why the group
@@ -232,6 +247,22 @@ mod tests {
             self.0.wait();
             Ok(())
         }
+    }
+
+    /// Inserts a row of 4,000 bytes: a WAL page at least.
+    struct Wide(i64);
+
+    impl SqliteWrite for Wide {
+        type Output = ();
+        fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
+            conn.prepare_cached("INSERT INTO t (id, name) VALUES (?1, ?2)")?
+                .execute((self.0, "x".repeat(4000)))?;
+            Ok(())
+        }
+    }
+
+    fn file_len(path: &Path) -> u64 {
+        std::fs::metadata(path).map_or(0, |m| m.len())
     }
 
     fn database() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -375,5 +406,55 @@ mod tests {
             })
         })
         .await
+    }
+
+    #[tokio::test]
+    async fn the_database_file_receives_the_writes_without_a_checkpoint_on_the_writer() {
+        let (_dir, path) = database();
+        let writer = SqliteWriter::start(&path).unwrap();
+        for id in 0..500 {
+            writer.write(Wide(id)).await.unwrap();
+        }
+        // No connection checkpoints at its commits: the checkpointer's thread copies the
+        // 2 MB of rows from the WAL into the database file.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while file_len(&path) < 500 * 4000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the database file still has {} bytes",
+                file_len(&path)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_starts_over_while_writes_never_pause() {
+        let (_dir, path) = database();
+        let pace = checkpointer::Pace {
+            gather: Duration::from_millis(2),
+            finish_at: 64,
+        };
+        let writer = Arc::new(SqliteWriter::start_with(&path, pace).unwrap());
+        // Writers with no pause: the WAL starts over again and again instead of growing
+        // with every page written (no connection checkpoints at its commits).
+        let tasks: Vec<_> = (0..64)
+            .map(|task| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    for i in 0..100 {
+                        writer.write(Wide(task * 1000 + i)).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        // The WAL header's checkpoint sequence number counts the times it started over.
+        let header = std::fs::read(path.with_extension("db-wal")).unwrap();
+        let restarts = u32::from_be_bytes(header[12..16].try_into().unwrap());
+        assert!(restarts >= 10, "the WAL started over {restarts} times only");
+        assert_eq!(ids(&path).len(), 6400);
     }
 }
