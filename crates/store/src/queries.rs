@@ -113,7 +113,7 @@ pub struct FailureLimit {
 }
 
 /// A one-time OAuth state as stored: the nonce and the browser binding only as hashes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OAuthState {
     pub state_hash: String,
     pub authenticator: String,

@@ -15,21 +15,18 @@ use crate::sign_in_writes::{
 };
 use authgate_core::audit::NewAuditEntry;
 use authgate_core::model::{IssuedToken, Session, User};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{FromRow, Postgres, QueryBuilder, Row};
 
 impl PgStore {
     pub(super) async fn write_oauth_state(&self, s: &OAuthState) -> Result<(), StoreError> {
-        let mut c = self.statements.get().await?;
-        let done = sqlx::query(OAUTH_STATE_INSERT)
+        let insert = sqlx::query(OAUTH_STATE_INSERT)
             .bind(&s.state_hash)
             .bind(&s.authenticator)
             .bind(&s.redirect)
             .bind(&s.binding_hash)
             .bind(s.created_at)
-            .bind(s.expires_at)
-            .execute(c.conn())
-            .await;
-        c.done(done)?;
+            .bind(s.expires_at);
+        self.statements.execute(insert).await?;
         Ok(())
     }
 
@@ -38,21 +35,9 @@ impl PgStore {
         &self,
         state_hash: &str,
     ) -> Result<Option<OAuthState>, StoreError> {
-        let mut c = self.statements.get().await?;
-        let row = sqlx::query(OAUTH_STATE_TAKE)
-            .bind(state_hash)
-            .fetch_optional(c.conn())
-            .await;
-        let row = c.done(row)?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(OAuthState {
-            state_hash: row.try_get(0)?,
-            authenticator: row.try_get(1)?,
-            redirect: row.try_get(2)?,
-            binding_hash: row.try_get(3)?,
-            created_at: row.try_get(4)?,
-            expires_at: row.try_get(5)?,
-        }))
+        let take = sqlx::query(OAUTH_STATE_TAKE).bind(state_hash);
+        let row = self.statements.fetch_optional(take).await?;
+        Ok(row.map(|row| OAuthState::from_row(&row)).transpose()?)
     }
 
     /// A session started elsewhere (password sign-in): its rows, in one statement.
@@ -69,12 +54,8 @@ impl PgStore {
 
     /// A successful sign-in forgets the account's failures.
     pub(super) async fn write_clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        let mut c = self.statements.get().await?;
-        let done = sqlx::query("DELETE FROM signin_failures WHERE key = $1")
-            .bind(key)
-            .execute(c.conn())
-            .await;
-        c.done(done)?;
+        let delete = sqlx::query("DELETE FROM signin_failures WHERE key = $1").bind(key);
+        self.statements.execute(delete).await?;
         Ok(())
     }
 
@@ -93,13 +74,11 @@ impl PgStore {
             ") SELECT {USER_COLUMNS}, b.unchanged AS signed_in FROM users \
              JOIN b ON b.bound_id = users.id"
         ));
-        let mut c = self.statements.get().await?;
-        let row = qb.build().fetch_optional(c.conn()).await;
-        let Some(row) = c.done(row)? else {
+        let Some(row) = self.statements.fetch_optional(qb.build()).await? else {
             return Ok(QuickSignIn::NotBound);
         };
         Ok(if row.try_get::<bool, _>("signed_in")? {
-            QuickSignIn::SignedIn(<UserRow as sqlx::FromRow<_>>::from_row(&row)?.into())
+            QuickSignIn::SignedIn(UserRow::from_row(&row)?.into())
         } else {
             QuickSignIn::Undecided
         })
@@ -179,10 +158,9 @@ impl PgStore {
         push_token_and_audit(&mut qb, token, audit, " FROM b");
         // The new user, if signed up.
         qb.push(format_args!(") SELECT {USER_COLUMNS} FROM b"));
-        let mut c = self.statements.get().await?;
-        let row = qb.build().fetch_optional(c.conn()).await;
-        Ok(match c.done(row)? {
-            Some(row) => Some(<UserRow as sqlx::FromRow<_>>::from_row(&row)?.into()),
+        let row = self.statements.fetch_optional(qb.build()).await?;
+        Ok(match row {
+            Some(row) => Some(UserRow::from_row(&row)?.into()),
             None => None,
         })
     }

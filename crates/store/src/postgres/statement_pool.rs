@@ -8,8 +8,10 @@
 
 use crate::error::StoreError;
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleResult};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgSeverity};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::postgres::{
+    PgConnectOptions, PgConnection, PgDatabaseError, PgQueryResult, PgRow, PgSeverity,
+};
+use sqlx::{ConnectOptions, Connection, Executor, Postgres};
 use std::time::Duration;
 
 /// At most this many connections (besides sqlx's pool): a statement holds one for a round trip.
@@ -69,9 +71,29 @@ impl StatementPool {
             Err(e) => Err(StoreError::Config(format!("PostgreSQL connections: {e}"))),
         }
     }
+
+    /// Runs one statement on a connection of the pool.
+    pub(super) async fn execute<'q>(
+        &self,
+        query: impl sqlx::Execute<'q, Postgres> + 'q,
+    ) -> Result<PgQueryResult, StoreError> {
+        let mut c = self.get().await?;
+        let done = c.conn().execute(query).await;
+        c.done(done)
+    }
+
+    /// Runs one statement on a connection of the pool and returns its row, if any.
+    pub(super) async fn fetch_optional<'q>(
+        &self,
+        query: impl sqlx::Execute<'q, Postgres> + 'q,
+    ) -> Result<Option<PgRow>, StoreError> {
+        let mut c = self.get().await?;
+        let row = c.conn().fetch_optional(query).await;
+        c.done(row)
+    }
 }
 
-/// One connection, for one statement.
+/// One connection, for one statement (or one statement built by the caller on it).
 pub(super) struct Lease(Object<Connector>);
 
 impl Lease {

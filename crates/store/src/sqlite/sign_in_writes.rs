@@ -226,18 +226,24 @@ impl SqliteWrite for SignUpFresh {
             return Ok(None);
         }
         for candidate in &self.candidates {
-            let taken = match candidate {
-                MatchCandidate::Phone(phone) => exists(PHONE_TAKEN, phone)?,
-                MatchCandidate::Email { value, .. } => exists(EMAIL_TAKEN, value)?,
-            };
-            if taken {
+            let (sql, value) = lookup(candidate);
+            if exists(sql, value)? {
                 return Ok(None);
             }
         }
-        // A username, e-mail or phone another user holds is left out, as in `resolve_in_tx`.
+        // A username, e-mail or phone another user holds is left out, as in `resolve_in_tx`;
+        // a lookup just made for a candidate is not made again.
         let free = |sql: &str, value: &Option<String>| -> rusqlite::Result<Option<String>> {
             Ok(match value {
-                Some(v) if !exists(sql, v)? => Some(v.clone()),
+                Some(v)
+                    if self
+                        .candidates
+                        .iter()
+                        .any(|c| lookup(c) == (sql, v.as_str()))
+                        || !exists(sql, v)? =>
+                {
+                    Some(v.clone())
+                }
                 _ => None,
             })
         };
@@ -266,6 +272,14 @@ impl SqliteWrite for SignUpFresh {
         ))?;
         insert_session(conn, &self.session, &self.token, &self.audit, Some(user.id))?;
         Ok(Some(user))
+    }
+}
+
+/// The lookup that finds a user already holding the candidate's value.
+fn lookup(candidate: &MatchCandidate) -> (&'static str, &str) {
+    match candidate {
+        MatchCandidate::Phone(phone) => (PHONE_TAKEN, phone),
+        MatchCandidate::Email { value, .. } => (EMAIL_TAKEN, value),
     }
 }
 
