@@ -2,15 +2,16 @@
 //! precedence, low to high), validated into the server's configuration.
 
 use crate::cli::{GlobalArgs, ServeArgs};
-use anyhow::{bail, Context};
-use authgate_core::duration::parse_duration_ms;
-use authgate_server::config::{DingTalkBases, HashingConfig};
+use anyhow::{anyhow, bail, Context};
+use authgate_core::duration::{format_duration_ms, parse_duration_ms};
+use authgate_core::failure_limit::FailureLimit;
+use authgate_server::config::{ConnectionLimits, DingTalkBases, HashingConfig, TrustedProxies};
 use authgate_server::ServerConfig;
-use authgate_store::FailureLimit;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::path::PathBuf;
+use std::time::Duration;
 use url::Url;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,11 +28,25 @@ pub struct Settings {
     pub admin_username: String,
     pub admin_password: Option<String>,
     pub log_format: String,
-    pub trust_proxy_headers: bool,
+    /// Replaced by `trusted_proxies`: `false` is still read as "trust nobody", `true` refused.
+    pub trust_proxy_headers: Option<bool>,
+    /// Reverse proxies (addresses or networks) whose X-Forwarded-For is believed.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// Time for a request's headers, e.g. "10s".
+    pub header_read_timeout: String,
+    /// Time a kept-alive connection may wait for its next request, e.g. "75s".
+    pub idle_timeout: String,
+    /// Open connections in all, and from one client address.
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
     pub default_country_code: String,
     pub hashing: HashingSettings,
-    /// Failed sign-ins allowed per account within `failure_window` before a lockout.
+    /// Failed sign-ins allowed per account from one client IP within `failure_window`.
     pub account_max_failures: i64,
+    /// Failed sign-ins allowed per account from all addresses together; its locks start at
+    /// a minute and double up to `lockout`.
+    pub account_total_max_failures: i64,
     /// Failed sign-ins allowed per client IP within `failure_window`.
     pub ip_max_failures: i64,
     /// e.g. "15m"
@@ -62,6 +77,7 @@ pub struct HashingSettings {
 impl Default for Settings {
     fn default() -> Self {
         let h = HashingConfig::default();
+        let connections = ConnectionLimits::default();
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
@@ -78,7 +94,15 @@ impl Default for Settings {
             admin_username: "admin".into(),
             admin_password: None,
             log_format: "text".into(),
-            trust_proxy_headers: false,
+            trust_proxy_headers: None,
+            // TrustedProxies::loopback(), as text.
+            trusted_proxies: vec!["127.0.0.0/8".into(), "::1".into()],
+            header_read_timeout: format_duration_ms(
+                connections.header_read_timeout.as_millis() as i64
+            ),
+            idle_timeout: format_duration_ms(connections.idle_timeout.as_millis() as i64),
+            max_connections: connections.max_connections,
+            max_connections_per_ip: connections.max_connections_per_ip,
             default_country_code: "86".into(),
             hashing: HashingSettings {
                 memory_kib: h.memory_kib,
@@ -87,6 +111,7 @@ impl Default for Settings {
                 max_concurrent: None,
             },
             account_max_failures: 5,
+            account_total_max_failures: 20,
             ip_max_failures: 50,
             failure_window: "15m".into(),
             lockout: "15m".into(),
@@ -207,7 +232,8 @@ impl Settings {
                 _ => bail!("dingtalk.timeout must be between 100ms and 60s"),
             },
         };
-        config.trust_proxy_headers = self.trust_proxy_headers;
+        config.trusted_proxies = self.trusted_proxies()?;
+        config.connections = self.connection_limits()?;
         config.default_country_code = self.default_country_code.clone();
         config.hashing = HashingConfig {
             memory_kib: self.hashing.memory_kib,
@@ -220,19 +246,26 @@ impl Settings {
         };
         let window = parse_duration_ms(&self.failure_window).context("failure_window")?;
         let lock = parse_duration_ms(&self.lockout).context("lockout")?;
-        if self.account_max_failures < 1 || self.ip_max_failures < 1 || window < 1000 || lock < 1000
+        const DAY: i64 = 86_400_000;
+        if self.account_max_failures < 1
+            || self.account_total_max_failures < 1
+            || self.ip_max_failures < 1
+            || !(1000..=30 * DAY).contains(&window)
+            || !(1000..=30 * DAY).contains(&lock)
         {
-            bail!("failure limits must be at least 1 failure, and failure_window and lockout at least 1s");
+            bail!("failure limits must be at least 1 failure, and failure_window and lockout between 1s and 30d");
         }
-        config.account_failures = FailureLimit {
-            max_failures: self.account_max_failures,
+        let fixed = |max_failures| FailureLimit {
+            max_failures,
             window_ms: window,
             lock_ms: lock,
+            max_lock_ms: lock,
         };
-        config.ip_failures = FailureLimit {
-            max_failures: self.ip_max_failures,
-            window_ms: window,
-            lock_ms: lock,
+        config.account_failures = fixed(self.account_max_failures);
+        config.ip_failures = fixed(self.ip_max_failures);
+        config.account_total_failures = FailureLimit {
+            lock_ms: lock.min(60_000),
+            ..fixed(self.account_total_max_failures)
         };
         if config.hashing.memory_kib < 19 * 1024 || config.hashing.iterations < 2 {
             tracing::warn!(
@@ -240,6 +273,52 @@ impl Settings {
             );
         }
         Ok(config)
+    }
+}
+
+impl Settings {
+    fn trusted_proxies(&self) -> anyhow::Result<TrustedProxies> {
+        match self.trust_proxy_headers {
+            None => {}
+            Some(true) => bail!(
+                "trust_proxy_headers is no longer supported (it believed X-Forwarded-For from \
+                 anyone): list your reverse proxies' addresses or networks in trusted_proxies \
+                 (AUTHGATE_TRUSTED_PROXIES) instead; by default 127.0.0.0/8 and ::1 are trusted"
+            ),
+            Some(false) if self.trusted_proxies != Settings::default().trusted_proxies => bail!(
+                "trust_proxy_headers is replaced by trusted_proxies: set only trusted_proxies"
+            ),
+            Some(false) => {
+                tracing::warn!(
+                    "trust_proxy_headers is deprecated: false is read as trusted_proxies = [] \
+                     (trust nobody's X-Forwarded-For); set that instead"
+                );
+                return Ok(TrustedProxies::none());
+            }
+        }
+        TrustedProxies::parse(&self.trusted_proxies).map_err(|e| anyhow!("trusted_proxies: {e}"))
+    }
+
+    fn connection_limits(&self) -> anyhow::Result<ConnectionLimits> {
+        let seconds = |name: &str, text: &str, max_ms: i64| -> anyhow::Result<Duration> {
+            match parse_duration_ms(text).with_context(|| name.to_string())? {
+                ms if (1000..=max_ms).contains(&ms) => Ok(Duration::from_millis(ms as u64)),
+                _ => bail!(
+                    "{name} must be between 1s and {}",
+                    format_duration_ms(max_ms)
+                ),
+            }
+        };
+        let limits = ConnectionLimits {
+            header_read_timeout: seconds("header_read_timeout", &self.header_read_timeout, 30_000)?,
+            idle_timeout: seconds("idle_timeout", &self.idle_timeout, 3_600_000)?,
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+        };
+        if limits.max_connections < 1 || limits.max_connections_per_ip < 1 {
+            bail!("max_connections and max_connections_per_ip must be at least 1");
+        }
+        Ok(limits)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod argon2_memory;
 pub mod audit;
 pub mod clock;
 pub mod duration;
+pub mod failure_limit;
 pub mod model;
 pub mod password;
 pub mod phone;

@@ -4,6 +4,9 @@
 
 use serde_json::{Map, Value};
 use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+use unicode_security::{RestrictionLevel, RestrictionLevelDetection};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -118,7 +121,7 @@ pub struct IssuedToken {
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum FieldError {
-    #[error("The username may have 1 to 50 characters and no spaces or any of @ . < > \" ' /")]
+    #[error("The username may have 1 to 50 characters, letters of one script (Latin may go with Chinese, Japanese or Korean), no spaces, invisible characters or any of @ . < > \" ' /")]
     Username,
     #[error("'{0}' is not a valid e-mail address")]
     Email(String),
@@ -128,12 +131,46 @@ pub enum FieldError {
     Nickname,
 }
 
+/// A username as stored: NFKC-normalised (full-width `ａｄｍｉｎ` is `admin`), with no space,
+/// control or invisible format character (U+200B and the like), and letters that a reader
+/// cannot mistake for another script's (UTS #39 "highly restrictive": one script, or Latin
+/// with Chinese, Japanese or Korean; Cyrillic `а` among Latin letters is refused).
 pub fn validate_username(name: &str) -> Result<String, FieldError> {
+    let name = nfkc(name);
     let ok = (1..=50).contains(&name.chars().count())
         && !name
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "@.<>\"'/".contains(c));
-    ok.then(|| name.to_string()).ok_or(FieldError::Username)
+            .any(|c| c.is_whitespace() || c.is_control() || is_format(c) || "@.<>\"'/".contains(c))
+        && one_readable_script(&name);
+    ok.then_some(name).ok_or(FieldError::Username)
+}
+
+/// What a person typed to name an account, in the form usernames are stored in.
+pub fn nfkc(text: &str) -> String {
+    text.nfkc().collect()
+}
+
+/// Invisible characters that change how text looks or reads (zero-width spaces and joiners,
+/// right-to-left overrides and other bidi controls).
+fn is_format(c: char) -> bool {
+    c.general_category() == GeneralCategory::Format
+}
+
+fn one_readable_script(name: &str) -> bool {
+    let letters: String = name.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.as_str().detect_restriction_level() <= RestrictionLevel::HighlyRestrictive
+}
+
+/// A name to show (a nickname typed here or sent by DingTalk): control and format characters
+/// removed (a U+202E override would make the rest read backwards), trimmed, at most 100
+/// characters.
+pub fn clean_display_name(name: &str) -> String {
+    name.chars()
+        .filter(|&c| !c.is_control() && !is_format(c))
+        .take(100)
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 /// Lower-cases and sanity-checks an e-mail address (full RFC 5322 parsing buys nothing here).
@@ -152,7 +189,7 @@ pub fn normalize_email(email: &str) -> Result<String, FieldError> {
 pub fn validate_nickname(nickname: &str) -> Result<String, FieldError> {
     let n = nickname.trim();
     (n.chars().count() <= 100 && !n.chars().any(char::is_control))
-        .then(|| n.to_string())
+        .then(|| clean_display_name(n))
         .ok_or(FieldError::Nickname)
 }
 
@@ -176,6 +213,31 @@ mod tests {
         for bad in ["", "a b", "a@b", "<x>", &"x".repeat(51)] {
             assert!(validate_username(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn look_alike_usernames_are_refused_or_folded() {
+        assert_eq!(validate_username("ａｄｍｉｎ").unwrap(), "admin");
+        assert_eq!(validate_username("zhang_san-2").unwrap(), "zhang_san-2");
+        assert_eq!(validate_username("zhangsan张三").unwrap(), "zhangsan张三");
+        assert_eq!(validate_username("Иван").unwrap(), "Иван");
+        for bad in [
+            "\u{430}dmin",   // Cyrillic а among Latin letters
+            "admin\u{200B}", // zero-width space
+            "ad\u{200D}min", // zero-width joiner
+            "\u{202E}nimda", // right-to-left override
+            "\u{3b1}dmin",   // Greek alpha
+            "adm\u{AD}in",   // soft hyphen
+        ] {
+            assert!(validate_username(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn display_names_lose_invisible_characters() {
+        assert_eq!(clean_display_name("\u{202E}lisa\u{202C} "), "lisa");
+        assert_eq!(clean_display_name("张\u{200B}三"), "张三");
+        assert_eq!(validate_nickname("Ada\u{2066}x").unwrap(), "Adax");
     }
 
     #[test]

@@ -31,12 +31,18 @@ pub struct TokenPolicyConfig {
     pub expired_token_renew_limit: String,
 }
 
+/// No lifetime may be longer than this: every expiry is then far from `i64`'s end, and a typo
+/// such as "106751991167d" is an error instead of a policy that wraps into the past.
+pub const MAX_LIFETIME_MS: i64 = 366 * 86_400_000;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PolicyError {
     #[error(transparent)]
     Duration(#[from] DurationError),
     #[error("{0} must be longer than zero")]
     NotPositive(&'static str),
+    #[error("{0} must be at most 366 days")]
+    TooLong(&'static str),
     #[error("The token lifetime must be shorter than the session lifetime")]
     TokenNotShorterThanSession,
 }
@@ -51,6 +57,15 @@ impl TokenPolicy {
         }
         if self.renew_window_ms < 0 {
             return Err(PolicyError::NotPositive("expiredTokenRenewLimit"));
+        }
+        for (name, ms) in [
+            ("tokenExpirationTime", self.token_ttl_ms),
+            ("sessionExpirationTime", self.session_ttl_ms),
+            ("expiredTokenRenewLimit", self.renew_window_ms),
+        ] {
+            if ms > MAX_LIFETIME_MS {
+                return Err(PolicyError::TooLong(name));
+            }
         }
         if self.token_ttl_ms >= self.session_ttl_ms {
             return Err(PolicyError::TokenNotShorterThanSession);
@@ -90,6 +105,32 @@ mod tests {
         assert_eq!(c.session_expiration_time, "1w");
         assert_eq!(c.expired_token_renew_limit, "1d");
         assert_eq!(TokenPolicy::try_from(&c), Ok(TokenPolicy::default()));
+    }
+
+    #[test]
+    fn lifetimes_are_at_most_a_year() {
+        let c = |session: &str| TokenPolicyConfig {
+            token_expiration_time: "1d".into(),
+            session_expiration_time: session.into(),
+            expired_token_renew_limit: "1d".into(),
+        };
+        assert_eq!(
+            TokenPolicy::try_from(&c("106751991167d")),
+            Err(PolicyError::TooLong("sessionExpirationTime"))
+        );
+        assert_eq!(
+            TokenPolicy::try_from(&c("367d")),
+            Err(PolicyError::TooLong("sessionExpirationTime"))
+        );
+        assert!(TokenPolicy::try_from(&c("366d")).is_ok());
+        let long_renewal = TokenPolicyConfig {
+            expired_token_renew_limit: "9999w".into(),
+            ..c("7d")
+        };
+        assert_eq!(
+            TokenPolicy::try_from(&long_renewal),
+            Err(PolicyError::TooLong("expiredTokenRenewLimit"))
+        );
     }
 
     #[test]

@@ -108,8 +108,10 @@
   function redirectTarget() {
     var holder = document.querySelector('[data-redirect]');
     var r = holder ? holder.getAttribute('data-redirect') : '/';
-    // The server validated it; keep to same-site paths anyway.
-    return r && r.charAt(0) === '/' && r.charAt(1) !== '/' && r.charAt(1) !== '\\' ? r : '/';
+    // The server validated it (an allowed origin or a path on this site); never let a
+    // scheme-relative path through even so.
+    var path = r && r.charAt(0) === '/' && r.charAt(1) !== '/' && r.charAt(1) !== '\\';
+    return path || /^https?:\/\/[^\/\\]/i.test(r || '') ? r : '/';
   }
 
   Array.prototype.forEach.call(document.querySelectorAll('.lang-switch'), function (b) {

@@ -103,6 +103,12 @@ impl From<authgate_store::StoreError> for ApiError {
             E::LastEnabledAuthenticator => {
                 ApiError::bad_request("Please keep and enable at least one authenticator")
             }
+            E::AdminsNeedPassword => ApiError::bad_request(
+                "An administrator signs in only with a password: keep a password authenticator enabled, or link their DingTalk account first",
+            ),
+            E::LastEnabledAdmin => ApiError::bad_request(
+                "This is the last enabled administrator; make another one first",
+            ),
             E::Db(sqlx_err) if is_connection_error(&sqlx_err) => ApiError::unavailable(sqlx_err),
             other => ApiError::internal(other),
         }

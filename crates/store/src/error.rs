@@ -7,6 +7,12 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("Please keep and enable at least one authenticator")]
     LastEnabledAuthenticator,
+    /// The change would leave an administrator with no way to sign in.
+    #[error("An administrator signs in only with a password: keep a password authenticator enabled, or link their DingTalk account first")]
+    AdminsNeedPassword,
+    /// The change would leave no enabled administrator.
+    #[error("This is the last enabled administrator; make another one first")]
+    LastEnabledAdmin,
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
     #[error("{0}")]

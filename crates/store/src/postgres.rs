@@ -28,6 +28,8 @@ impl PgStore {
     const BACKEND: &'static str = "postgres";
     /// Batched INSERTs are one statement of data-modifying CTEs: one round trip.
     const BATCH_AS_CTE: bool = true;
+    /// Rows a rule reads stay locked until the deciding transaction ends.
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
 
     pub async fn connect(url: &str) -> Result<Self, crate::StoreError> {
         let options = PgConnectOptions::from_str(url)?;

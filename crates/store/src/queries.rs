@@ -104,14 +104,6 @@ pub struct SigningKeyRecord {
     pub created_at: i64,
 }
 
-/// Sign-in failure limits: `max_failures` within `window_ms` locks the key for `lock_ms`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailureLimit {
-    pub max_failures: i64,
-    pub window_ms: i64,
-    pub lock_ms: i64,
-}
-
 /// A one-time OAuth state as stored: the nonce and the browser binding only as hashes.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OAuthState {
@@ -228,4 +220,15 @@ pub enum Resolved {
     Disabled(User),
     /// No binding, no match, sign-up off; nothing was written.
     NotFound,
+}
+
+/// What `take_failure_slots` gives a sign-in attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureSlots {
+    /// A key is locked until then; nothing was taken.
+    Locked { until: i64 },
+    /// A key's slots are all held by attempts being checked; nothing was taken.
+    Busy,
+    /// One slot under each key, to settle when the attempt ends.
+    Taken,
 }

@@ -20,6 +20,7 @@ macro_rules! impl_sql_store {
     ($store:ty, $db:ty) => {
         use async_trait::async_trait;
         use authgate_core::audit::{AuditEntry, NewAuditEntry};
+        use authgate_core::failure_limit::{FailureCount, FailureLimit, Settle, SlotDecision};
         use authgate_core::model::*;
         use authgate_core::token_policy::TokenPolicy;
         use sqlx::{QueryBuilder, Row};
@@ -181,6 +182,10 @@ macro_rules! impl_sql_store {
             }
 
             async fn update_user(&self, id: i64, p: &UserPatch, now: i64) -> StoreResult<Option<User>> {
+                let mut tx = self.begin_write().await?;
+                if p.is_admin == Some(false) || p.enabled == Some(false) {
+                    keep_an_enabled_admin(&mut tx, id).await?;
+                }
                 let mut qb = QueryBuilder::<$db>::new("UPDATE users SET updated_at = ");
                 qb.push_bind(now);
                 if let Some(v) = &p.username {
@@ -205,9 +210,10 @@ macro_rules! impl_sql_store {
                 qb.push(format!(" RETURNING {USER_COLUMNS}"));
                 let row: Option<UserRow> = qb
                     .build_query_as()
-                    .fetch_optional(&self.writer)
+                    .fetch_optional(&mut *tx)
                     .await
                     .map_err(map_unique)?;
+                tx.commit().await?;
                 self.caches.contexts.forget_all();
                 Ok(row.map(Into::into))
             }
@@ -235,10 +241,13 @@ macro_rules! impl_sql_store {
             }
 
             async fn delete_user(&self, id: i64) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                keep_an_enabled_admin(&mut tx, id).await?;
                 let done = sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(id)
-                    .execute(&self.writer)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 self.caches.contexts.forget_all();
                 Ok(done.rows_affected() == 1)
             }
@@ -337,6 +346,7 @@ macro_rules! impl_sql_store {
                     if others == 0 {
                         return Err(StoreError::LastEnabledAuthenticator);
                     }
+                    keep_a_way_in_for_admins(&mut tx, id).await?;
                 }
                 let sql = format!(
                     "UPDATE authenticators SET title = COALESCE($2, title), \
@@ -376,6 +386,7 @@ macro_rules! impl_sql_store {
                         return Err(StoreError::LastEnabledAuthenticator);
                     }
                 }
+                keep_a_way_in_for_admins(&mut tx, id).await?;
                 let done = sqlx::query("DELETE FROM authenticators WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)
@@ -666,55 +677,40 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
-            async fn locked_until(&self, keys: &[String], now: i64) -> StoreResult<Option<i64>> {
-                if keys.is_empty() {
-                    return Ok(None);
+            async fn take_failure_slots(
+                &self,
+                keys: &[(String, FailureLimit)],
+                now: i64,
+            ) -> StoreResult<FailureSlots> {
+                let mut tx = self.begin_write().await?;
+                let mut counts = Vec::with_capacity(keys.len());
+                for (key, limit) in in_lock_order(keys, |k| &k.0) {
+                    match limit.take_slot(hold_failure_row(&mut tx, key).await?, now) {
+                        // Dropping the transaction rolls it back: nothing is taken.
+                        SlotDecision::Locked { until } => return Ok(FailureSlots::Locked { until }),
+                        SlotDecision::Busy => return Ok(FailureSlots::Busy),
+                        SlotDecision::Taken(count) => counts.push((key, count)),
+                    }
                 }
-                let mut qb = QueryBuilder::<$db>::new(
-                    "SELECT MAX(locked_until) FROM signin_failures WHERE key IN (",
-                );
-                let mut list = qb.separated(", ");
-                for k in keys {
-                    list.push_bind(k);
+                for (key, count) in counts {
+                    write_failure_row(&mut tx, key, &count).await?;
                 }
-                qb.push(")");
-                let until: Option<i64> = qb.build().fetch_one(&self.pool).await?.try_get(0)?;
-                Ok(until.filter(|&u| u > now))
+                tx.commit().await?;
+                Ok(FailureSlots::Taken)
             }
 
-            async fn record_failure(&self, key: &str, limit: FailureLimit, now: i64) -> StoreResult<Option<i64>> {
-                let failures: i64 = sqlx::query_scalar(
-                    "INSERT INTO signin_failures (key, failures, window_started_at, locked_until) \
-                     VALUES ($1, 1, $2, 0) ON CONFLICT (key) DO UPDATE SET \
-                     failures = CASE WHEN signin_failures.window_started_at <= $3 THEN 1 \
-                                     ELSE signin_failures.failures + 1 END, \
-                     window_started_at = CASE WHEN signin_failures.window_started_at <= $3 THEN $2 \
-                                     ELSE signin_failures.window_started_at END \
-                     RETURNING failures",
-                )
-                .bind(key)
-                .bind(now)
-                .bind(now - limit.window_ms)
-                .fetch_one(&self.writer)
-                .await?;
-                if failures < limit.max_failures {
-                    return Ok(None);
+            async fn settle_failure_slots(
+                &self,
+                keys: &[(String, FailureLimit, Settle)],
+                now: i64,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                for (key, limit, how) in in_lock_order(keys, |k| &k.0) {
+                    let count = hold_failure_row(&mut tx, key).await?;
+                    write_failure_row(&mut tx, key, &limit.settle(count, *how, now)).await?;
                 }
-                let until = now + limit.lock_ms;
-                sqlx::query(
-                    "UPDATE signin_failures SET locked_until = $2, failures = 0, window_started_at = $3 \
-                     WHERE key = $1",
-                )
-                .bind(key)
-                .bind(until)
-                .bind(now)
-                .execute(&self.writer)
-                .await?;
-                Ok(Some(until))
-            }
-
-            async fn clear_failures(&self, key: &str) -> StoreResult<()> {
-                self.write_clear_failures(key).await
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
@@ -791,6 +787,109 @@ macro_rules! impl_sql_store {
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
+        }
+
+/// Refuses (LastEnabledAdmin) when user `id` is the only enabled administrator, inside a
+        /// write transaction that holds every enabled admin's row until it ends: concurrent
+        /// demotions, disables and deletions are decided one after the other, on every node.
+        async fn keep_an_enabled_admin(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: i64,
+        ) -> StoreResult<()> {
+            let sql = format!(
+                "SELECT id FROM users WHERE is_admin AND enabled ORDER BY id{}",
+                <$store>::FOR_UPDATE
+            );
+            let admins: Vec<i64> = sqlx::query_scalar(&sql).fetch_all(&mut **tx).await?;
+            if admins == [id] {
+                return Err(StoreError::LastEnabledAdmin);
+            }
+            Ok(())
+        }
+
+/// One order for every transaction that holds failure rows, so that two never wait for
+        /// each other's rows in opposite orders.
+        fn in_lock_order<T>(items: &[T], key: impl Fn(&T) -> &String) -> Vec<&T> {
+            let mut sorted: Vec<&T> = items.iter().collect();
+            sorted.sort_by(|a, b| key(a).cmp(key(b)));
+            sorted
+        }
+
+        /// A key's failure counters, its row created if needed and held until the transaction
+        /// ends (the no-op update takes the row lock on PostgreSQL).
+        async fn hold_failure_row(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            key: &str,
+        ) -> StoreResult<FailureCount> {
+            let row = sqlx::query(
+                "INSERT INTO signin_failures (key, failures, window_started_at, locked_until) \
+                 VALUES ($1, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET failures = signin_failures.failures \
+                 RETURNING failures, window_started_at, locked_until, strikes, pending, pending_until",
+            )
+            .bind(key)
+            .fetch_one(&mut **tx)
+            .await?;
+            Ok(FailureCount {
+                failures: row.try_get(0)?,
+                window_started_at: row.try_get(1)?,
+                locked_until: row.try_get(2)?,
+                strikes: row.try_get(3)?,
+                pending: row.try_get(4)?,
+                pending_until: row.try_get(5)?,
+            })
+        }
+
+        async fn write_failure_row(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            key: &str,
+            c: &FailureCount,
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "UPDATE signin_failures SET failures = $2, window_started_at = $3, locked_until = $4, \
+                 strikes = $5, pending = $6, pending_until = $7 WHERE key = $1",
+            )
+            .bind(key)
+            .bind(c.failures)
+            .bind(c.window_started_at)
+            .bind(c.locked_until)
+            .bind(c.strikes)
+            .bind(c.pending)
+            .bind(c.pending_until)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+/// Refuses (AdminsNeedPassword) to disable or delete authenticator `id` when it is the
+        /// last enabled password authenticator and an enabled administrator has no identity on
+        /// another enabled authenticator: that administrator could not sign in any more.
+        /// Passwords belong to users, so any enabled password authenticator lets them in.
+        async fn keep_a_way_in_for_admins(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: i64,
+        ) -> StoreResult<()> {
+            let last_password: Option<bool> = sqlx::query_scalar(
+                "SELECT a.enabled AND a.auth_type = 'password' AND NOT EXISTS (SELECT 1 FROM authenticators o \
+                 WHERE o.enabled AND o.auth_type = 'password' AND o.id <> a.id) FROM authenticators a WHERE a.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if last_password != Some(true) {
+                return Ok(());
+            }
+            let stranded: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users u WHERE u.is_admin AND u.enabled AND NOT EXISTS ( \
+                 SELECT 1 FROM identities i JOIN authenticators a ON a.name = i.authenticator \
+                 WHERE i.user_id = u.id AND a.enabled AND a.id <> $1)",
+            )
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+            if stranded > 0 {
+                return Err(StoreError::AdminsNeedPassword);
+            }
+            Ok(())
         }
 
         async fn user_in_tx(

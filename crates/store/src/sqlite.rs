@@ -38,6 +38,8 @@ impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
     /// Several statements run in one call on a sqlx connection's thread: one hand-off.
     const BATCH_AS_CTE: bool = false;
+    /// BEGIN IMMEDIATE already holds the database's only write lock: rows need no lock.
+    const FOR_UPDATE: &'static str = "";
 
     pub async fn connect(url: &str) -> Result<Self, crate::StoreError> {
         if url.contains(":memory:") || url.contains("mode=memory") {

@@ -2,6 +2,7 @@ use crate::error::StoreResult;
 use crate::queries::*;
 use async_trait::async_trait;
 use authgate_core::audit::{AuditEntry, NewAuditEntry};
+use authgate_core::failure_limit::{FailureLimit, Settle};
 use authgate_core::model::*;
 use authgate_core::token_policy::TokenPolicy;
 
@@ -131,17 +132,20 @@ pub trait Store: Send + Sync + 'static {
     async fn token_policy(&self) -> StoreResult<TokenPolicy>;
     async fn set_token_policy(&self, policy: &TokenPolicy, now: i64) -> StoreResult<()>;
 
-    // Sign-in failure limits
-    /// The latest `locked_until` among `keys` if it is after `now`.
-    async fn locked_until(&self, keys: &[String], now: i64) -> StoreResult<Option<i64>>;
-    /// Counts one failure; returns the lock's end when this failure reached the limit.
-    async fn record_failure(
+    // Sign-in failure limits (the rule is `authgate_core::failure_limit`)
+    /// Takes one slot under every key, or none: in one transaction that holds the keys' rows,
+    /// so concurrent attempts on every node are counted one after the other.
+    async fn take_failure_slots(
         &self,
-        key: &str,
-        limit: FailureLimit,
+        keys: &[(String, FailureLimit)],
         now: i64,
-    ) -> StoreResult<Option<i64>>;
-    async fn clear_failures(&self, key: &str) -> StoreResult<()>;
+    ) -> StoreResult<FailureSlots>;
+    /// Settles the slots an attempt took, each key as its outcome says.
+    async fn settle_failure_slots(
+        &self,
+        keys: &[(String, FailureLimit, Settle)],
+        now: i64,
+    ) -> StoreResult<()>;
 
     // Audit log
     async fn append_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;

@@ -5,8 +5,9 @@ use crate::secret_key;
 use crate::settings::Settings;
 use anyhow::Context;
 use authgate_server::bootstrap::{self, AdminPassword};
+use authgate_server::config::ConnectionLimits;
+use authgate_server::http::listener::{self as accept_loop, RESERVED_DESCRIPTORS};
 use authgate_server::AppState;
-use std::net::SocketAddr;
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (state, listener) = prepare(&settings).await?;
@@ -57,14 +58,38 @@ pub async fn serve_app(state: AppState, listener: tokio::net::TcpListener) -> an
         "authgate: listening on http://{address} (public URL {})",
         state.config.public_url
     );
+    let limits = state.config.connections;
+    let limits = accept_loop::fit_to_descriptor_limit(limits, raise_open_files_limit(&limits));
+    let trusted_proxies = state.config.trusted_proxies.clone();
     let app = authgate_server::app(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    accept_loop::serve(listener, app, limits, trusted_proxies, shutdown_signal()).await;
     Ok(())
+}
+
+/// Raises the soft descriptor limit (often 1024) towards the hard one, as far as
+/// `max_connections` needs; returns the limit in force.
+fn raise_open_files_limit(limits: &ConnectionLimits) -> u64 {
+    let wanted = limits.max_connections as u64 + RESERVED_DESCRIPTORS;
+    let mut current = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut current) != 0 {
+            return u64::MAX;
+        }
+        if current.rlim_cur < wanted && current.rlim_cur < current.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: wanted.min(current.rlim_max),
+                rlim_max: current.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return raised.rlim_cur;
+            }
+        }
+    }
+    current.rlim_cur
 }
 
 async fn shutdown_signal() {

@@ -49,6 +49,15 @@ const OPEN_REDIRECT_PAYLOADS: &[&str] = &[
     "\u{3002}evil.com",
     "//evil%E3%80%82com",
     "https://evil.com\\@app.example.com/",
+    // Dot segments that only become `//evil.com` once the path is normalised.
+    "/.//evil.com",
+    "/x/..//evil.com",
+    "/..//evil.com",
+    "/%2e//evil.com",
+    "/%2e%2e//evil.com",
+    "/a/b/../..//evil.com/x?y#z",
+    "/%2E%2E/%2e//evil.com",
+    "/././/evil.com/",
 ];
 
 /// Where a browser told to go to `location` (relative to authgate at `base`) ends up.
@@ -70,7 +79,7 @@ async fn open_redirect_payloads_never_leave_the_allowed_origins(db: Db) {
     let s = &env.s;
     let ours = landing_origin(&s.base, "/");
     let allowed = [ours.clone(), ALLOWED_ORIGIN.to_string()];
-    assert!(OPEN_REDIRECT_PAYLOADS.len() >= 30);
+    assert!(OPEN_REDIRECT_PAYLOADS.len() >= 40);
     for payload in OPEN_REDIRECT_PAYLOADS {
         // DingTalk: the whole round trip, to the Location the callback answers with.
         let mut b = Browser::new();
@@ -117,6 +126,81 @@ async fn open_redirect_payloads_never_leave_the_allowed_origins(db: Db) {
         )
         .await;
     assert_eq!(done.location, "https://app.example.com/home?x=1");
+}
+
+/// With NocoBase's `tokenInRedirect` on, a redirect that left the site would carry the session
+/// token to the attacker's host in the URL.
+async fn a_token_in_the_redirect_never_goes_to_another_host(db: Db) {
+    let env = DingEnv::start(db, json!({"tokenInRedirect": true})).await;
+    let s = &env.s;
+    let ours = landing_origin(&s.base, "/");
+    for payload in OPEN_REDIRECT_PAYLOADS {
+        let mut b = Browser::new();
+        let done = b
+            .sign_in_as(s, AUTHENTICATOR, "zhangsan", Some(payload))
+            .await;
+        assert_eq!(
+            landing_origin(&s.base, &done.location),
+            ours,
+            "{payload:?} sent the token to {:?}",
+            done.location
+        );
+        assert!(done.location.contains("token="), "{}", done.location);
+    }
+}
+
+/// Attack campaign: an `Authorization: Basic ...` header added by a proxy in front hid a valid
+/// session cookie (the request was treated as signed out).
+async fn a_proxy_basic_header_does_not_hide_the_session_cookie(db: Db) {
+    let s = Server::start(db).await;
+    let token = s.admin_token().await;
+    let check = |authorization: &'static str| {
+        s.http
+            .get(s.url("/api/auth:check"))
+            .header("cookie", format!("authgate_token={token}"))
+            .header("authorization", authorization)
+            .send()
+    };
+    let r = check("Basic cHJveHk6c2VjcmV0").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // A bearer header still has the last word, even an empty one.
+    let r = Reply::from(check("Bearer ").await.unwrap()).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "EMPTY_TOKEN")
+    );
+}
+
+/// Attack campaign: `/signin?error=<any text>` showed an attacker's words on the real sign-in
+/// page. A link names a reason; the page shows its own text for it, in the reader's language.
+async fn the_sign_in_page_shows_only_its_own_error_texts(db: Db) {
+    let s = Server::start(db).await;
+    let page = |query: &str, lang: &str| {
+        let request = s
+            .http
+            .get(s.url(&format!("/signin?{query}")))
+            .header("accept-language", lang);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let lure = "Your+account+is+suspended.+Call+%2B1-555-0100+to+restore+it";
+    let html = page(&format!("error={lure}"), "en").await;
+    assert!(
+        !html.contains("suspended") && !html.contains("555"),
+        "{html}"
+    );
+    assert!(html.contains("The sign-in did not complete. Please try again."));
+    let html = page("error=state_expired", "zh-CN").await;
+    assert!(html.contains("登录链接已过期"), "{html}");
+    let html = page(
+        "error=permission_missing&scopes=Contact.User.mobile,%3Cb%3Ecall+us%3C%2Fb%3E",
+        "en",
+    )
+    .await;
+    assert!(
+        html.contains("lacks the permission Contact.User.mobile."),
+        "{html}"
+    );
+    assert!(!html.contains("call us"), "{html}");
 }
 
 async fn a_used_authorization_code_is_refused(db: Db) {
@@ -365,6 +449,9 @@ async fn security_headers_and_cookie_flags(db: Db) {
 
 both_databases!(
     open_redirect_payloads_never_leave_the_allowed_origins,
+    a_token_in_the_redirect_never_goes_to_another_host,
+    a_proxy_basic_header_does_not_hide_the_session_cookie,
+    the_sign_in_page_shows_only_its_own_error_texts,
     a_used_authorization_code_is_refused,
     csrf_is_required_on_every_unsafe_route,
     unknown_accounts_are_indistinguishable,

@@ -1,4 +1,5 @@
 use crate::both_databases;
+use crate::dingtalk_support::*;
 use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -257,6 +258,54 @@ async fn the_last_enabled_authenticator_stays(db: Db) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
+/// Attack campaign: disabling or deleting the password authenticator locked out an admin who
+/// had no other way in, and nothing but SQL undid it.
+async fn the_password_authenticator_stays_while_an_admin_needs_it(db: Db) {
+    let env = DingEnv::start(db, json!({})).await;
+    let s = &env.s;
+    const NEEDED: &str = "An administrator signs in only with a password: keep a password authenticator enabled, or link their DingTalk account first";
+    let basic = env.authenticator_id("basic").await;
+    for action in ["update", "destroy"] {
+        let r = s
+            .post(
+                &format!("/api/authenticators:{action}?filterByTk={basic}"),
+                Some(&env.admin),
+                json!({"enabled": false}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.message()),
+            (StatusCode::BAD_REQUEST, NEEDED),
+            "{action}"
+        );
+    }
+    // A DingTalk user becomes the only enabled admin: now nobody depends on passwords.
+    let mut b = Browser::new();
+    b.sign_in_as(s, AUTHENTICATOR, "zhangsan", None).await;
+    let zhangsan = b.token().expect("signed in through DingTalk");
+    let id = s.get("/api/auth:check", Some(&zhangsan)).await.body["data"]["id"]
+        .as_i64()
+        .unwrap();
+    let promote = format!("/api/users:update?filterByTk={id}");
+    s.post(&promote, Some(&env.admin), json!({"isAdmin": true}))
+        .await
+        .assert_ok();
+    s.post(
+        "/api/users:update?filterByTk=1",
+        Some(&zhangsan),
+        json!({"enabled": false}),
+    )
+    .await
+    .assert_ok();
+    s.post(
+        &format!("/api/authenticators:update?filterByTk={basic}"),
+        Some(&zhangsan),
+        json!({"enabled": false}),
+    )
+    .await
+    .assert_ok();
+}
+
 async fn concurrent_disables_keep_one_enabled(db: Db) {
     let s = Server::start(db).await;
     let admin = s.admin_token().await;
@@ -308,4 +357,5 @@ both_databases!(
     create_get_update_move_destroy,
     the_last_enabled_authenticator_stays,
     concurrent_disables_keep_one_enabled,
+    the_password_authenticator_stays_while_an_admin_needs_it,
 );

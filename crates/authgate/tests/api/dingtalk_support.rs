@@ -166,10 +166,11 @@ impl DingEnv {
         let page = outcome
             .signin_page()
             .unwrap_or_else(|| panic!("expected the sign-in page, got {outcome:?}"));
+        assert_eq!(page.error, reason, "the link names the reason, never text");
+        let shown = shown_error(&self.s, outcome).await;
         assert!(
-            page.error.contains(message_part),
-            "message {:?} lacks {message_part:?}",
-            page.error
+            shown.contains(message_part),
+            "message {shown:?} lacks {message_part:?}"
         );
         assert_eq!(
             self.counts().await,
@@ -200,6 +201,8 @@ impl DingEnv {
 pub struct Outcome {
     pub status: StatusCode,
     pub location: String,
+    /// The browser's Accept-Language, to read the sign-in page as it would.
+    pub accept_language: Option<String>,
 }
 
 #[derive(Debug)]
@@ -221,6 +224,30 @@ impl Outcome {
             redirect: pairs.get("redirect").cloned().unwrap_or_default(),
         })
     }
+}
+
+/// The error the sign-in page shows a browser sent to `outcome.location`, in its language.
+pub async fn shown_error(s: &Server, outcome: &Outcome) -> String {
+    let mut request = s.http.get(s.url(&outcome.location));
+    if let Some(lang) = &outcome.accept_language {
+        request = request.header("accept-language", lang);
+    }
+    let html = request.send().await.unwrap().text().await.unwrap();
+    html.split("role=\"alert\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let text = rest.split_once('>')?.1.split("</p>").next()?;
+            let text = text
+                .replace("&#34;", "\"")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&");
+            (!text.trim().is_empty()).then(|| text.trim().to_string())
+        })
+        .next()
+        .unwrap_or_default()
 }
 
 /// A browser: no automatic redirects, its own cookie jar for authgate.
@@ -365,6 +392,7 @@ impl Browser {
         Outcome {
             status: r.status,
             location: r.header("location").unwrap().to_string(),
+            accept_language: self.accept_language.clone(),
         }
     }
 
@@ -420,6 +448,7 @@ impl Browser {
             Some(l) if r.status() == StatusCode::FOUND => Ok(Outcome {
                 status: r.status(),
                 location: l.to_str().unwrap().to_string(),
+                accept_language: self.accept_language.clone(),
             }),
             _ => Err(format!("callback answered {}", r.status())),
         }

@@ -150,7 +150,8 @@ async fn signin_lists_methods_in_the_users_language_and_escapes_everything(db: D
     assert!(chosen.contains("Sign in via DingTalk"));
     // The DingTalk button comes after the password form.
     assert!(en.find("pw-form").unwrap() < en.find("sso-button").unwrap());
-    // A failure message is escaped and put at its authenticator's button.
+    // A failure's reason becomes our own message at its authenticator's button; text in the
+    // link is never shown.
     let (_, _, failed) = page(
         &s,
         "/signin?authenticator=dingtalk&error=%3Cscript%3Ealert(1)%3C%2Fscript%3E&redirect=%2Fx",
@@ -158,15 +159,24 @@ async fn signin_lists_methods_in_the_users_language_and_escapes_everything(db: D
     )
     .await;
     assert!(
-        failed.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
-            && !failed.contains("<script>alert"),
+        !failed.contains("script&#62;alert") && !failed.contains("<script>alert"),
         "{failed}"
     );
     assert!(
-        failed.contains("data-error-for=\"dingtalk\" >&#60;script"),
+        failed.contains("data-error-for=\"dingtalk\" >The sign-in did not complete."),
         "{failed}"
     );
     assert!(failed.contains("data-redirect=\"/x\""));
+    let (_, _, failed) = page(
+        &s,
+        "/signin?authenticator=dingtalk&error=consent_denied",
+        &[],
+    )
+    .await;
+    assert!(
+        failed.contains("data-error-for=\"dingtalk\" >You did not allow the sign-in in DingTalk."),
+        "{failed}"
+    );
     // A user's nickname on their account page is text.
     s.create_user(
         &admin,
@@ -381,15 +391,21 @@ mod chromium {
         b.click("#test-connection").await;
         let result = b.text_of("#test-result.alert").await;
         assert!(result.contains("DingTalk refused"), "{result}");
-        // Disable the basic authenticator, then try to disable DingTalk too: the last-enabled
-        // rule's message is shown.
+        // Disabling the password authenticator would leave the admin (no DingTalk account
+        // linked) with no way in: refused, and the reason is shown.
         b.click("#auth-table tbody tr[data-name=basic] button.toggle")
             .await;
-        b.until("document.querySelector('#auth-table tbody tr[data-name=basic] .state').textContent.trim() === 'No'").await;
-        b.click("#auth-table tbody tr[data-name=dingtalk] button.toggle")
-            .await;
         let message = b.text_of("#admin-error").await;
-        assert_eq!(message, "Please keep and enable at least one authenticator");
+        assert_eq!(
+            message,
+            "An administrator signs in only with a password: keep a password authenticator enabled, or link their DingTalk account first"
+        );
+        assert_eq!(
+            b.text_of("#auth-table tbody tr[data-name=basic] .state")
+                .await
+                .trim(),
+            "Yes"
+        );
         b.quit().await;
     }
 

@@ -49,6 +49,85 @@ async fn token_policy_defaults_and_validation(db: Db) {
     );
 }
 
+/// Found by the attack campaign: "106751991167d" wrapped every expiry into the past and
+/// signed everyone out for good; a session shorter than the admin's own age did the same.
+async fn a_token_policy_cannot_lock_everyone_out(db: Db) {
+    let s = Server::start(db).await;
+    let admin = s.admin_token().await;
+    let policy = |token: &str, session: &str, renew: &str| json!({"config": {"tokenExpirationTime": token, "sessionExpirationTime": session, "expiredTokenRenewLimit": renew}});
+    for (body, message) in [
+        (
+            policy("1d", "106751991167d", "1d"),
+            "sessionExpirationTime must be at most 366 days",
+        ),
+        (
+            policy("1d", "7d", "999999d"),
+            "expiredTokenRenewLimit must be at most 366 days",
+        ),
+        (
+            policy("367d", "400d", "1d"),
+            "tokenExpirationTime must be at most 366 days",
+        ),
+    ] {
+        let r = s
+            .post("/api/tokenPolicies:update", Some(&admin), body.clone())
+            .await;
+        assert_eq!(
+            (r.status, r.message()),
+            (StatusCode::BAD_REQUEST, message),
+            "{body}"
+        );
+    }
+    // A session shorter than the admin's own has lasted would end it (and likely every
+    // admin's) at once.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = s
+        .post(
+            "/api/tokenPolicies:update",
+            Some(&admin),
+            policy("500ms", "1s", "1s"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.message()),
+        (
+            StatusCode::BAD_REQUEST,
+            "This session lifetime would end your own session at once: choose a longer sessionExpirationTime"
+        )
+    );
+    // Nothing changed: the default policy, and the admin is still signed in.
+    assert_eq!(
+        s.get("/api/tokenPolicies:get", Some(&admin)).await.body["data"]["config"]
+            ["sessionExpirationTime"],
+        "1w"
+    );
+    s.get("/api/auth:check", Some(&admin)).await.assert_ok();
+    // The longest allowed policy works, and the cookie's Max-Age stays within it.
+    s.post(
+        "/api/tokenPolicies:update",
+        Some(&admin),
+        policy("1d", "366d", "366d"),
+    )
+    .await
+    .assert_ok();
+    let r = s.sign_in_reply("basic", "admin", ADMIN_PASSWORD).await;
+    r.assert_ok();
+    let cookie = r.header("set-cookie").unwrap_or_default().to_string();
+    let max_age: i64 = cookie
+        .split("Max-Age=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("Max-Age in {cookie}"));
+    assert!(max_age <= 366 * 86_400, "{cookie}");
+    s.get(
+        "/api/auth:check",
+        Some(r.body["data"]["token"].as_str().unwrap()),
+    )
+    .await
+    .assert_ok();
+}
+
 async fn audit_log_records_and_filters(db: Db) {
     let s = Server::start(db).await;
     let admin = s.admin_token().await;
@@ -126,5 +205,6 @@ async fn audit_log_records_and_filters(db: Db) {
 
 both_databases!(
     token_policy_defaults_and_validation,
+    a_token_policy_cannot_lock_everyone_out,
     audit_log_records_and_filters
 );

@@ -1,4 +1,5 @@
 use crate::both_databases;
+use crate::multi_node::node_options;
 use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -187,6 +188,100 @@ async fn the_last_admin_cannot_be_removed(db: Db) {
     );
 }
 
+const OTHER_ADMIN_PASSWORD: &str = "other-Admin-pw1";
+
+/// Attack campaign: four admins demoted (or disabled) at the same moment left none; on
+/// SQLite on the third try, on two PostgreSQL nodes on the first. Every round here, every
+/// enabled admin removes another at once (demote, disable or delete, through alternating
+/// nodes when there are two); at least one enabled admin must remain.
+async fn concurrent_removals_keep_an_enabled_admin(nodes: &[&Server]) {
+    let s = nodes[0];
+    let mut passwords = std::collections::BTreeMap::from([("admin".to_string(), ADMIN_PASSWORD)]);
+    for round in 0..6 {
+        // The admins left, and three new ones.
+        let acting = enabled_admins(s).await;
+        let (first_name, _) = &acting[0];
+        let first = s.sign_in(first_name, passwords[first_name]).await;
+        for n in 0..3 {
+            let name = format!("admin{round}x{n}");
+            s.create_user(
+                &first,
+                json!({"username": name, "password": OTHER_ADMIN_PASSWORD, "isAdmin": true}),
+            )
+            .await;
+            passwords.insert(name, OTHER_ADMIN_PASSWORD);
+        }
+        let admins = enabled_admins(s).await;
+        assert!(admins.len() >= 4);
+        let mut tokens = Vec::new();
+        for (name, _) in &admins {
+            tokens.push(s.sign_in(name, passwords[name]).await);
+        }
+        let tasks: Vec<_> = admins
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                let node = nodes[i % nodes.len()];
+                let target = admins[(i + 1) % admins.len()].1;
+                let (path, body) = match (i + round) % 3 {
+                    0 => ("update", json!({"isAdmin": false})),
+                    1 => ("update", json!({"enabled": false})),
+                    _ => ("destroy", json!({})),
+                };
+                let request = node
+                    .http
+                    .post(node.url(&format!("/api/users:{path}?filterByTk={target}")))
+                    .bearer_auth(&tokens[i])
+                    .json(&body);
+                tokio::spawn(async move { request.send().await.unwrap().status() })
+            })
+            .collect();
+        for t in tasks {
+            let status = t.await.unwrap();
+            // 401/403: the acting admin was removed a moment earlier by another.
+            assert!(
+                [
+                    StatusCode::OK,
+                    StatusCode::BAD_REQUEST,
+                    StatusCode::UNAUTHORIZED,
+                    StatusCode::FORBIDDEN
+                ]
+                .contains(&status),
+                "{status}"
+            );
+        }
+        assert!(
+            !enabled_admins(s).await.is_empty(),
+            "round {round} left no enabled admin"
+        );
+    }
+}
+
+async fn enabled_admins(s: &Server) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    loop {
+        let row = format!(
+            "FROM users WHERE is_admin AND enabled ORDER BY id LIMIT 1 OFFSET {}",
+            out.len()
+        );
+        let Some(name) = s.sql_text(&format!("SELECT username {row}")).await else {
+            return out;
+        };
+        out.push((name, s.sql_count(&format!("SELECT id {row}")).await));
+    }
+}
+
+async fn concurrent_removals_keep_an_enabled_admin_on_one_node(db: Db) {
+    let s = Server::start(db).await;
+    concurrent_removals_keep_an_enabled_admin(&[&s]).await;
+}
+
+async fn concurrent_removals_keep_an_enabled_admin_across_two_nodes(db: Db) {
+    let a = Server::start_with(db, node_options()).await;
+    let b = a.start_node(node_options()).await;
+    concurrent_removals_keep_an_enabled_admin(&[&a, &b]).await;
+}
+
 async fn disabling_or_resetting_a_user_ends_their_sessions(db: Db) {
     let s = Server::start(db).await;
     let admin = s.admin_token().await;
@@ -227,4 +322,10 @@ both_databases!(
     list_search_filter_sort_and_paging,
     the_last_admin_cannot_be_removed,
     disabling_or_resetting_a_user_ends_their_sessions,
+    concurrent_removals_keep_an_enabled_admin_on_one_node,
 );
+
+mod nodes {
+    use super::*;
+    crate::postgres_only!(concurrent_removals_keep_an_enabled_admin_across_two_nodes);
+}

@@ -26,7 +26,7 @@ pub struct ListParams {
 }
 
 async fn active_since(state: &AppState) -> ApiResult<i64> {
-    Ok(now_ms() - state.store.token_policy().await?.session_ttl_ms)
+    Ok(now_ms().saturating_sub(state.store.token_policy().await?.session_ttl_ms))
 }
 
 #[utoipa::path(get, path = "/api/auth:sessions", tag = "auth",

@@ -50,6 +50,13 @@ pub async fn update_policy(
     }
     let policy =
         TokenPolicy::try_from(&body.config).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    // A policy that signs out the admin saving it may sign out every admin, and then only SQL
+    // could undo it.
+    if admin.0.signed_in_at.saturating_add(policy.session_ttl_ms) <= now_ms() {
+        return Err(ApiError::bad_request(
+            "This session lifetime would end your own session at once: choose a longer sessionExpirationTime",
+        ));
+    }
     state.store.set_token_policy(&policy, now_ms()).await?;
     let mut detail = Map::new();
     detail.insert("config".into(), json!(policy.to_config()));

@@ -273,18 +273,22 @@ pub async fn update(
     let password = text(&mut body, "password")?.flatten();
     let patch = profile_patch(&state, &mut body)?;
     reject_unknown(&body)?;
-    let loses_admin = current.is_admin
-        && current.enabled
-        && (patch.is_admin == Some(false) || patch.enabled == Some(false));
-    if loses_admin && state.store.count_enabled_admins().await? <= 1 {
-        return Err(ApiError::bad_request(
-            "This is the last enabled administrator; make another one first",
-        ));
-    }
+    let new_hash = match password {
+        Some(pw) => {
+            check_password_rules(&pw).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            Some(state.passwords.hash(pw).await)
+        }
+        None => None,
+    };
     let now = now_ms();
-    if let Some(pw) = password {
-        check_password_rules(&pw).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let hash = state.passwords.hash(pw).await;
+    // The store refuses a change that leaves no enabled admin (LastEnabledAdmin), before
+    // anything is written.
+    let user = state
+        .store
+        .update_user(current.id, &patch, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("The user was deleted meanwhile"))?;
+    if let Some(hash) = new_hash {
         state
             .store
             .set_password_hash(current.id, &hash, Some(now), now)
@@ -300,11 +304,6 @@ pub async fn update(
             )
             .await?;
     }
-    let user = state
-        .store
-        .update_user(current.id, &patch, now)
-        .await?
-        .ok_or_else(|| ApiError::not_found("The user was deleted meanwhile"))?;
     if patch.enabled == Some(false) {
         state
             .store
@@ -334,11 +333,7 @@ pub async fn destroy(
     if user.id == admin.0.user.id {
         return Err(ApiError::bad_request("You cannot delete your own account"));
     }
-    if user.is_admin && user.enabled && state.store.count_enabled_admins().await? <= 1 {
-        return Err(ApiError::bad_request(
-            "This is the last enabled administrator",
-        ));
-    }
+    // Refused by the store (LastEnabledAdmin) when it is the last enabled admin.
     state.store.delete_user(user.id).await?;
     audit_change(&state, &admin, &client, "users:destroy", user.id).await;
     Ok(data(json!({"id": user.id})))

@@ -2,6 +2,7 @@
 //! scripts can read and must echo in `X-CSRF-Token` on unsafe requests.
 
 use crate::config::ServerConfig;
+use authgate_core::token_policy::MAX_LIFETIME_MS;
 use axum::http::{HeaderMap, HeaderValue};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use time::Duration;
@@ -25,7 +26,7 @@ pub fn session_cookies(
     csrf: &str,
     max_age_ms: i64,
 ) -> Vec<HeaderValue> {
-    let max_age = Duration::milliseconds(max_age_ms.max(0));
+    let max_age = Duration::milliseconds(max_age_ms.clamp(0, MAX_LIFETIME_MS));
     let mut token_cookie = base(TOKEN_COOKIE, token.to_string(), config);
     token_cookie.set_http_only(true);
     token_cookie.set_max_age(max_age);
@@ -42,7 +43,7 @@ pub fn session_cookies(
 pub fn token_cookie(config: &ServerConfig, token: &str, max_age_ms: i64) -> Option<HeaderValue> {
     let mut c = base(TOKEN_COOKIE, token.to_string(), config);
     c.set_http_only(true);
-    c.set_max_age(Duration::milliseconds(max_age_ms.max(0)));
+    c.set_max_age(Duration::milliseconds(max_age_ms.clamp(0, MAX_LIFETIME_MS)));
     HeaderValue::from_str(&c.to_string()).ok()
 }
 

@@ -24,17 +24,21 @@ pub enum TokenSource {
     Cookie,
 }
 
+/// A `Bearer` token, else the session cookie. Another scheme (the `Basic` credentials a proxy
+/// in front adds for its own reasons) is not ours and does not hide the cookie.
 fn presented_token(parts: &axum::http::HeaderMap) -> Option<(String, TokenSource)> {
-    if let Some(value) = parts.get(header::AUTHORIZATION) {
-        let text = value.to_str().unwrap_or_default();
-        let token = text
-            .strip_prefix("Bearer ")
-            .or_else(|| text.strip_prefix("bearer "))
-            .unwrap_or_default()
-            .trim();
+    if let Some(token) = parts
+        .get(header::AUTHORIZATION)
+        .and_then(|v| bearer_token(v.to_str().unwrap_or_default()))
+    {
         return Some((token.to_string(), TokenSource::Bearer));
     }
     cookies::read(parts, TOKEN_COOKIE).map(|t| (t, TokenSource::Cookie))
+}
+
+fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.split_once(' ').unwrap_or((authorization, ""));
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 fn csrf_ok(headers: &axum::http::HeaderMap) -> bool {
@@ -122,5 +126,20 @@ impl<S: Send + Sync> FromRequestParts<S> for AdminUser {
             return Err(ApiError::forbidden("Only administrators may do this"));
         }
         Ok(AdminUser(a))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn only_the_bearer_scheme_carries_our_token() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("BEARER abc"), Some("abc"));
+        assert_eq!(bearer_token("Bearer"), Some(""));
+        assert_eq!(bearer_token("Basic dXNlcjpwYXNz"), None);
+        assert_eq!(bearer_token("Negotiate abc"), None);
     }
 }

@@ -37,6 +37,7 @@ pub struct Authenticated {
     pub authenticator: String,
     /// Set when this request renewed an expired token: sent back in `x-new-token`.
     pub new_token: Option<String>,
+    pub signed_in_at: i64,
     pub session_expires_at: i64,
 }
 
@@ -73,14 +74,14 @@ pub async fn new_session(
         session_id: session.id.clone(),
         user_id,
         issued_at: now,
-        expires_at: now + policy.token_ttl_ms,
+        expires_at: now.saturating_add(policy.token_ttl_ms),
         renewed_to: None,
         renewed_at: None,
     };
     Ok(NewSession {
         session,
         token,
-        session_expires_at: now + policy.session_ttl_ms,
+        session_expires_at: now.saturating_add(policy.session_ttl_ms),
     })
 }
 
@@ -165,7 +166,7 @@ pub async fn authenticate(
     }
     let now = now_ms();
     let policy = state.store.token_policy().await?;
-    let session_expires_at = session.signed_in_at + policy.session_ttl_ms;
+    let session_expires_at = session.signed_in_at.saturating_add(policy.session_ttl_ms);
     if now >= session_expires_at {
         return Err(ApiError::unauthorized(
             "EXPIRED_SESSION",
@@ -178,12 +179,18 @@ pub async fn authenticate(
         jti: issued.jti.clone(),
         authenticator: session.authenticator.clone(),
         new_token: None,
+        signed_in_at: session.signed_in_at,
         session_expires_at,
     };
-    if now < claims.exp * 1000 {
+    if now < claims.exp.saturating_mul(1000) {
         return Ok(authenticated);
     }
-    if now >= claims.exp * 1000 + policy.renew_window_ms {
+    if now
+        >= claims
+            .exp
+            .saturating_mul(1000)
+            .saturating_add(policy.renew_window_ms)
+    {
         return Err(ApiError::unauthorized(
             "EXPIRED_TOKEN",
             "Your sign-in has expired, please sign in again",
@@ -194,7 +201,7 @@ pub async fn authenticate(
         session_id: session.id.clone(),
         user_id: authenticated.user.id,
         issued_at: now,
-        expires_at: now + policy.token_ttl_ms,
+        expires_at: now.saturating_add(policy.token_ttl_ms),
         renewed_to: None,
         renewed_at: None,
     };

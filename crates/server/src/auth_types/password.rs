@@ -9,11 +9,10 @@ use crate::state::AppState;
 use async_trait::async_trait;
 use authgate_core::clock::now_ms;
 use authgate_core::model::{
-    normalize_email, validate_nickname, validate_username, Authenticator, NewUser, User,
+    nfkc, normalize_email, validate_nickname, validate_username, Authenticator, NewUser, User,
 };
 use authgate_core::password::{check_password_rules, Verification};
 use authgate_core::phone::normalize_phone;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -143,7 +142,8 @@ impl AuthType for PasswordAuth {
     async fn sign_in(
         &self,
         ctx: &SignInContext<'_>,
-        a: &Authenticator,
+        // Passwords belong to users, not to one password authenticator.
+        _a: &Authenticator,
         body: Value,
     ) -> ApiResult<User> {
         let body: SignInBody = serde_json::from_value(body)
@@ -152,7 +152,8 @@ impl AuthType for PasswordAuth {
             .account
             .or(body.username)
             .or(body.email)
-            .map(|a| a.trim().to_string())
+            // Usernames are stored NFKC-normalised: full-width `ａｄｍｉｎ` finds `admin`.
+            .map(|a| nfkc(a.trim()))
             .filter(|a| !a.is_empty())
             .ok_or_else(|| ApiError::bad_request("Please enter your username or email"))?;
         let password = body
@@ -166,14 +167,18 @@ impl AuthType for PasswordAuth {
             ));
         }
         let state = ctx.state;
-        let keys = FailureKeys::new(&a.name, &account, &ctx.client.ip);
-        failure_limits::ensure_not_locked(state, &keys).await?;
-
         let user = state.store.find_user_by_account(&account).await?;
+        let keys = FailureKeys::new(user.as_ref().map(|u| u.id), &account, &ctx.client.ip);
+        // The slot is taken before the (slow) check, so concurrent guesses cannot all pass.
+        let attempt = failure_limits::begin(state, keys).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let verification = state.passwords.verify(stored, password.clone()).await;
+        let wrong = |reason: &str| {
+            ApiError::unauthorized("INVALID_CREDENTIALS", WRONG_CREDENTIALS).with_reason(reason)
+        };
         let user = match (user, verification) {
-            (Some(user), Verification::Match { needs_upgrade }) => {
+            (Some(user), Verification::Match { needs_upgrade }) if user.enabled => {
+                attempt.succeeded(state).await?;
                 if needs_upgrade {
                     let hash = state.passwords.hash(password).await;
                     state
@@ -183,22 +188,16 @@ impl AuthType for PasswordAuth {
                 }
                 user
             }
+            // Answered like a wrong password, so the answer never confirms a password.
+            (Some(_), Verification::Match { .. }) => {
+                attempt.failed(state).await?;
+                return Err(wrong("account disabled"));
+            }
             _ => {
-                failure_limits::record_failure(state, &keys).await?;
-                return Err(
-                    ApiError::unauthorized("INVALID_CREDENTIALS", WRONG_CREDENTIALS)
-                        .with_reason("wrong username/e-mail or password"),
-                );
+                attempt.failed(state).await?;
+                return Err(wrong("wrong username/e-mail or password"));
             }
         };
-        failure_limits::clear_account(state, &keys).await?;
-        if !user.enabled {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "USER_DISABLED",
-                "This account is disabled, please contact your administrator",
-            ));
-        }
         Ok(user)
     }
 

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod extract;
 pub mod layers;
+pub mod listener;
+pub mod redirect_target;
 pub mod response;
-pub mod return_path;
 pub mod router;

@@ -82,6 +82,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("signin.wrong", "The username/email or password is incorrect, please re-enter", "用户名/邮箱或密码有误，请重新输入"),
     ("signin.locked", "Too many failed attempts. Try again in {s} seconds.", "失败次数过多，请在 {s} 秒后重试。"),
     ("signin.missing", "Please enter your username or email and password", "请输入用户名或邮箱以及密码"),
+    ("signin.failed", "The sign-in did not complete. Please try again.", "登录未完成，请重试。"),
     ("signin.going", "Redirecting to DingTalk…", "正在跳转到钉钉…"),
     ("signup.title", "Sign up", "注册"),
     ("signup.submit", "Sign up", "注册"),

@@ -7,9 +7,10 @@ pub mod assets;
 pub mod i18n;
 
 use crate::auth::CurrentUser;
+use crate::auth_types::dingtalk::messages::{Failure, Lang as DingTalkLang};
 use crate::auth_types::SignInStyle;
 use crate::error::ApiError;
-use crate::http::return_path::safe_path;
+use crate::http::redirect_target::redirect_target;
 use crate::state::AppState;
 use askama::Template;
 use authgate_core::model::Authenticator;
@@ -98,7 +99,10 @@ fn to_signin(redirect: &str) -> Response {
 pub struct SignInQuery {
     redirect: Option<String>,
     authenticator: Option<String>,
+    /// A DingTalk failure's reason (`messages::Failure::reason`).
     error: Option<String>,
+    /// The permissions a `permission_missing` failure names.
+    scopes: Option<String>,
 }
 
 pub struct FormAuth {
@@ -168,12 +172,14 @@ async fn signin(
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
-    let error = q
-        .error
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .map(|e| e.chars().take(500).collect::<String>());
+    // The link names a reason; the text is ours (a link's own text could be anyone's).
+    let error =
+        q.error.as_deref().filter(|e| !e.is_empty()).map(|reason| {
+            match Failure::from_reason(reason, q.scopes.as_deref()) {
+                Some(f) => f.message(DingTalkLang::from_headers(&headers)),
+                None => ctx.t("signin.failed").to_string(),
+            }
+        });
     let mut forms = Vec::new();
     let mut buttons = Vec::new();
     let mut general_error = error.clone();
@@ -201,7 +207,7 @@ async fn signin(
         }
     }
     let p = SignInPage {
-        redirect: safe_path(q.redirect.as_deref()),
+        redirect: redirect_target(q.redirect.as_deref(), &state.config),
         ctx,
         forms,
         buttons,
@@ -235,7 +241,7 @@ async fn signup(
     Query(q): Query<SignInQuery>,
 ) -> Response {
     let ctx = Ctx::new(&headers);
-    let redirect = safe_path(q.redirect.as_deref());
+    let redirect = redirect_target(q.redirect.as_deref(), &state.config);
     let all = match enabled_authenticators(&state).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
@@ -441,7 +447,7 @@ async fn dingtalk_auto(
             .filter(|c| !c.is_empty())
             .or(query_corp)
             .unwrap_or_default(),
-        redirect: safe_path(q.redirect.as_deref()),
+        redirect: redirect_target(q.redirect.as_deref(), &state.config),
         ctx,
     };
     // The DingTalk client opens the page itself (not in a frame): the usual CSP applies.

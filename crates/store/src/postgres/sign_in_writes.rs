@@ -53,12 +53,6 @@ impl PgStore {
     }
 
     /// A successful sign-in forgets the account's failures.
-    pub(super) async fn write_clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        let delete = sqlx::query("DELETE FROM signin_failures WHERE key = $1").bind(key);
-        self.statements.execute(delete).await?;
-        Ok(())
-    }
-
     pub(super) async fn write_bound_sign_in(
         &self,
         w: SignInBound,

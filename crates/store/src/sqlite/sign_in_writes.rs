@@ -62,11 +62,6 @@ impl SqliteStore {
         };
         self.on_writer(write).await
     }
-
-    /// A successful sign-in forgets the account's failures.
-    pub(super) async fn write_clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        self.on_writer(ClearFailures(key.to_string())).await
-    }
 }
 
 struct StartSession {
@@ -79,17 +74,6 @@ impl SqliteWrite for StartSession {
     type Output = ();
     fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
         insert_session(conn, &self.session, &self.token, &self.audit, None)
-    }
-}
-
-struct ClearFailures(String);
-
-impl SqliteWrite for ClearFailures {
-    type Output = ();
-    fn run(&self, conn: &Connection) -> rusqlite::Result<()> {
-        conn.prepare_cached("DELETE FROM signin_failures WHERE key = $1")?
-            .execute([&self.0])?;
-        Ok(())
     }
 }
 

@@ -40,6 +40,10 @@ pub enum Failure {
     NoMatchingUser,
     Ambiguous,
     AlreadyLinked,
+    /// The match is an administrator: never linked automatically.
+    AdminNotLinked,
+    /// The match has a password and `linkRequiresPassword` is on.
+    LinkNeedsPassword,
     UserDisabled,
     DingTalkDown,
     DingTalkUnexpected,
@@ -47,7 +51,62 @@ pub enum Failure {
     Internal,
 }
 
+/// Every failure, for reading a reason back (`PermissionMissing` without its names).
+const EVERY_FAILURE: [Failure; 24] = [
+    Failure::MissingCode,
+    Failure::ConsentDenied,
+    Failure::StateUnknown,
+    Failure::StateExpired,
+    Failure::StateForeignBrowser,
+    Failure::AuthenticatorUnavailable,
+    Failure::LoginFreeDisabled,
+    Failure::BadCredentials,
+    Failure::InvalidCode,
+    Failure::PermissionMissing(Vec::new()),
+    Failure::NoPhone,
+    Failure::MaskedPhone,
+    Failure::NotOrgMember,
+    Failure::CorpNotAllowed,
+    Failure::NoMatchingUser,
+    Failure::Ambiguous,
+    Failure::AlreadyLinked,
+    Failure::UserDisabled,
+    Failure::DingTalkDown,
+    Failure::DingTalkUnexpected,
+    Failure::DingTalkRefused,
+    Failure::Internal,
+    Failure::AdminNotLinked,
+    Failure::LinkNeedsPassword,
+];
+
 impl Failure {
+    /// The failure a sign-in page link names by its reason (`/signin?error=<reason>`): the
+    /// page shows its own text for it, never text from the link. `scopes` are the missing
+    /// permissions' names, kept only when they look like DingTalk permission names.
+    pub fn from_reason(reason: &str, scopes: Option<&str>) -> Option<Failure> {
+        let found = EVERY_FAILURE.iter().find(|f| f.reason() == reason)?.clone();
+        Some(match found {
+            Failure::PermissionMissing(_) => Failure::PermissionMissing(
+                scopes
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|s| is_permission_name(s))
+                    .take(5)
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            other => other,
+        })
+    }
+
+    /// The missing permissions' names, for the sign-in page link.
+    pub fn scopes(&self) -> Option<String> {
+        match self {
+            Failure::PermissionMissing(s) if !s.is_empty() => Some(s.join(",")),
+            _ => None,
+        }
+    }
+
     /// Stable reason for the audit log and metrics.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -68,6 +127,8 @@ impl Failure {
             Failure::NoMatchingUser => "user_not_found",
             Failure::Ambiguous => "ambiguous_match",
             Failure::AlreadyLinked => "already_linked",
+            Failure::AdminNotLinked => "admin_not_linked",
+            Failure::LinkNeedsPassword => "link_needs_password",
             Failure::UserDisabled => "user_disabled",
             Failure::DingTalkDown => "dingtalk_unavailable",
             Failure::DingTalkUnexpected => "dingtalk_unexpected_answer",
@@ -185,6 +246,14 @@ impl Failure {
                 "The matching account is already linked to another DingTalk account. Please sign in with that DingTalk account, or ask your administrator to unlink it.",
                 "匹配到的账号已绑定了另一个钉钉账号。请使用该钉钉账号登录，或联系管理员解除绑定。",
             ),
+            Failure::AdminNotLinked => text(
+                "Your DingTalk account matches an administrator's account, which is never linked automatically. Sign in with that account's password, then link DingTalk under \"My account\".",
+                "您的钉钉账号匹配到管理员账号，管理员账号不会自动绑定。请先用该账号的密码登录，再在“我的账号”中绑定钉钉。",
+            ),
+            Failure::LinkNeedsPassword => text(
+                "Your DingTalk account matches an account that has a password. To link them, sign in with that password once, then link DingTalk under \"My account\".",
+                "您的钉钉账号匹配到一个设有密码的账号。如需绑定，请先用该密码登录一次，再在“我的账号”中绑定钉钉。",
+            ),
             Failure::UserDisabled => text(
                 "This account is disabled. Please contact your administrator.",
                 "该账号已被停用，请联系管理员。",
@@ -292,9 +361,37 @@ impl Failed {
     }
 }
 
+/// `Contact.User.mobile` and the like.
+fn is_permission_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reason_reads_back_and_links_carry_no_text() {
+        for f in EVERY_FAILURE {
+            assert_eq!(Failure::from_reason(f.reason(), None), Some(f.clone()));
+        }
+        assert_eq!(
+            Failure::from_reason("Your account was hacked, call +1 555", None),
+            None
+        );
+        assert_eq!(
+            Failure::from_reason(
+                "permission_missing",
+                Some("Contact.User.mobile,<script>,call us now")
+            ),
+            Some(Failure::PermissionMissing(vec![
+                "Contact.User.mobile".into()
+            ]))
+        );
+    }
 
     #[test]
     fn picks_the_preferred_language() {

@@ -7,7 +7,6 @@ mod in_client;
 pub mod messages;
 pub mod options;
 mod outcome;
-pub mod redirect_target;
 mod resolution;
 mod test_connection;
 mod web_flow;

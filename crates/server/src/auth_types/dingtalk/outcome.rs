@@ -1,11 +1,12 @@
 //! How a DingTalk sign-in ends: the audit entry and metrics, then the browser's redirect (web
 //! flow) or the JSON answer (in-client). A failure writes nothing but its audit entry.
 
-use super::messages::{Failed, Lang};
+use super::messages::Failed;
 use crate::audit::Entry;
 use crate::auth::cookies;
 use crate::auth::sessions::{random_id, IssuedSession};
 use crate::http::client::ClientInfo;
+use crate::http::redirect_target::redirect_target;
 use crate::state::AppState;
 use authgate_core::audit::{event, Outcome};
 use authgate_core::clock::now_ms;
@@ -90,18 +91,21 @@ fn found(location: &str) -> Response {
     }
 }
 
-/// `/signin?authenticator=<name>&error=<message>&redirect=<target>`.
+/// `/signin?authenticator=<name>&error=<reason>&redirect=<target>`: the page shows its own
+/// text for the reason, in the reader's language (a link never carries text to show).
 pub fn signin_page_redirect(
     authenticator: Option<&str>,
     failed: &Failed,
-    lang: Lang,
     target: &str,
 ) -> Response {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     if let Some(a) = authenticator {
         q.append_pair("authenticator", a);
     }
-    q.append_pair("error", &failed.failure.message(lang));
+    q.append_pair("error", failed.failure.reason());
+    if let Some(scopes) = failed.failure.scopes() {
+        q.append_pair("scopes", &scopes);
+    }
     q.append_pair("redirect", target);
     found(&format!("/signin?{}", q.finish()))
 }
@@ -115,6 +119,9 @@ pub fn signed_in_redirect(
     issued: &IssuedSession,
     token_in_url: bool,
 ) -> Response {
+    // Checked when the state was stored; checked again because a token may ride along.
+    let target = redirect_target(Some(target), &state.config);
+    let target = target.as_str();
     let location = if token_in_url {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         q.append_pair("authenticator", authenticator);

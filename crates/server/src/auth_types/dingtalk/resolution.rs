@@ -10,7 +10,7 @@ use crate::auth::sessions::{new_session, IssuedSession};
 use crate::http::client::ClientInfo;
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
-use authgate_core::model::{normalize_email, Authenticator, NewUser, User};
+use authgate_core::model::{clean_display_name, normalize_email, Authenticator, NewUser, User};
 use authgate_core::phone::{normalize_phone, PhoneError};
 use authgate_dingtalk::ClientCredentials;
 use authgate_store::{
@@ -159,7 +159,7 @@ impl Resolver<'_> {
             }
         };
         let sign_up = self.options.auto_signup.then(|| NewUser {
-            nickname: facts.nick.as_deref().map(clean_nickname),
+            nickname: facts.nick.as_deref().map(clean_display_name),
             phone: self.phone(facts).ok(),
             // Only the organisation-managed address is trusted enough to store.
             email: facts
@@ -275,7 +275,7 @@ impl Resolver<'_> {
             identity: ExternalIdentity {
                 authenticator: self.authenticator.name.clone(),
                 uuid,
-                nickname: facts.nick.as_deref().map(clean_nickname),
+                nickname: facts.nick.as_deref().map(clean_display_name),
                 avatar: facts.avatar.clone(),
                 meta: meta(facts),
             },
@@ -316,20 +316,11 @@ fn no_union_id() -> Failed {
     }
 }
 
-fn clean_nickname(n: &str) -> String {
-    n.chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect::<String>()
-        .trim()
-        .to_string()
-}
-
 /// What the identity row keeps of the DingTalk account.
 fn meta(f: &Facts) -> Map<String, Value> {
     let mut m = Map::new();
     for (k, v) in [
-        ("nick", &f.nick),
+        ("nick", &f.nick.as_deref().map(clean_display_name)),
         ("avatar", &f.avatar),
         ("unionId", &f.union_id),
         ("openId", &f.open_id),

@@ -2,15 +2,15 @@
 //! browser-bound state and the authorize URL; `dingtalk:redirect` is DingTalk's callback.
 
 use super::browser_state::{self, STATE_TTL_MS};
-use super::messages::{Failed, Failure, Lang};
+use super::messages::{Failed, Failure};
 use super::options::DingTalkOptions;
 use super::outcome::{record_failure, signed_in_redirect, signin_page_redirect};
-use super::redirect_target::safe_target;
 use super::resolution::{Facts, Resolver};
 use super::{load, DingTalkShared, TYPE_NAME};
 use crate::api::authenticator_from_header;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
+use crate::http::redirect_target::redirect_target;
 use crate::http::response::data;
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
@@ -62,7 +62,7 @@ pub async fn get_auth_url(
     };
     // `a` is enabled and of this type (checked above): its options need no second read.
     let options = DingTalkOptions::from_stored(&a.options).map_err(ApiError::internal)?;
-    let target = safe_target(body.redirect.as_deref(), &state.config);
+    let target = redirect_target(body.redirect.as_deref(), &state.config);
     let nonce = browser_state::random_value();
     let existing_binding = browser_state::binding_of(&headers);
     let binding = existing_binding
@@ -121,7 +121,7 @@ pub async fn get_auth_url(
            ("state" = Option<String>, Query, description = "The one-time state from dingtalk:getAuthUrl"),
            ("error" = Option<String>, Query, description = "Set when the user denied consent")),
     responses((status = 302, description = "Signed in: to the redirect target with the session cookie; \
-        failed: to /signin?authenticator=<name>&error=<message>&redirect=<target>")))]
+        failed: to /signin?authenticator=<name>&error=<reason>&redirect=<target>")))]
 pub async fn redirect(
     State(state): State<AppState>,
     Extension(dt): Extension<Arc<DingTalkShared>>,
@@ -129,14 +129,13 @@ pub async fn redirect(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let lang = Lang::from_headers(&headers);
     let cb = Callback::parse(query.as_deref());
     let fail = |authenticator: Option<String>, target: String, failed: Failed| {
         let state = state.clone();
         let client = client.clone();
         async move {
             record_failure(&state, &client, authenticator.as_deref(), "web", &failed).await;
-            signin_page_redirect(authenticator.as_deref(), &failed, lang, &target)
+            signin_page_redirect(authenticator.as_deref(), &failed, &target)
         }
     };
     let Some(nonce) = cb.state.as_deref() else {
