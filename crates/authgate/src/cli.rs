@@ -47,6 +47,11 @@ pub enum Command {
     /// Manage administrator accounts from the command line
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// List, enable or disable authenticators offline, directly on the database
+    ///
+    /// The way back in for an administrator locked out by a disabled password authenticator.
+    #[command(subcommand)]
+    Authenticators(AuthenticatorsCommand),
     /// Run the server with a built-in fake DingTalk, sample employees and a DingTalk
     /// authenticator already configured: try "Sign in with DingTalk" with no DingTalk account
     Demo(DemoArgs),
@@ -114,5 +119,27 @@ pub enum AdminCommand {
         /// Read the password from the first line of standard input
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthenticatorsCommand {
+    /// Show every authenticator: name, auth type, enabled or not, title
+    List,
+    /// Enable an authenticator
+    ///
+    /// Running servers apply the change within a second.
+    Enable {
+        /// Name of the authenticator, as `authgate authenticators list` shows it
+        name: String,
+    },
+    /// Disable an authenticator
+    ///
+    /// Refused for the last enabled one, and for the last password authenticator while an
+    /// administrator can sign in with nothing else. Running servers apply the change within a
+    /// second.
+    Disable {
+        /// Name of the authenticator, as `authgate authenticators list` shows it
+        name: String,
     },
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod logging;
+mod private_files;
 mod secret_key;
 mod settings;
 
@@ -33,6 +34,7 @@ fn return_large_blocks_to_the_system() {}
 
 fn main() -> std::process::ExitCode {
     return_large_blocks_to_the_system();
+    private_files::keep_new_files_private();
     let cli = cli::Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -7,10 +7,10 @@ use authgate_core::clock::now_ms;
 use authgate_core::secret_box::SecretBox;
 use authgate_store::Store;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
-const KEY_FILE: &str = "secret.key";
+pub const KEY_FILE: &str = "secret.key";
 const CHECK_SETTING: &str = "secret_key_check";
 
 pub struct LoadedKey {
@@ -30,7 +30,11 @@ pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<LoadedK
             .context("AUTHGATE_SECRET_KEY must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)");
     }
     let path = data_dir.join(KEY_FILE);
-    std::fs::create_dir_all(data_dir)
+    // Private from the start (see `private_files`), whatever the umask.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data_dir)
         .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
     match std::fs::OpenOptions::new()
         .write(true)

@@ -63,6 +63,10 @@ pub struct DingTalkSettings {
     pub oapi_base: String,
     /// Limit for each DingTalk call, e.g. "5s".
     pub timeout: String,
+    /// DingTalk sign-ins one client address may start per minute (each stores a state).
+    pub starts_per_minute_per_ip: u32,
+    /// ... and one browser.
+    pub starts_per_minute_per_browser: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +94,9 @@ impl Default for Settings {
                 api_base: "https://api.dingtalk.com".into(),
                 oapi_base: "https://oapi.dingtalk.com".into(),
                 timeout: "5s".into(),
+                starts_per_minute_per_ip: DingTalkBases::default().starts_per_minute_per_ip,
+                starts_per_minute_per_browser: DingTalkBases::default()
+                    .starts_per_minute_per_browser,
             },
             admin_username: "admin".into(),
             admin_password: None,
@@ -231,7 +238,14 @@ impl Settings {
                 ms @ 100..=60_000 => ms as u64,
                 _ => bail!("dingtalk.timeout must be between 100ms and 60s"),
             },
+            starts_per_minute_per_ip: self.dingtalk.starts_per_minute_per_ip,
+            starts_per_minute_per_browser: self.dingtalk.starts_per_minute_per_browser,
         };
+        if self.dingtalk.starts_per_minute_per_ip < 1
+            || self.dingtalk.starts_per_minute_per_browser < 1
+        {
+            bail!("dingtalk.starts_per_minute_per_ip and dingtalk.starts_per_minute_per_browser must be at least 1");
+        }
         config.trusted_proxies = self.trusted_proxies()?;
         config.connections = self.connection_limits()?;
         config.default_country_code = self.default_country_code.clone();

@@ -25,6 +25,8 @@ pub mod event {
     pub const SIGN_OUT: &str = "auth.signOut";
     pub const TOKEN_RENEW: &str = "auth.tokenRenew";
     pub const PASSWORD_CHANGE: &str = "auth.changePassword";
+    pub const IDENTITY_LINK: &str = "auth.linkIdentity";
+    pub const IDENTITY_UNLINK: &str = "auth.unlinkIdentity";
     pub const ADMIN_CHANGE: &str = "admin.change";
     pub const SESSION_REVOKE: &str = "admin.sessionRevoke";
 }

@@ -62,5 +62,27 @@
     });
   }
 
+  // Linked accounts: link a DingTalk account (a round trip through DingTalk that comes back
+  // here), or unlink one after a confirmation.
+  var identitiesError = document.getElementById('identities-error');
+  Array.prototype.forEach.call(document.querySelectorAll('button.link-dingtalk'), function (b) {
+    b.addEventListener('click', function () {
+      var name = b.getAttribute('data-authenticator');
+      AG.api('POST', '/api/dingtalk:getAuthUrl', { redirect: '/', link: true }, { 'X-Authenticator': name }).then(function (r) {
+        if (!r.ok) { AG.show(identitiesError, r.message); return; }
+        location.assign(r.data.url);
+      });
+    });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll('button.unlink'), function (b) {
+    b.addEventListener('click', function () {
+      if (!window.confirm(b.getAttribute('data-confirm'))) return;
+      AG.api('POST', '/api/auth:unlinkIdentity?identityId=' + encodeURIComponent(b.getAttribute('data-identity'))).then(function (r) {
+        if (!r.ok) { AG.show(identitiesError, r.message); return; }
+        location.reload();
+      });
+    });
+  });
+
   loadSessions();
 })();

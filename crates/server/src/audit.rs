@@ -37,10 +37,22 @@ impl Entry<'_> {
     }
 }
 
+/// Identical failures within this time share one audit row.
+const FAILURE_MERGE_WINDOW_MS: i64 = 60_000;
+
 impl AppState {
+    /// Writes the entry. A failure that repeats one from the last minute (same event, reason,
+    /// user, authenticator and address: someone hammering) is counted on the earlier row.
     pub async fn audit(&self, e: Entry<'_>) {
         let entry = e.into_record();
-        if let Err(err) = self.store.append_audit(&entry).await {
+        let written = match entry.outcome {
+            Outcome::Failure => {
+                let since = entry.at - FAILURE_MERGE_WINDOW_MS;
+                self.store.append_audit_merging(&entry, since).await
+            }
+            Outcome::Success => self.store.append_audit(&entry).await,
+        };
+        if let Err(err) = written {
             tracing::error!(error = %err, event = %entry.event, "could not write the audit log");
         }
     }

@@ -38,6 +38,11 @@ pub struct DingTalkBases {
     pub oapi_base: Url,
     /// Limit for each DingTalk call.
     pub timeout_ms: u64,
+    /// DingTalk sign-ins one client address may start per minute (each stores a state row;
+    /// an office behind one address needs room, hence generous).
+    pub starts_per_minute_per_ip: u32,
+    /// ... and one browser (its binding cookie): a person retrying needs a few.
+    pub starts_per_minute_per_browser: u32,
 }
 
 impl Default for DingTalkBases {
@@ -47,6 +52,8 @@ impl Default for DingTalkBases {
             api_base: Url::parse("https://api.dingtalk.com").expect("valid"),
             oapi_base: Url::parse("https://oapi.dingtalk.com").expect("valid"),
             timeout_ms: 5000,
+            starts_per_minute_per_ip: 600,
+            starts_per_minute_per_browser: 30,
         }
     }
 }

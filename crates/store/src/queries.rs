@@ -114,6 +114,8 @@ pub struct OAuthState {
     pub binding_hash: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Set when a signed-in user links this identity to their own account (no sign-in).
+    pub link_user_id: Option<i64>,
 }
 
 /// What consuming a state found. Either way the state is gone afterwards.
@@ -134,6 +136,20 @@ pub struct ExternalIdentity {
     pub nickname: Option<String>,
     pub avatar: Option<String>,
     pub meta: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What `link_identity` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOutcome {
+    Linked,
+    /// The identity was linked to this user already; nothing written.
+    AlreadyYours,
+    /// The identity is linked to another user; nothing written.
+    LinkedToAnother,
+    /// The user has another identity of this authenticator; nothing written.
+    HasAnother,
+    /// The user was deleted or disabled meanwhile; nothing written.
+    UserGone,
 }
 
 /// A normalised value that may link a first-time identity to an existing user.
@@ -190,6 +206,8 @@ pub struct IdentityResolution {
     /// The binding was looked up a moment ago and did not exist: the returning-user shortcut
     /// is not worth a round trip (the full resolution still reads the binding first).
     pub unbound_just_now: bool,
+    /// A match that has a password is not linked (its owner links from their account).
+    pub link_requires_password: bool,
 }
 
 impl Resolved {
@@ -216,6 +234,9 @@ pub enum Resolved {
     Ambiguous { fields: Vec<&'static str> },
     /// The matching user already has another identity of this authenticator; nothing written.
     AlreadyLinked { field: &'static str },
+    /// The matching user may not be linked automatically (an administrator, or one with a
+    /// password when `link_requires_password`); nothing written.
+    LinkRefused { field: &'static str, admin: bool },
     /// The user is disabled; nothing was written.
     Disabled(User),
     /// No binding, no match, sign-up off; nothing was written.

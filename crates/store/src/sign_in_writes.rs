@@ -61,11 +61,12 @@ pub(crate) const IDENTITY_INSERT: &str = "INSERT INTO identities (authenticator,
      user_id, nickname, avatar, meta, created_at, updated_at) ";
 
 pub(crate) const OAUTH_STATE_INSERT: &str = "INSERT INTO oauth_states (state_hash, \
-     authenticator, redirect, binding_hash, created_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6)";
+     authenticator, redirect, binding_hash, created_at, expires_at, link_user_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 /// Deletes the state and returns it (columns in `OAuthState`'s field order): used once.
 pub(crate) const OAUTH_STATE_TAKE: &str = "DELETE FROM oauth_states WHERE state_hash = $1 \
-     RETURNING state_hash, authenticator, redirect, binding_hash, created_at, expires_at";
+     RETURNING state_hash, authenticator, redirect, binding_hash, created_at, expires_at, \
+     link_user_id";
 
 /// `ext.meta` serialised the way it is stored (keys in order): serialised once per sign-in,
 /// compared and written as text.

@@ -443,6 +443,63 @@ macro_rules! impl_sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn link_identity(
+                &self,
+                user_id: i64,
+                ext: &ExternalIdentity,
+                audit: &NewAuditEntry,
+                now: i64,
+            ) -> StoreResult<LinkOutcome> {
+                let mut tx = self.begin_write().await?;
+                let bound_to: Option<i64> = sqlx::query_scalar(
+                    "SELECT user_id FROM identities WHERE authenticator = $1 AND uuid = $2",
+                )
+                .bind(&ext.authenticator)
+                .bind(&ext.uuid)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match bound_to {
+                    Some(id) if id == user_id => return Ok(LinkOutcome::AlreadyYours),
+                    Some(_) => return Ok(LinkOutcome::LinkedToAnother),
+                    None => {}
+                }
+                let enabled: Option<bool> = sqlx::query_scalar("SELECT enabled FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if enabled != Some(true) {
+                    return Ok(LinkOutcome::UserGone);
+                }
+                let has_another: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM identities WHERE authenticator = $1 AND user_id = $2",
+                )
+                .bind(&ext.authenticator)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if has_another.is_some() {
+                    return Ok(LinkOutcome::HasAnother);
+                }
+                let insert = sqlx::query(&format!("{IDENTITY_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"))
+                    .bind(&ext.authenticator)
+                    .bind(&ext.uuid)
+                    .bind(user_id)
+                    .bind(&ext.nickname)
+                    .bind(&ext.avatar)
+                    .bind(stored_meta(ext))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await;
+                match insert {
+                    // A first sign-in of this identity won the race.
+                    Err(e) if lost_race(&e) => return Ok(LinkOutcome::LinkedToAnother),
+                    other => other?,
+                };
+                insert_audit(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(LinkOutcome::Linked)
+            }
+
             async fn resolve_identity(
                 &self,
                 r: &IdentityResolution,
@@ -715,6 +772,47 @@ macro_rules! impl_sql_store {
 
             async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
                 insert_audit(&self.writer, e).await?;
+                Ok(())
+            }
+
+            async fn append_audit_merging(&self, e: &NewAuditEntry, since: i64) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                // Held until the count is written: concurrent repeats count one after another.
+                let sql = format!(
+                    "SELECT id, detail FROM audit_log WHERE event = $1 AND result = $2 \
+                     AND reason IS NOT DISTINCT FROM $3 AND user_id IS NOT DISTINCT FROM $4 \
+                     AND authenticator IS NOT DISTINCT FROM $5 AND ip IS NOT DISTINCT FROM $6 \
+                     AND at >= $7 ORDER BY id DESC LIMIT 1{}",
+                    <$store>::FOR_UPDATE
+                );
+                let earlier = sqlx::query(&sql)
+                .bind(&e.event)
+                .bind(e.outcome.as_str())
+                .bind(&e.reason)
+                .bind(e.user_id)
+                .bind(&e.authenticator)
+                .bind(&e.ip)
+                .bind(since)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match earlier {
+                    Some(row) => {
+                        let id: i64 = row.try_get(0)?;
+                        let text: String = row.try_get(1)?;
+                        let mut detail: serde_json::Map<String, serde_json::Value> =
+                            serde_json::from_str(&text).unwrap_or_default();
+                        let repeated = detail.get("repeated").and_then(|v| v.as_i64()).unwrap_or(0);
+                        detail.insert("repeated".into(), (repeated + 1).into());
+                        detail.insert("lastAt".into(), e.at.into());
+                        sqlx::query("UPDATE audit_log SET detail = $2 WHERE id = $1")
+                            .bind(id)
+                            .bind(serde_json::Value::Object(detail).to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    None => insert_audit(&mut *tx, e).await?,
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -1025,6 +1123,11 @@ macro_rules! impl_sql_store {
                     Some(uuid) if uuid == ext.uuid => return Ok(Resolved::Bound(user)),
                     Some(_) => return Ok(Resolved::AlreadyLinked { field }),
                     None => {}
+                }
+                // A matching phone or address proves less than the account's own password:
+                // an administrator is never linked by it, others only if the option allows.
+                if user.is_admin || (r.link_requires_password && user.password_hash.is_some()) {
+                    return Ok(Resolved::LinkRefused { field, admin: user.is_admin });
                 }
                 (user, Some(field))
             } else if let Some(new) = &r.sign_up {

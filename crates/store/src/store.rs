@@ -70,6 +70,15 @@ pub trait Store: Send + Sync + 'static {
     // Identities
     async fn list_identities(&self, user_id: i64) -> StoreResult<Vec<Identity>>;
     async fn delete_identity(&self, user_id: i64, identity_id: i64) -> StoreResult<bool>;
+    /// Links `identity` to the (signed-in) user `user_id`, with its audit entry, in one
+    /// transaction; refused when either side is linked already.
+    async fn link_identity(
+        &self,
+        user_id: i64,
+        identity: &ExternalIdentity,
+        audit: &NewAuditEntry,
+        now: i64,
+    ) -> StoreResult<LinkOutcome>;
     /// Binding, else matching, else sign-up, in one transaction; safe when many nodes resolve
     /// the same first-time identity at once (exactly one user and one binding result). When
     /// the outcome signs a user in (bound, linked, signed up), `start`'s session, token and
@@ -149,6 +158,10 @@ pub trait Store: Send + Sync + 'static {
 
     // Audit log
     async fn append_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
+    /// Like `append_audit`, but a failure identical to one recorded since `since` (same event,
+    /// reason, user, authenticator and address) is counted on that row instead of written
+    /// again: its detail gets `repeated` (how many more) and `lastAt`.
+    async fn append_audit_merging(&self, entry: &NewAuditEntry, since: i64) -> StoreResult<()>;
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<(Vec<AuditEntry>, i64)>;
 
     // Settings and keys

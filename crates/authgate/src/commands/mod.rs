@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod admin;
+mod authenticators;
 mod demo;
 mod fake;
 mod serve;
@@ -31,13 +32,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(cmd) => admin::run(settings, cmd).await,
+        Command::Authenticators(cmd) => authenticators::run(settings, cmd).await,
         Command::Demo(args) => demo::run(settings, args.fake_port).await,
         Command::FakeDingtalk(args) => fake::run(&args).await,
     }
 }
 
-/// Connects and applies migrations.
+/// Tightens the data files' permissions, connects and applies migrations.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    crate::private_files::tighten_existing(settings);
     let url = settings.database_url();
     let store = authgate_store::connect(&url).await.with_context(|| {
         format!(

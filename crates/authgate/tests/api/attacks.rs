@@ -203,6 +203,74 @@ async fn the_sign_in_page_shows_only_its_own_error_texts(db: Db) {
     assert!(!html.contains("call us"), "{html}");
 }
 
+async fn start_dingtalk(b: &mut Browser, s: &Server) -> Reply {
+    let url = s.url("/api/dingtalk:getAuthUrl");
+    let headers = [("x-authenticator", AUTHENTICATOR)];
+    b.authgate(reqwest::Method::POST, &url, &headers, Some(json!({})))
+        .await
+}
+
+/// Attack campaign: `dingtalk:getAuthUrl` stored a state row per call with no limit (800/s
+/// from one client). Now each browser and each address has a budget per minute, and a
+/// refused call stores nothing.
+async fn dingtalk_sign_ins_started_are_budgeted(db: Db) {
+    let env = DingEnv::start_with(
+        db,
+        json!({}),
+        ServerOptions::default()
+            .env("AUTHGATE_DINGTALK_STARTS_PER_MINUTE_PER_BROWSER", "5")
+            .env("AUTHGATE_DINGTALK_STARTS_PER_MINUTE_PER_IP", "12"),
+    )
+    .await;
+    let s = &env.s;
+    // The first call sets the browser's cookie; the five after it spend its budget.
+    let mut browser = Browser::new();
+    for _ in 0..6 {
+        start_dingtalk(&mut browser, s).await.assert_ok();
+    }
+    let r = start_dingtalk(&mut browser, s).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    assert!(r.header("retry-after").is_some());
+    // Browsers that drop the cookie still share their address's budget: 6 more, then no.
+    for _ in 0..6 {
+        start_dingtalk(&mut Browser::new(), s).await.assert_ok();
+    }
+    let r = start_dingtalk(&mut Browser::new(), s).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    assert_eq!(s.sql_count("SELECT COUNT(*) FROM oauth_states").await, 12);
+}
+
+/// Attack campaign: every refused request wrote an audit row of its own, so a client could
+/// grow the audit log without end. Identical refusals within a minute share one row.
+async fn repeated_refusals_share_one_audit_row(db: Db) {
+    let env = DingEnv::start(db, json!({})).await;
+    let s = &env.s;
+    let count = || s.sql_count("SELECT COUNT(*) FROM audit_log WHERE reason = 'state_unknown'");
+    for _ in 0..20 {
+        let mut b = Browser::new();
+        b.callback(&format!("{}?authCode=x&state=forged", env.redirect_url()))
+            .await;
+    }
+    assert_eq!(count().await, 1);
+    let (_, reason, detail) = env.last_sign_in_audit().await;
+    assert_eq!(
+        (reason.as_str(), detail["repeated"].as_i64()),
+        ("state_unknown", Some(19))
+    );
+    assert!(detail["lastAt"].is_i64());
+    // A different failure is its own row.
+    let mut b = Browser::new();
+    let url = b.get_auth_url(s, AUTHENTICATOR, None).await;
+    let back = b.authorize(&url, "&login_as=zhangsan").await;
+    let mut other = Browser::new();
+    other.callback(&back).await;
+    assert_eq!(
+        s.sql_count("SELECT COUNT(*) FROM audit_log WHERE reason = 'state_foreign_browser'")
+            .await,
+        1
+    );
+}
+
 async fn a_used_authorization_code_is_refused(db: Db) {
     let env = DingEnv::start(db, json!({})).await;
     let s = &env.s;
@@ -452,6 +520,8 @@ both_databases!(
     a_token_in_the_redirect_never_goes_to_another_host,
     a_proxy_basic_header_does_not_hide_the_session_cookie,
     the_sign_in_page_shows_only_its_own_error_texts,
+    dingtalk_sign_ins_started_are_budgeted,
+    repeated_refusals_share_one_audit_row,
     a_used_authorization_code_is_refused,
     csrf_is_required_on_every_unsafe_route,
     unknown_accounts_are_indistinguishable,

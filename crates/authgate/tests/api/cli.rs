@@ -1,3 +1,4 @@
+use crate::both_databases;
 use crate::support::*;
 use reqwest::StatusCode;
 use std::io::Write;
@@ -48,7 +49,7 @@ fn help_explains_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, text) = authgate(dir.path(), &["--help"], None, &[]);
     assert!(ok);
-    for c in ["serve", "migrate", "admin"] {
+    for c in ["serve", "migrate", "admin", "authenticators"] {
         assert!(text.contains(c), "{text}");
     }
     for args in [
@@ -56,6 +57,7 @@ fn help_explains_every_command() {
         &["migrate", "--help"],
         &["admin", "create", "--help"],
         &["admin", "reset-password", "--help"],
+        &["authenticators", "enable", "--help"],
     ] {
         let (ok, text) = authgate(dir.path(), args, None, &[]);
         assert!(ok && text.len() > 100, "{args:?}: {text}");
@@ -321,4 +323,98 @@ async fn demo_signs_an_employee_in_with_the_built_in_fake_dingtalk() {
     assert_eq!(admin.status(), StatusCode::OK);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+both_databases!(authenticators_commands_recover_a_disabled_password_sign_in);
+
+/// Waits (up to the second a running server may take to see another process's change) until
+/// the admin's password sign-in works, or fails, as `works` says.
+async fn password_sign_in_becomes(s: &Server, works: bool) {
+    let since = std::time::Instant::now();
+    loop {
+        let r = s.sign_in_reply("basic", "admin", ADMIN_PASSWORD).await;
+        if (r.status == StatusCode::OK) == works {
+            return;
+        }
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(2),
+            "password sign-in should {} within a second: {} {}",
+            if works { "work" } else { "fail" },
+            r.status,
+            r.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Attack campaign: an admin locked out by a disabled password authenticator had only SQL to
+/// get back in. `authgate authenticators` does it offline, under the store's rules.
+async fn authenticators_commands_recover_a_disabled_password_sign_in(db: Db) {
+    let s = Server::start(db).await;
+    let env = [("AUTHGATE_DATABASE_URL", s.database_url.as_str())];
+    let run = |args: &[&str]| {
+        authgate(
+            s.dir.path(),
+            &[&["authenticators"], args].concat(),
+            None,
+            &env,
+        )
+    };
+    s.sql("UPDATE authenticators SET enabled = FALSE WHERE name = 'basic'")
+        .await;
+    password_sign_in_becomes(&s, false).await;
+
+    let (ok, text) = run(&["list"]);
+    assert!(ok, "{text}");
+    let basic_line = text.lines().find(|l| l.starts_with("basic ")).expect(&text);
+    assert_eq!(
+        basic_line.split_whitespace().take(3).collect::<Vec<_>>(),
+        ["basic", "password", "no"],
+        "{text}"
+    );
+    let (ok, text) = run(&["enable", "basic"]);
+    assert!(
+        ok && text.contains("enabled the authenticator 'basic'"),
+        "{text}"
+    );
+    password_sign_in_becomes(&s, true).await;
+    let (ok, text) = run(&["enable", "basic"]);
+    assert!(ok && text.contains("already enabled"), "{text}");
+
+    // With another authenticator enabled, the admin still signs in only with a password.
+    s.sql(
+        "INSERT INTO authenticators (name, auth_type, title, options, enabled, sort, created_at, \
+         updated_at) VALUES ('dingtalk', 'dingtalk', 'DingTalk', '{}', TRUE, 2, 0, 0)",
+    )
+    .await;
+    let (ok, text) = run(&["disable", "basic"]);
+    assert!(
+        !ok && text.contains("An administrator signs in only with a password"),
+        "{text}"
+    );
+    let (ok, text) = run(&["disable", "dingtalk"]);
+    assert!(
+        ok && text.contains("disabled the authenticator 'dingtalk'"),
+        "{text}"
+    );
+    let (ok, text) = run(&["disable", "basic"]);
+    assert!(
+        !ok && text.contains("Please keep and enable at least one authenticator"),
+        "{text}"
+    );
+    password_sign_in_becomes(&s, true).await;
+
+    let (ok, text) = run(&["enable", "ghost"]);
+    assert!(
+        !ok && text.contains("'ghost'") && text.contains("'basic', 'dingtalk'"),
+        "{text}"
+    );
+    let (ok, text) = run(&["list"]);
+    assert!(ok, "{text}");
+    let names: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["basic", "dingtalk"], "{text}");
 }

@@ -34,7 +34,11 @@ async fn failed_sign_in_addresses(s: &Server, admin: &str) -> Vec<String> {
         .as_array()
         .unwrap_or_else(|| panic!("audit entries: {}", r.text))
         .iter()
-        .map(|e| e["ip"].as_str().unwrap_or_default().to_string())
+        // Identical failures within a minute share a row: `detail.repeated` more of them.
+        .flat_map(|e| {
+            let times = 1 + e["detail"]["repeated"].as_u64().unwrap_or(0) as usize;
+            std::iter::repeat_n(e["ip"].as_str().unwrap_or_default().to_string(), times)
+        })
         .collect()
 }
 

@@ -140,11 +140,21 @@ impl DingEnv {
     pub async fn last_sign_in_audit(&self) -> (String, String, Value) {
         let r = self.s.get("/api/auditLogs:list", Some(&self.admin)).await;
         r.assert_ok();
+        // The newest by when it last happened: a repeated failure is counted on an older row.
+        let last_at = |e: &Value| {
+            e["detail"]["lastAt"].as_i64().unwrap_or_else(|| {
+                let created = e["createdAt"].as_str().unwrap();
+                let rfc3339 = &time::format_description::well_known::Rfc3339;
+                let t = time::OffsetDateTime::parse(created, rfc3339).unwrap();
+                (t.unix_timestamp_nanos() / 1_000_000) as i64
+            })
+        };
         let e = r.body["data"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|e| e["event"] == "auth.signIn" && e["authenticator"] != "basic")
+            .filter(|e| e["event"] == "auth.signIn" && e["authenticator"] != "basic")
+            .max_by_key(|e| last_at(e))
             .cloned()
             .expect("a DingTalk sign-in audit entry");
         (

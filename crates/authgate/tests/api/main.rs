@@ -2,6 +2,7 @@
 
 mod support;
 
+mod account_linking;
 mod api_schema_regressions;
 mod attacks;
 mod authenticators;
@@ -17,6 +18,7 @@ mod dingtalk_flow;
 mod dingtalk_in_client;
 mod dingtalk_options;
 mod dingtalk_support;
+mod file_permissions;
 mod first_start;
 mod guess_limits;
 mod jwt_tampering;

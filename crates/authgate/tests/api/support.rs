@@ -113,6 +113,8 @@ pub struct ServerOptions {
     /// Set AUTHGATE_ADMIN_PASSWORD (otherwise the server generates one).
     pub admin_password: bool,
     pub secret_key: Option<String>,
+    /// The file-creation mask the process starts with (otherwise the test runner's).
+    pub umask: Option<u32>,
 }
 
 impl Default for ServerOptions {
@@ -122,6 +124,7 @@ impl Default for ServerOptions {
             args: Vec::new(),
             admin_password: true,
             secret_key: None,
+            umask: None,
         }
     }
 }
@@ -269,6 +272,16 @@ impl Server {
         }
         for (k, v) in &opts.env {
             cmd.env(k, v);
+        }
+        if let Some(mask) = opts.umask {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: umask is async-signal-safe, as code between fork and exec must be.
+            unsafe {
+                cmd.pre_exec(move || {
+                    libc::umask(mask as libc::mode_t);
+                    Ok(())
+                });
+            }
         }
         let mut child = cmd.spawn().expect("authgate starts");
         let output = Arc::new(Mutex::new(String::new()));

@@ -8,7 +8,7 @@ use crate::auth::CurrentUser;
 use crate::auth_types::SignInContext;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::response::{data, Data};
 use crate::state::AppState;
 use authgate_core::audit::{event, Outcome};
@@ -246,4 +246,51 @@ pub async fn change_password(
         .ok_or_else(|| ApiError::unauthorized("NOT_EXIST_USER", "The user does not exist"))?;
     let issued = issue_session(&state, &user, &me.authenticator, &client, None).await?;
     Ok(signed_in_response(&state, &user, &issued))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MyIdentity {
+    identity_id: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/auth:unlinkIdentity", tag = "auth",
+    params(("identityId" = i64, Query, example = 1, description = "One of my linked identities")),
+    responses((status = 200, description = "Unlinked", body = super::openapi::Data<super::openapi::Id>),
+              (status = 400, description = "It is the only way this account can sign in (no password, no other identity)"),
+              (status = 401, description = "Not signed in"),
+              (status = 404, description = "No such identity of mine")))]
+pub async fn unlink_identity(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    CurrentUser(me): CurrentUser,
+    ApiQuery(q): ApiQuery<MyIdentity>,
+) -> ApiResult<Json<Value>> {
+    let id = q
+        .identity_id
+        .ok_or_else(|| ApiError::bad_request("identityId (the identity's id) is required"))?;
+    let mine = state.store.list_identities(me.user.id).await?;
+    let Some(identity) = mine.iter().find(|i| i.id == id) else {
+        return Err(ApiError::not_found(format!(
+            "You have no linked account {id}"
+        )));
+    };
+    if me.user.password_hash.is_none() && mine.len() <= 1 {
+        return Err(ApiError::bad_request(
+            "This linked account is the only way you can sign in: ask an administrator to set a password for you first",
+        ));
+    }
+    if state.store.delete_identity(me.user.id, id).await? {
+        state
+            .audit(Entry {
+                event: event::IDENTITY_UNLINK,
+                user_id: Some(me.user.id),
+                actor_id: Some(me.user.id),
+                authenticator: Some(identity.authenticator.clone()),
+                client: Some(&client),
+                ..Default::default()
+            })
+            .await;
+    }
+    Ok(data(json!({ "id": id })))
 }

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth:signOut", post(auth::sign_out))
         .route("/api/auth:check", get(auth::check))
         .route("/api/auth:changePassword", post(auth::change_password))
+        .route("/api/auth:unlinkIdentity", post(auth::unlink_identity))
         .route("/api/auth:sessions", get(sessions::mine))
         .route("/api/auth:revokeSession", post(sessions::revoke_mine))
         .route(

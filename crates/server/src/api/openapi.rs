@@ -285,6 +285,7 @@ pub struct Empty {}
         super::users::update,
         super::users::destroy,
         super::users::unlink_identity,
+        super::auth::unlink_identity,
         super::token_policy::get_policy,
         super::token_policy::update_policy,
         super::audit_logs::list,

@@ -5,6 +5,7 @@ pub mod client;
 pub mod extract;
 pub mod layers;
 pub mod listener;
+pub mod rate_limit;
 pub mod redirect_target;
 pub mod response;
 pub mod router;

@@ -303,6 +303,8 @@ async fn signup(
 // ---------------------------------------------------------------------------- account
 
 pub struct IdentityView {
+    pub id: i64,
+    /// The authenticator's title.
     pub authenticator: String,
     pub nickname: String,
     pub avatar: Option<String>,
@@ -319,24 +321,61 @@ pub struct AccountPage {
     pub is_admin: bool,
     pub has_password: bool,
     pub identities: Vec<IdentityView>,
+    /// DingTalk authenticators this account has no identity of yet: "Link" buttons.
+    pub linkable: Vec<ButtonAuth>,
+    /// Why linking a DingTalk account failed (`?linkError=<reason>`), in our own words.
+    pub link_error: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountQuery {
+    link_error: Option<String>,
 }
 
 async fn account(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Query(q): Query<AccountQuery>,
     current: Result<CurrentUser, ApiError>,
 ) -> Response {
     let Ok(CurrentUser(me)) = current else {
         return to_signin("/");
     };
     let ctx = Ctx::new(&headers);
-    let identities = match state.store.list_identities(me.user.id).await {
-        Ok(list) => list,
-        Err(e) => return ApiError::from(e).into_response(),
+    let (identities, authenticators) = match (
+        state.store.list_identities(me.user.id).await,
+        enabled_authenticators(&state).await,
+    ) {
+        (Ok(i), Ok(a)) => (i, a),
+        (Err(e), _) => return ApiError::from(e).into_response(),
+        (_, Err(e)) => return e.into_response(),
     };
+    let linkable = authenticators
+        .iter()
+        .filter(|a| {
+            style_of(&state, a) == Some(SignInStyle::Button)
+                && !identities.iter().any(|i| i.authenticator == a.name)
+        })
+        .map(|a| ButtonAuth {
+            name: a.name.clone(),
+            title: button_title(&ctx, a),
+            error: None,
+        })
+        .collect();
+    let title_of = |name: &str| {
+        authenticators
+            .iter()
+            .find(|a| a.name == name)
+            .map_or_else(|| name.to_string(), |a| button_title(&ctx, a))
+    };
+    let link_error = q
+        .link_error
+        .as_deref()
+        .and_then(|reason| Failure::from_reason(reason, None))
+        .map(|f| f.message(DingTalkLang::from_headers(&headers)));
     let u = &me.user;
     let p = AccountPage {
-        ctx,
         nickname: u.nickname.clone().unwrap_or_default(),
         username: u.username.clone().unwrap_or_default(),
         email: u.email.clone().unwrap_or_default(),
@@ -346,13 +385,17 @@ async fn account(
         identities: identities
             .into_iter()
             .map(|i| IdentityView {
-                authenticator: i.authenticator,
+                id: i.id,
+                authenticator: title_of(&i.authenticator),
                 nickname: i.nickname.unwrap_or_default(),
                 avatar: i
                     .avatar
                     .filter(|a| a.starts_with("https://") || a.starts_with("http://")),
             })
             .collect(),
+        linkable,
+        link_error,
+        ctx,
     };
     page(StatusCode::OK, &p)
 }

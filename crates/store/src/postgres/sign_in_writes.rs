@@ -25,7 +25,8 @@ impl PgStore {
             .bind(&s.redirect)
             .bind(&s.binding_hash)
             .bind(s.created_at)
-            .bind(s.expires_at);
+            .bind(s.expires_at)
+            .bind(s.link_user_id);
         self.statements.execute(insert).await?;
         Ok(())
     }

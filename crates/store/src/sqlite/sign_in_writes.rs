@@ -90,6 +90,7 @@ impl SqliteWrite for InsertOAuthState {
             &s.binding_hash,
             s.created_at,
             s.expires_at,
+            s.link_user_id,
         ))?;
         Ok(())
     }
@@ -109,6 +110,7 @@ impl SqliteWrite for TakeOAuthState {
                     binding_hash: r.get(3)?,
                     created_at: r.get(4)?,
                     expires_at: r.get(5)?,
+                    link_user_id: r.get(6)?,
                 })
             })
             .optional()

@@ -44,6 +44,10 @@ pub enum Failure {
     AdminNotLinked,
     /// The match has a password and `linkRequiresPassword` is on.
     LinkNeedsPassword,
+    /// Linking from "My account": the DingTalk account is another user's.
+    LinkedElsewhere,
+    /// Linking from "My account": the account has a DingTalk account of this authenticator.
+    AccountHasDingTalk,
     UserDisabled,
     DingTalkDown,
     DingTalkUnexpected,
@@ -52,7 +56,7 @@ pub enum Failure {
 }
 
 /// Every failure, for reading a reason back (`PermissionMissing` without its names).
-const EVERY_FAILURE: [Failure; 24] = [
+const EVERY_FAILURE: [Failure; 26] = [
     Failure::MissingCode,
     Failure::ConsentDenied,
     Failure::StateUnknown,
@@ -77,6 +81,8 @@ const EVERY_FAILURE: [Failure; 24] = [
     Failure::Internal,
     Failure::AdminNotLinked,
     Failure::LinkNeedsPassword,
+    Failure::LinkedElsewhere,
+    Failure::AccountHasDingTalk,
 ];
 
 impl Failure {
@@ -129,6 +135,8 @@ impl Failure {
             Failure::AlreadyLinked => "already_linked",
             Failure::AdminNotLinked => "admin_not_linked",
             Failure::LinkNeedsPassword => "link_needs_password",
+            Failure::LinkedElsewhere => "linked_elsewhere",
+            Failure::AccountHasDingTalk => "account_has_dingtalk",
             Failure::UserDisabled => "user_disabled",
             Failure::DingTalkDown => "dingtalk_unavailable",
             Failure::DingTalkUnexpected => "dingtalk_unexpected_answer",
@@ -253,6 +261,14 @@ impl Failure {
             Failure::LinkNeedsPassword => text(
                 "Your DingTalk account matches an account that has a password. To link them, sign in with that password once, then link DingTalk under \"My account\".",
                 "您的钉钉账号匹配到一个设有密码的账号。如需绑定，请先用该密码登录一次，再在“我的账号”中绑定钉钉。",
+            ),
+            Failure::LinkedElsewhere => text(
+                "This DingTalk account is already linked to another account here. Sign in with it to use that account, or ask your administrator to unlink it.",
+                "该钉钉账号已绑定到本系统的另一个账号。请用它登录那个账号，或联系管理员解除绑定。",
+            ),
+            Failure::AccountHasDingTalk => text(
+                "Your account is already linked to a DingTalk account for this sign-in method. Unlink it first to link another one.",
+                "您的账号已绑定了该登录方式的钉钉账号。如需更换，请先解除绑定。",
             ),
             Failure::UserDisabled => text(
                 "This account is disabled. Please contact your administrator.",

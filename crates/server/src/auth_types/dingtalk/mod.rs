@@ -19,6 +19,7 @@ use super::options::{self as generic, OptionSpec};
 use super::{AuthType, SignInContext, SignInStyle};
 use crate::config::DingTalkBases;
 use crate::error::{ApiError, ApiResult};
+use crate::http::rate_limit::RateLimit;
 use crate::state::AppState;
 use async_trait::async_trait;
 use authgate_core::model::{Authenticator, User};
@@ -33,11 +34,16 @@ use std::time::Duration;
 pub const TYPE_NAME: &str = "dingtalk";
 
 /// What the handlers share: one client (one connection pool, one app-token cache).
+const MINUTE: Duration = Duration::from_secs(60);
+
 pub struct DingTalkShared {
     pub client: DingTalkClient,
     /// When this node last deleted expired sign-in states (ms). Expired states are refused
     /// when consumed anyway; deleting them is housekeeping, so once a minute is enough.
     pub last_state_purge_ms: std::sync::atomic::AtomicI64,
+    /// Sign-ins started per client address and per browser (`dingtalk:getAuthUrl`).
+    pub starts_per_ip: RateLimit,
+    pub starts_per_browser: RateLimit,
 }
 
 pub struct DingTalkAuth {
@@ -56,6 +62,8 @@ impl DingTalkAuth {
             shared: Arc::new(DingTalkShared {
                 client: DingTalkClient::new(config),
                 last_state_purge_ms: Default::default(),
+                starts_per_ip: RateLimit::new(bases.starts_per_minute_per_ip, MINUTE),
+                starts_per_browser: RateLimit::new(bases.starts_per_minute_per_browser, MINUTE),
             }),
         }
     }

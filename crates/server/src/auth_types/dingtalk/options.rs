@@ -40,6 +40,7 @@ pub struct DingTalkOptions {
     pub prompt: Prompt,
     pub sync_profile: bool,
     pub token_in_redirect: bool,
+    pub link_requires_password: bool,
 }
 
 /// The Chinese help text of each option (the admin form shows it in zh-CN).
@@ -49,7 +50,8 @@ fn description_zh(name: &str) -> &'static str {
         "clientSecret" => "只写；加密保存，仅显示掩码。",
         "autoSignup" => "没有匹配到已有用户时创建新用户。",
         "bindBy" => "用哪个字段识别钉钉账号：unionId（稳定）、userid（组织通讯录 ID）或 mobile（NocoBase 旧行为）。",
-        "matchBy" => "按顺序用这些字段把首次登录的钉钉用户关联到已有用户。email 是个人邮箱，未经验证：只有信任它时才选择。",
+        "matchBy" => "按顺序用这些字段把首次登录的钉钉用户关联到已有用户，信任的是钉钉提供的值：phone 是钉钉账号的手机号（钉钉已验证）；orgEmail 是组织管理员在通讯录中填写的企业邮箱；email 是个人邮箱，钉钉未验证，任何人都可填写他人的邮箱：只有信任它时才选择。管理员账号从不自动关联。",
+        "linkRequiresPassword" => "首次用钉钉登录、匹配到一个设有密码的账号时，不自动关联：用户需先用该密码登录一次，再在“我的账号”中绑定钉钉。",
         "restrictToOrg" => "拒绝不属于应用所在组织的钉钉账号。",
         "allowedCorpIds" => "corpId 列表；设置后登录时请求 openid corpid 权限，并拒绝其他组织。",
         "autoLoginInClient" => "在钉钉内打开应用时无需点击即自动登录。最多只能有一个钉钉认证器开启。",
@@ -91,8 +93,11 @@ pub fn schema() -> Vec<OptionSpec> {
             false, false, json!("unionId")),
         spec("matchBy", OptionKind::MultiSelect { choices: vec!["phone", "orgEmail", "email"] },
             "Link existing users by", "匹配已有用户",
-            "Ordered fields that link a first-time DingTalk user to an existing user. 'email' is the personal, unverified address: only choose it if you trust it.",
+            "Ordered fields that link a first-time DingTalk user to an existing user, trusting what DingTalk reports: 'phone' is the DingTalk account's phone number (verified by DingTalk); 'orgEmail' is the work address your organisation's admins entered in the directory; 'email' is the personal address, which DingTalk does not verify, so anyone can claim someone else's: only choose it if you trust it. Administrator accounts are never linked automatically.",
             false, false, json!(["phone"])),
+        spec("linkRequiresPassword", OptionKind::Boolean, "Ask for the password before linking", "关联前要求密码",
+            "A first-time DingTalk user who matches an account that has a password is not linked automatically: they sign in with that password once, then link DingTalk under \"My account\".",
+            false, false, json!(false)),
         spec("restrictToOrg", OptionKind::Boolean, "Only members of the organisation", "仅限本组织成员",
             "Refuse DingTalk accounts outside the app's organisation.", false, false, json!(true)),
         spec("allowedCorpIds", OptionKind::Json, "Allowed organisations (corpId)", "允许的组织 (corpId)",
@@ -233,6 +238,7 @@ impl DingTalkOptions {
             prompt,
             sync_profile: flag("syncProfile", true),
             token_in_redirect: flag("tokenInRedirect", false),
+            link_requires_password: flag("linkRequiresPassword", false),
         })
     }
 

@@ -110,6 +110,17 @@ pub fn signin_page_redirect(
     found(&format!("/signin?{}", q.finish()))
 }
 
+/// After linking from "My account": back to the page that started it, with the failure's
+/// reason (`?linkError=<reason>`) when it failed.
+pub fn account_page_redirect(target: &str, failed: Option<&Failed>) -> Response {
+    let Some(failed) = failed else {
+        return found(target);
+    };
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("linkError", failed.failure.reason());
+    found(&format!("/?{}", q.finish()))
+}
+
 /// The browser goes to its target with the session cookies set (and, only with the NocoBase
 /// compatibility option, the token in the URL).
 pub fn signed_in_redirect(

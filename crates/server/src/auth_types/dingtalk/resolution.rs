@@ -6,15 +6,17 @@ use super::messages::{Failed, Failure};
 use super::options::{BindBy, DingTalkOptions, MatchField};
 use super::outcome::success_audit;
 use super::DingTalkShared;
+use crate::audit::Entry;
 use crate::auth::sessions::{new_session, IssuedSession};
 use crate::http::client::ClientInfo;
 use crate::state::AppState;
+use authgate_core::audit::event;
 use authgate_core::clock::now_ms;
 use authgate_core::model::{clean_display_name, normalize_email, Authenticator, NewUser, User};
 use authgate_core::phone::{normalize_phone, PhoneError};
 use authgate_dingtalk::ClientCredentials;
 use authgate_store::{
-    ExternalIdentity, IdentityResolution, MatchCandidate, Resolved, SessionStart,
+    ExternalIdentity, IdentityResolution, LinkOutcome, MatchCandidate, Resolved, SessionStart,
 };
 use serde_json::{Map, Value};
 
@@ -175,6 +177,49 @@ impl Resolver<'_> {
         outcome(resolved)
     }
 
+    /// Links this DingTalk account to `user_id`, who is signed in and asked for it from their
+    /// account page: their own session proved who they are, so no matching rule applies.
+    pub async fn link_to(
+        &self,
+        user_id: i64,
+        facts: &mut Facts,
+        client: &ClientInfo,
+    ) -> Result<(), Failed> {
+        let uuid = self.binding_key(facts).await?;
+        let identity = self.identity(facts, uuid);
+        let audit = Entry {
+            event: event::IDENTITY_LINK,
+            user_id: Some(user_id),
+            actor_id: Some(user_id),
+            authenticator: Some(self.authenticator.name.clone()),
+            client: Some(client),
+            ..Default::default()
+        }
+        .into_record();
+        let linked = self
+            .state
+            .store
+            .link_identity(user_id, &identity, &audit, now_ms())
+            .await
+            .map_err(Failed::internal)?;
+        match linked {
+            LinkOutcome::Linked | LinkOutcome::AlreadyYours => Ok(()),
+            LinkOutcome::LinkedToAnother => Err(Failure::LinkedElsewhere.into()),
+            LinkOutcome::HasAnother => Err(Failure::AccountHasDingTalk.into()),
+            LinkOutcome::UserGone => Err(Failure::UserDisabled.into()),
+        }
+    }
+
+    fn identity(&self, facts: &Facts, uuid: String) -> ExternalIdentity {
+        ExternalIdentity {
+            authenticator: self.authenticator.name.clone(),
+            uuid,
+            nickname: facts.nick.as_deref().map(clean_display_name),
+            avatar: facts.avatar.clone(),
+            meta: meta(facts),
+        }
+    }
+
     /// The key the identity is bound by (`bindBy`).
     async fn binding_key(&self, facts: &mut Facts) -> Result<String, Failed> {
         Ok(match self.options.bind_by {
@@ -272,17 +317,12 @@ impl Resolver<'_> {
         start: &SessionStart,
     ) -> Result<Resolved, Failed> {
         let request = IdentityResolution {
-            identity: ExternalIdentity {
-                authenticator: self.authenticator.name.clone(),
-                uuid,
-                nickname: facts.nick.as_deref().map(clean_display_name),
-                avatar: facts.avatar.clone(),
-                meta: meta(facts),
-            },
+            identity: self.identity(facts, uuid),
             candidates,
             sync_profile: self.options.sync_profile,
             sign_up,
             unbound_just_now,
+            link_requires_password: self.options.link_requires_password,
         };
         self.state
             .store
@@ -303,6 +343,15 @@ fn outcome(resolved: Resolved) -> Result<User, Failed> {
         Resolved::AlreadyLinked { field } => Err(Failed {
             detail: Some(format!("matched by {field}")),
             ..Failure::AlreadyLinked.into()
+        }),
+        Resolved::LinkRefused { field, admin } => Err(Failed {
+            detail: Some(format!("matched by {field}")),
+            ..if admin {
+                Failure::AdminNotLinked
+            } else {
+                Failure::LinkNeedsPassword
+            }
+            .into()
         }),
         Resolved::Disabled(_) => Err(Failure::UserDisabled.into()),
         Resolved::NotFound => Err(Failure::NoMatchingUser.into()),

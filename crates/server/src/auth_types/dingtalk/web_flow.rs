@@ -4,17 +4,21 @@
 use super::browser_state::{self, STATE_TTL_MS};
 use super::messages::{Failed, Failure};
 use super::options::DingTalkOptions;
-use super::outcome::{record_failure, signed_in_redirect, signin_page_redirect};
+use super::outcome::{
+    account_page_redirect, record_failure, signed_in_redirect, signin_page_redirect,
+};
 use super::resolution::{Facts, Resolver};
 use super::{load, DingTalkShared, TYPE_NAME};
 use crate::api::authenticator_from_header;
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::redirect_target::redirect_target;
 use crate::http::response::data;
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
-use authgate_dingtalk::{AuthorizeRequest, Callback, Scope};
+use authgate_core::model::Authenticator;
+use authgate_dingtalk::{AuthorizeRequest, Callback, ClientCredentials, Scope};
 use authgate_store::{ConsumedState, OAuthState};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -33,19 +37,39 @@ const STATE_PURGE_INTERVAL_MS: i64 = 60_000;
 pub struct GetAuthUrlBody {
     /// Where to go after signing in: a path of this site, or an allowed origin. Else `/`.
     redirect: Option<String>,
+    /// Link the DingTalk account to the signed-in user instead of signing in (My account).
+    link: Option<bool>,
 }
 
 #[utoipa::path(post, path = "/api/dingtalk:getAuthUrl", tag = "dingtalk",
     params(("X-Authenticator" = String, Header, description = "Name of a DingTalk authenticator")),
     request_body = GetAuthUrlBody,
     responses((status = 200, description = "{data: {url}}: send the browser there; a browser-binding cookie is set"),
-              (status = 400, description = "Missing, unknown, disabled or non-DingTalk authenticator; invalid body")))]
+              (status = 400, description = "Missing, unknown, disabled or non-DingTalk authenticator; invalid body"),
+              (status = 401, description = "`link` asked for without a signed-in user"),
+              (status = 429, description = "Too many sign-ins started by this address or browser in the last minute")))]
 pub async fn get_auth_url(
     State(state): State<AppState>,
     Extension(dt): Extension<Arc<DingTalkShared>>,
     headers: HeaderMap,
+    client: ClientInfo,
+    signed_in: Result<CurrentUser, ApiError>,
     body: Bytes,
 ) -> ApiResult<Response> {
+    // Each call stores a state row: a budget per address and per browser bounds the writes
+    // one client can cause.
+    let existing_binding = browser_state::binding_of(&headers);
+    let over_budget = match &existing_binding {
+        Some(b) => dt.starts_per_browser.check(b),
+        None => Ok(()),
+    }
+    .and_then(|()| dt.starts_per_ip.check(&client.ip));
+    if let Err(wait) = over_budget {
+        return Err(ApiError::too_many(
+            wait as i64,
+            "Too many DingTalk sign-ins started from here, please wait a minute and try again",
+        ));
+    }
     let a = authenticator_from_header(&state, &headers).await?;
     if a.auth_type != TYPE_NAME {
         return Err(ApiError::bad_request(format!(
@@ -63,8 +87,11 @@ pub async fn get_auth_url(
     // `a` is enabled and of this type (checked above): its options need no second read.
     let options = DingTalkOptions::from_stored(&a.options).map_err(ApiError::internal)?;
     let target = redirect_target(body.redirect.as_deref(), &state.config);
+    let link_user_id = match body.link {
+        Some(true) => Some(signed_in?.0.user.id),
+        _ => None,
+    };
     let nonce = browser_state::random_value();
-    let existing_binding = browser_state::binding_of(&headers);
     let binding = existing_binding
         .clone()
         .unwrap_or_else(browser_state::random_value);
@@ -96,6 +123,7 @@ pub async fn get_auth_url(
             binding_hash: browser_state::hash(&binding),
             created_at: now,
             expires_at: now + STATE_TTL_MS,
+            link_user_id,
         })
         .await?;
     let mut request = AuthorizeRequest::new(
@@ -164,6 +192,9 @@ pub async fn redirect(
         }
     };
     let (name, target) = (stored.authenticator.clone(), stored.redirect.clone());
+    if let Some(user_id) = stored.link_user_id {
+        return link(&state, &dt, &client, &headers, &stored, &cb, user_id).await;
+    }
     if !browser_state::binding_matches(&headers, &stored.binding_hash) {
         return fail(Some(name), target, Failure::StateForeignBrowser.into()).await;
     }
@@ -179,6 +210,49 @@ pub async fn redirect(
     }
 }
 
+/// The callback of a round trip started from "My account": the DingTalk account is linked to
+/// the user who started it, and the browser goes back to their account page. No session is
+/// started (the user has one).
+async fn link(
+    state: &AppState,
+    dt: &DingTalkShared,
+    client: &ClientInfo,
+    headers: &HeaderMap,
+    stored: &OAuthState,
+    cb: &Callback,
+    user_id: i64,
+) -> Response {
+    let name = stored.authenticator.as_str();
+    let linked = if !browser_state::binding_matches(headers, &stored.binding_hash) {
+        Err(Failure::StateForeignBrowser.into())
+    } else if cb.error.is_some() {
+        Err(Failure::ConsentDenied.into())
+    } else if let Some(code) = cb.code.as_deref() {
+        match verified_facts(state, dt, name, code).await {
+            Ok((a, options, creds, mut facts)) => {
+                let resolver = Resolver {
+                    state,
+                    dt,
+                    authenticator: &a,
+                    options: &options,
+                    creds: &creds,
+                };
+                resolver.link_to(user_id, &mut facts, client).await
+            }
+            Err(failed) => Err(failed),
+        }
+    } else {
+        Err(Failure::MissingCode.into())
+    };
+    match linked {
+        Ok(()) => account_page_redirect(&stored.redirect, None),
+        Err(failed) => {
+            record_failure(state, client, Some(name), "link", &failed).await;
+            account_page_redirect(&stored.redirect, Some(&failed))
+        }
+    }
+}
+
 async fn sign_in(
     state: &AppState,
     dt: &DingTalkShared,
@@ -187,6 +261,32 @@ async fn sign_in(
     target: &str,
     code: &str,
 ) -> Result<Response, Failed> {
+    let (a, options, creds, mut facts) = verified_facts(state, dt, name, code).await?;
+    let resolver = Resolver {
+        state,
+        dt,
+        authenticator: &a,
+        options: &options,
+        creds: &creds,
+    };
+    let (_, issued) = resolver.sign_in(&mut facts, client, "web").await?;
+    Ok(signed_in_redirect(
+        state,
+        target,
+        &a.name,
+        &issued,
+        options.token_in_redirect,
+    ))
+}
+
+/// The code exchanged, the profile read and the organisation rules checked: what DingTalk
+/// says about the account, with the authenticator that asked.
+async fn verified_facts(
+    state: &AppState,
+    dt: &DingTalkShared,
+    name: &str,
+    code: &str,
+) -> Result<(Authenticator, DingTalkOptions, ClientCredentials, Facts), Failed> {
     let (a, options) = match load(state, name).await {
         Ok(Some(found)) => found,
         Ok(None) => return Err(Failure::AuthenticatorUnavailable.into()),
@@ -230,12 +330,5 @@ async fn sign_in(
     if options.restrict_to_org {
         resolver.lookup_userid(&mut facts).await?;
     }
-    let (_, issued) = resolver.sign_in(&mut facts, client, "web").await?;
-    Ok(signed_in_redirect(
-        state,
-        target,
-        &a.name,
-        &issued,
-        options.token_in_redirect,
-    ))
+    Ok((a, options, creds, facts))
 }
