@@ -52,10 +52,10 @@ pub enum SlotDecision {
 pub enum Settle {
     /// A wrong password: the slot becomes a failure.
     Failed,
-    /// A right password: the slot is freed.
+    /// A right password: the slot is freed. Earlier failures stay until their window ends: a
+    /// success that wiped them would let a burst of guesses around the right password check
+    /// more than the limit.
     Freed,
-    /// A right password, and the key's earlier failures are forgiven too.
-    Forgiven,
 }
 
 impl FailureLimit {
@@ -93,7 +93,6 @@ impl FailureLimit {
         next.pending = (next.pending - 1).max(0);
         match how {
             Settle::Freed => {}
-            Settle::Forgiven => next.failures = 0,
             Settle::Failed => {
                 next.failures += 1;
                 if next.failures >= self.max_failures && next.locked_until <= now {
@@ -170,12 +169,12 @@ mod tests {
     }
 
     #[test]
-    fn a_right_password_forgives_when_asked() {
+    fn a_right_password_frees_its_slot_and_forgives_nothing() {
         let l = limit(3, MIN, MIN);
         let c = attempt(&l, FailureCount::default(), Settle::Failed, 0);
         let c = attempt(&l, c, Settle::Failed, 0);
-        assert_eq!(attempt(&l, c, Settle::Freed, 0).failures, 2);
-        assert_eq!(attempt(&l, c, Settle::Forgiven, 0).failures, 0);
+        let c = attempt(&l, c, Settle::Freed, 0);
+        assert_eq!((c.failures, c.pending), (2, 0));
     }
 
     #[test]

@@ -73,7 +73,7 @@ async fn the_right_password_among_concurrent_guesses_gets_no_extra_chance(db: Db
     let statuses = all_at_once(attempts).await;
     // Five wrong guesses are checked, and no more. The right password signs in only if it got
     // one of the slots before the fifth failure locked the account (a success frees its slot,
-    // so a waiting guess may take it: still five failures).
+    // so a waiting guess may take it, but it wipes no failure: still five).
     assert_eq!(
         count(&statuses, StatusCode::UNAUTHORIZED),
         5,

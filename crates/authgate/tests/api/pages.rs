@@ -473,6 +473,44 @@ mod chromium {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_user_links_and_unlinks_dingtalk_on_their_account_page() {
+        let (s, _fake, admin) = with_fake_dingtalk(Db::Sqlite).await;
+        s.create_user(
+            &admin,
+            json!({"username": "carl", "password": "carl-Passw0rd!"}),
+        )
+        .await;
+        create_dingtalk(&s, &admin, "dingtalk", "Corp DingTalk", json!({})).await;
+        let b = Browser::start().await;
+        b.sign_in(&s, "/", "carl", "carl-Passw0rd!").await;
+        b.until_at("/").await;
+        assert_eq!(
+            b.text_of(".link-dingtalk[data-authenticator=dingtalk]")
+                .await,
+            "Link DingTalk account: Corp DingTalk"
+        );
+        b.click(".link-dingtalk[data-authenticator=dingtalk]").await;
+        b.click("button[data-userid=zhangsan]").await;
+        b.until_at("/").await;
+        assert_eq!(b.text_of(".identity .identity-name").await, "张三");
+        assert_eq!(b.text_of(".identity .muted").await, "Corp DingTalk");
+        // Unlinking asks first; a "no" changes nothing, a "yes" unlinks.
+        b.js("window.confirm = function () { return false; }").await;
+        b.click("button.unlink").await;
+        assert_eq!(b.text_of(".identity .identity-name").await, "张三");
+        b.js("window.confirm = function () { return true; }").await;
+        b.click("button.unlink").await;
+        b.until("document.querySelector('.identity') === null")
+            .await;
+        assert_eq!(
+            b.text_of(".link-dingtalk[data-authenticator=dingtalk]")
+                .await,
+            "Link DingTalk account: Corp DingTalk"
+        );
+        b.quit().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn dingtalk_button_signs_in_and_failures_show_at_the_button_in_both_languages() {
         let (s, _fake, admin) = with_fake_dingtalk(Db::Sqlite).await;
         // Alice's DingTalk number, spelled another way.

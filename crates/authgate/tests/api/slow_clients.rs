@@ -190,6 +190,49 @@ async fn headers_sent_a_line_at_a_time_are_cut_off() {
     );
 }
 
+/// A body sent a byte at a time gets the header timeout too, and then a clear 4xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_sent_a_byte_at_a_time_is_cut_off() {
+    let s = Server::start_with(
+        Db::Sqlite,
+        ServerOptions::default().env("AUTHGATE_HEADER_READ_TIMEOUT", "2s"),
+    )
+    .await;
+    let mut slow = TcpStream::connect(("127.0.0.1", s.port)).await.unwrap();
+    let started = Instant::now();
+    slow.write_all(
+        b"POST /api/auth:signIn HTTP/1.1\r\nhost: x\r\nx-authenticator: basic\r\n\
+          content-type: application/json\r\ncontent-length: 1000\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    loop {
+        let mut buf = [0u8; 1024];
+        match tokio::time::timeout(Duration::from_millis(250), slow.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {
+                let _ = slow.write_all(b" ").await;
+            }
+        }
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never cut off");
+    }
+    let took = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        took >= Duration::from_millis(1800) && took < Duration::from_secs(5),
+        "cut off after {took:?}"
+    );
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+        "{answer}"
+    );
+}
+
 /// Asks for `/healthz` on `stream` and reads the whole answer (kept alive: no close to wait for).
 async fn healthz_on(stream: &mut TcpStream) -> bool {
     stream

@@ -88,23 +88,23 @@ fn locked(remaining_ms: i64) -> ApiError {
 }
 
 impl Attempt {
-    /// The password was right: this address's failures on the account are forgiven, and the
-    /// other slots are freed.
+    /// The password was right: the slots are freed. (Earlier failures are not wiped: see
+    /// `Settle::Freed`.)
     pub async fn succeeded(self, state: &AppState) -> ApiResult<()> {
-        self.settle(state, Settle::Forgiven, Settle::Freed).await
+        self.settle(state, Settle::Freed).await
     }
 
     /// The password was wrong (or the account cannot sign in): every slot becomes a failure.
     pub async fn failed(self, state: &AppState) -> ApiResult<()> {
-        self.settle(state, Settle::Failed, Settle::Failed).await
+        self.settle(state, Settle::Failed).await
     }
 
-    async fn settle(self, state: &AppState, own: Settle, others: Settle) -> ApiResult<()> {
+    async fn settle(self, state: &AppState, how: Settle) -> ApiResult<()> {
         let c = &state.config;
         let keys = [
-            (self.keys.account_from_ip, c.account_failures, own),
-            (self.keys.account, c.account_total_failures, others),
-            (self.keys.ip, c.ip_failures, others),
+            (self.keys.account_from_ip, c.account_failures, how),
+            (self.keys.account, c.account_total_failures, how),
+            (self.keys.ip, c.ip_failures, how),
         ];
         Ok(state.store.settle_failure_slots(&keys, now_ms()).await?)
     }

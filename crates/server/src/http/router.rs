@@ -22,6 +22,7 @@ pub fn build(state: AppState) -> Router {
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), request_auth::resolve))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), layers::read_body_in_time))
         .layer(from_fn_with_state(state.clone(), layers::record_metrics))
         .layer(from_fn_with_state(state.clone(), layers::security_headers))
         .layer(CatchPanicLayer::custom(|_| panic_response()))

@@ -101,7 +101,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("account.profile", "Profile", "个人资料"),
     ("account.identities", "Linked accounts", "已绑定的账号"),
     ("account.no_identities", "No linked accounts.", "没有绑定的账号。"),
-    ("account.link", "Link", "绑定"),
+    ("account.link", "Link DingTalk account", "绑定钉钉账号"),
     ("account.unlink", "Unlink", "解除绑定"),
     ("account.unlink_confirm", "Unlink this account? You will no longer be able to sign in with it until you link it again.", "确定解除绑定？解除后将无法用它登录，除非重新绑定。"),
     ("account.sessions", "My active sessions", "我的登录会话"),

@@ -359,7 +359,11 @@ async fn account(
         })
         .map(|a| ButtonAuth {
             name: a.name.clone(),
-            title: button_title(&ctx, a),
+            // "Link DingTalk account", and the authenticator's own title when it has one.
+            title: match a.title.trim() {
+                "" => ctx.t("account.link").to_string(),
+                title => format!("{}: {title}", ctx.t("account.link")),
+            },
             error: None,
         })
         .collect();
