@@ -271,6 +271,59 @@ async fn repeated_refusals_share_one_audit_row(db: Db) {
     );
 }
 
+/// Attack campaign: look-alike usernames (Cyrillic `а`, a zero-width space, full-width
+/// letters) were accepted next to `admin`, and a DingTalk nickname kept U+202E.
+async fn look_alike_names_are_refused_or_folded(db: Db) {
+    let env = DingEnv::start(db, json!({"matchBy": []})).await;
+    let s = &env.s;
+    for name in ["\u{430}dmin", "admin\u{200B}", "adm\u{202E}in"] {
+        let r = s
+            .post(
+                "/api/users:create",
+                Some(&env.admin),
+                json!({"username": name}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name:?}: {}", r.text);
+        assert!(
+            r.message().starts_with("The username may have"),
+            "{}",
+            r.message()
+        );
+    }
+    // Full-width letters are the same name: taken.
+    let r = s
+        .post(
+            "/api/users:create",
+            Some(&env.admin),
+            json!({"username": "ａｄｍｉｎ"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.message()),
+        (StatusCode::BAD_REQUEST, "Username already exists")
+    );
+    // ... and sign in as it.
+    s.sign_in("ａｄｍｉｎ", ADMIN_PASSWORD).await;
+    // A DingTalk nickname that would read backwards arrives without its override.
+    let mut mallory = fake_dingtalk::FakeUser::new("mallory", "mAlLoRy0unionIdZZZQiEiE");
+    mallory.nick = Some("\u{202E}nimda\u{202C} Mallory".into());
+    mallory.mobile = Some("13600136000".into());
+    mallory.state_code = Some("86".into());
+    mallory.corp_ids = vec!["dingcorp001".into()];
+    env.add_user(mallory);
+    let mut b = Browser::new();
+    b.sign_in_as(s, AUTHENTICATOR, "mallory", None).await;
+    let me = b.whoami(s).await;
+    assert_eq!(me.body["data"]["nickname"], "nimda Mallory", "{}", me.text);
+    assert_eq!(
+        s.sql_text("SELECT nickname FROM identities WHERE uuid = 'mAlLoRy0unionIdZZZQiEiE'")
+            .await
+            .as_deref(),
+        Some("nimda Mallory")
+    );
+}
+
 async fn a_used_authorization_code_is_refused(db: Db) {
     let env = DingEnv::start(db, json!({})).await;
     let s = &env.s;
@@ -522,6 +575,7 @@ both_databases!(
     the_sign_in_page_shows_only_its_own_error_texts,
     dingtalk_sign_ins_started_are_budgeted,
     repeated_refusals_share_one_audit_row,
+    look_alike_names_are_refused_or_folded,
     a_used_authorization_code_is_refused,
     csrf_is_required_on_every_unsafe_route,
     unknown_accounts_are_indistinguishable,

@@ -1,5 +1,6 @@
 use crate::both_databases;
 use crate::dingtalk_support::*;
+use crate::multi_node::node_options;
 use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -308,6 +309,19 @@ async fn the_password_authenticator_stays_while_an_admin_needs_it(db: Db) {
 
 async fn concurrent_disables_keep_one_enabled(db: Db) {
     let s = Server::start(db).await;
+    disable_all_at_once(&[&s]).await;
+}
+
+async fn concurrent_disables_through_two_nodes_keep_one_enabled(db: Db) {
+    let a = Server::start_with(db, node_options()).await;
+    let b = a.start_node(node_options()).await;
+    disable_all_at_once(&[&a, &b]).await;
+}
+
+/// Four password authenticators, each disabled at the same moment (alternating nodes): one
+/// refusal, one left enabled.
+async fn disable_all_at_once(nodes: &[&Server]) {
+    let s = nodes[0];
     let admin = s.admin_token().await;
     let mut ids = vec![1];
     for name in ["b", "c", "d"] {
@@ -321,9 +335,10 @@ async fn concurrent_disables_keep_one_enabled(db: Db) {
         ids.push(r.body["data"]["id"].as_i64().unwrap());
     }
     let mut tasks = Vec::new();
-    for id in ids {
-        let http = s.http.clone();
-        let url = s.url(&format!("/api/authenticators:update?filterByTk={id}"));
+    for (i, id) in ids.into_iter().enumerate() {
+        let node = nodes[i % nodes.len()];
+        let http = node.http.clone();
+        let url = node.url(&format!("/api/authenticators:update?filterByTk={id}"));
         let token = admin.clone();
         tasks.push(tokio::spawn(async move {
             http.post(url)
@@ -359,3 +374,8 @@ both_databases!(
     concurrent_disables_keep_one_enabled,
     the_password_authenticator_stays_while_an_admin_needs_it,
 );
+
+mod nodes {
+    use super::*;
+    crate::postgres_only!(concurrent_disables_through_two_nodes_keep_one_enabled);
+}
