@@ -52,6 +52,11 @@ pub enum Command {
     /// The way back in for an administrator locked out by a disabled password authenticator.
     #[command(subcommand)]
     Authenticators(AuthenticatorsCommand),
+    /// Show or reset the token policy offline, directly on the database
+    ///
+    /// The way back in when a policy signs everyone out (tokens that die at once).
+    #[command(subcommand)]
+    TokenPolicy(TokenPolicyCommand),
     /// Run the server with a built-in fake DingTalk, sample employees and a DingTalk
     /// authenticator already configured: try "Sign in with DingTalk" with no DingTalk account
     Demo(DemoArgs),
@@ -142,4 +147,14 @@ pub enum AuthenticatorsCommand {
         /// Name of the authenticator, as `authgate authenticators list` shows it
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenPolicyCommand {
+    /// Show the token policy
+    Show,
+    /// Put the default policy back (token 1 day, session 7 days, renewal 1 day)
+    ///
+    /// Running servers apply it within a second.
+    Reset,
 }

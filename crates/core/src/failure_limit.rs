@@ -8,8 +8,10 @@
 //! (its strikes), up to `max_lock_ms`; a key left alone for `max_lock_ms` after its last lock
 //! starts again from no strikes. With `lock_ms == max_lock_ms` every lock lasts the same.
 
-/// A slot not settled within this time is taken to belong to a process that died.
-pub const SLOT_TTL_MS: i64 = 30_000;
+/// A slot not settled within this time belonged to a process that died mid-check: it counts
+/// as a failure then (an unsettled check must not be a free guess). Far longer than any check
+/// takes, even one queued behind many others for the hashing threads.
+pub const SLOT_TTL_MS: i64 = 5 * 60_000;
 
 /// `max_failures` within `window_ms` locks the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub struct FailureCount {
 pub enum SlotDecision {
     /// Refused unchecked: the key is locked until then.
     Locked { until: i64 },
+    /// Refused unchecked, and the key locked by this decision: store the new counters.
+    LockedNow(FailureCount),
     /// Every slot is held by an attempt being checked: try again in a moment.
     Busy,
     /// The attempt may be checked; store the new counters.
@@ -76,8 +80,16 @@ impl FailureLimit {
         {
             next.strikes = 0;
         }
-        if next.pending_until <= now {
+        if next.pending > 0 && next.pending_until <= now {
+            next.failures += next.pending;
             next.pending = 0;
+        }
+        if next.failures >= self.max_failures {
+            // Only slots given up for lost get here (a settled failure locks at once): the
+            // lock they earned is stored now.
+            next.locked_until = now.saturating_add(self.lock_length(next.strikes));
+            next.strikes += 1;
+            return SlotDecision::LockedNow(next);
         }
         if next.failures + next.pending >= self.max_failures {
             return SlotDecision::Busy;
@@ -208,13 +220,26 @@ mod tests {
     }
 
     #[test]
-    fn slots_of_a_process_that_died_are_given_up() {
-        let l = limit(2, MIN, MIN);
+    fn slots_of_a_process_that_died_count_as_failures() {
+        let l = limit(3, MIN, MIN);
         let c = taken(l.take_slot(FailureCount::default(), 0));
         let c = taken(l.take_slot(c, 0));
+        let c = taken(l.take_slot(c, 0));
         assert_eq!(l.take_slot(c, SLOT_TTL_MS - 1), SlotDecision::Busy);
-        let c = taken(l.take_slot(c, SLOT_TTL_MS));
-        assert_eq!(c.pending, 1);
+        // Then they are three failures: the key is locked, and stays locked.
+        let SlotDecision::LockedNow(locked) = l.take_slot(c, SLOT_TTL_MS) else {
+            panic!("locked");
+        };
+        assert_eq!((locked.failures, locked.pending), (3, 0));
+        assert_eq!(
+            l.take_slot(locked, SLOT_TTL_MS + 1),
+            SlotDecision::Locked {
+                until: SLOT_TTL_MS + MIN
+            }
+        );
+        let two_lost = l.settle(c, Settle::Freed, 0);
+        let c = taken(l.take_slot(two_lost, SLOT_TTL_MS));
+        assert_eq!((c.failures, c.pending), (2, 1));
     }
 
     #[test]

@@ -69,6 +69,8 @@
     b.addEventListener('click', function () {
       var name = b.getAttribute('data-authenticator');
       AG.api('POST', '/api/dingtalk:getAuthUrl', { redirect: '/', link: true }, { 'X-Authenticator': name }).then(function (r) {
+        // An older session signs in again first, then comes back here to link.
+        if (r.code === 'SIGN_IN_AGAIN') { location.assign('/signin?redirect=%2F'); return; }
         if (!r.ok) { AG.show(identitiesError, r.message); return; }
         location.assign(r.data.url);
       });

@@ -41,8 +41,9 @@ impl Entry<'_> {
 const FAILURE_MERGE_WINDOW_MS: i64 = 60_000;
 
 impl AppState {
-    /// Writes the entry. A failure that repeats one from the last minute (same event, reason,
-    /// user, authenticator and address: someone hammering) is counted on the earlier row.
+    /// Writes the entry. A failure that repeats one from the last minute exactly (someone
+    /// hammering: same event, reason, user, authenticator, address, user agent and detail) is
+    /// counted on the earlier row.
     pub async fn audit(&self, e: Entry<'_>) {
         let entry = e.into_record();
         let written = match entry.outcome {

@@ -8,6 +8,7 @@ pub mod auth_types;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
+pub mod housekeeping;
 pub mod http;
 pub mod metrics;
 pub mod pages;

@@ -346,8 +346,11 @@ macro_rules! impl_sql_store {
                     if others == 0 {
                         return Err(StoreError::LastEnabledAuthenticator);
                     }
-                    keep_a_way_in_for_admins(&mut tx, id).await?;
                 }
+                let stranded_before = match p.enabled {
+                    Some(false) => Some(stranded_admins(&mut tx).await?),
+                    _ => None,
+                };
                 let sql = format!(
                     "UPDATE authenticators SET title = COALESCE($2, title), \
                      description = COALESCE($3, description), options = COALESCE($4, options), \
@@ -363,6 +366,9 @@ macro_rules! impl_sql_store {
                     .bind(now)
                     .fetch_optional(&mut *tx)
                     .await?;
+                if let Some(before) = stranded_before {
+                    keep_every_admin_a_way_in(&mut tx, &before).await?;
+                }
                 tx.commit().await?;
                 self.caches.authenticators.forget_all();
                 row.map(TryInto::try_into).transpose()
@@ -386,11 +392,12 @@ macro_rules! impl_sql_store {
                         return Err(StoreError::LastEnabledAuthenticator);
                     }
                 }
-                keep_a_way_in_for_admins(&mut tx, id).await?;
+                let before = stranded_admins(&mut tx).await?;
                 let done = sqlx::query("DELETE FROM authenticators WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                keep_every_admin_a_way_in(&mut tx, &before).await?;
                 tx.commit().await?;
                 self.caches.authenticators.forget_all();
                 Ok(done.rows_affected() == 1)
@@ -435,11 +442,16 @@ macro_rules! impl_sql_store {
             }
 
             async fn delete_identity(&self, user_id: i64, identity_id: i64) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                Self::lock_authenticators(&mut tx).await?;
+                let before = stranded_admins(&mut tx).await?;
                 let done = sqlx::query("DELETE FROM identities WHERE id = $1 AND user_id = $2")
                     .bind(identity_id)
                     .bind(user_id)
-                    .execute(&self.writer)
+                    .execute(&mut *tx)
                     .await?;
+                keep_every_admin_a_way_in(&mut tx, &before).await?;
+                tx.commit().await?;
                 Ok(done.rows_affected() == 1)
             }
 
@@ -734,26 +746,69 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn locked_until(&self, keys: &[String], now: i64) -> StoreResult<Option<i64>> {
+                let mut qb = QueryBuilder::<$db>::new(
+                    "SELECT MAX(locked_until) FROM signin_failures WHERE key IN (",
+                );
+                let mut list = qb.separated(", ");
+                for k in keys {
+                    list.push_bind(k);
+                }
+                qb.push(")");
+                let until: Option<i64> = qb.build().fetch_one(&self.pool).await?.try_get(0)?;
+                Ok(until.filter(|&u| u > now))
+            }
+
             async fn take_failure_slots(
                 &self,
                 keys: &[(String, FailureLimit)],
                 now: i64,
             ) -> StoreResult<FailureSlots> {
                 let mut tx = self.begin_write().await?;
-                let mut counts = Vec::with_capacity(keys.len());
+                let mut decisions = Vec::with_capacity(keys.len());
                 for (key, limit) in in_lock_order(keys, |k| &k.0) {
-                    match limit.take_slot(hold_failure_row(&mut tx, key).await?, now) {
-                        // Dropping the transaction rolls it back: nothing is taken.
-                        SlotDecision::Locked { until } => return Ok(FailureSlots::Locked { until }),
-                        SlotDecision::Busy => return Ok(FailureSlots::Busy),
-                        SlotDecision::Taken(count) => counts.push((key, count)),
-                    }
+                    decisions.push((key, limit.take_slot(hold_failure_row(&mut tx, key).await?, now)));
                 }
-                for (key, count) in counts {
-                    write_failure_row(&mut tx, key, &count).await?;
+                // The latest lock is the one to wait for. Only locks decided just now are
+                // written then; no slot is taken.
+                let mut locked_until = None;
+                for (key, decision) in &decisions {
+                    let until = match decision {
+                        SlotDecision::Locked { until } => *until,
+                        SlotDecision::LockedNow(count) => {
+                            write_failure_row(&mut tx, key, count).await?;
+                            count.locked_until
+                        }
+                        _ => continue,
+                    };
+                    locked_until = locked_until.max(Some(until));
+                }
+                if let Some(until) = locked_until {
+                    tx.commit().await?;
+                    return Ok(FailureSlots::Locked { until });
+                }
+                if decisions.iter().any(|(_, d)| *d == SlotDecision::Busy) {
+                    // Dropping the transaction rolls it back: nothing is taken.
+                    return Ok(FailureSlots::Busy);
+                }
+                for (key, decision) in &decisions {
+                    if let SlotDecision::Taken(count) = decision {
+                        write_failure_row(&mut tx, key, count).await?;
+                    }
                 }
                 tx.commit().await?;
                 Ok(FailureSlots::Taken)
+            }
+
+            async fn purge_idle_failure_counters(&self, before: i64) -> StoreResult<u64> {
+                let done = sqlx::query(
+                    "DELETE FROM signin_failures WHERE (pending = 0 OR pending_until < $1) \
+                     AND locked_until < $1 AND window_started_at < $1",
+                )
+                .bind(before)
+                .execute(&self.writer)
+                .await?;
+                Ok(done.rows_affected())
             }
 
             async fn settle_failure_slots(
@@ -776,13 +831,16 @@ macro_rules! impl_sql_store {
             }
 
             async fn append_audit_merging(&self, e: &NewAuditEntry, since: i64) -> StoreResult<()> {
+                let Some(ip) = e.ip.as_deref() else {
+                    return self.append_audit(e).await;
+                };
                 let mut tx = self.begin_write().await?;
                 // Held until the count is written: concurrent repeats count one after another.
                 let sql = format!(
-                    "SELECT id, detail FROM audit_log WHERE event = $1 AND result = $2 \
+                    "SELECT id, detail FROM audit_log WHERE ip = $6 AND event = $1 AND result = $2 \
                      AND reason IS NOT DISTINCT FROM $3 AND user_id IS NOT DISTINCT FROM $4 \
-                     AND authenticator IS NOT DISTINCT FROM $5 AND ip IS NOT DISTINCT FROM $6 \
-                     AND at >= $7 ORDER BY id DESC LIMIT 1{}",
+                     AND authenticator IS NOT DISTINCT FROM $5 \
+                     AND user_agent IS NOT DISTINCT FROM $8 AND at >= $7 ORDER BY at DESC, id DESC LIMIT 1{}",
                     <$store>::FOR_UPDATE
                 );
                 let earlier = sqlx::query(&sql)
@@ -791,16 +849,27 @@ macro_rules! impl_sql_store {
                 .bind(&e.reason)
                 .bind(e.user_id)
                 .bind(&e.authenticator)
-                .bind(&e.ip)
+                .bind(ip)
                 .bind(since)
+                .bind(&e.user_agent)
                 .fetch_optional(&mut *tx)
                 .await?;
-                match earlier {
-                    Some(row) => {
-                        let id: i64 = row.try_get(0)?;
-                        let text: String = row.try_get(1)?;
-                        let mut detail: serde_json::Map<String, serde_json::Value> =
-                            serde_json::from_str(&text).unwrap_or_default();
+                // Identical but for when: the stored detail (less the count) is this one's.
+                let same = |row: &<$db as sqlx::Database>::Row| -> StoreResult<Option<(i64, serde_json::Map<String, serde_json::Value>)>> {
+                    let text: String = row.try_get(1)?;
+                    let mut detail: serde_json::Map<String, serde_json::Value> =
+                        serde_json::from_str(&text).unwrap_or_default();
+                    let mut bare = detail.clone();
+                    bare.remove("repeated");
+                    bare.remove("lastAt");
+                    if bare != e.detail {
+                        return Ok(None);
+                    }
+                    detail.remove("lastAt");
+                    Ok(Some((row.try_get(0)?, detail)))
+                };
+                match earlier.as_ref().map(same).transpose()?.flatten() {
+                    Some((id, mut detail)) => {
                         let repeated = detail.get("repeated").and_then(|v| v.as_i64()).unwrap_or(0);
                         detail.insert("repeated".into(), (repeated + 1).into());
                         detail.insert("lastAt".into(), e.at.into());
@@ -958,33 +1027,32 @@ macro_rules! impl_sql_store {
             Ok(())
         }
 
-/// Refuses (AdminsNeedPassword) to disable or delete authenticator `id` when it is the
-        /// last enabled password authenticator and an enabled administrator has no identity on
-        /// another enabled authenticator: that administrator could not sign in any more.
-        /// Passwords belong to users, so any enabled password authenticator lets them in.
-        async fn keep_a_way_in_for_admins(
+/// Enabled administrators who could not sign in: no password with an enabled password
+        /// authenticator to use it (passwords belong to users: any one will do), and no identity
+        /// on an enabled authenticator.
+        async fn stranded_admins(tx: &mut sqlx::Transaction<'static, $db>) -> StoreResult<Vec<i64>> {
+            Ok(sqlx::query_scalar(
+                "SELECT u.id FROM users u WHERE u.is_admin AND u.enabled \
+                 AND NOT (u.password_hash IS NOT NULL AND EXISTS (SELECT 1 FROM authenticators p \
+                          WHERE p.enabled AND p.auth_type = 'password')) \
+                 AND NOT EXISTS (SELECT 1 FROM identities i JOIN authenticators a \
+                                 ON a.name = i.authenticator WHERE i.user_id = u.id AND a.enabled) \
+                 ORDER BY u.id",
+            )
+            .fetch_all(&mut **tx)
+            .await?)
+        }
+
+        /// Refuses (AdminsNeedPassword) a change, made in `tx` but not committed, that leaves an
+        /// administrator with no way to sign in who had one `before` it. Every change that can
+        /// (an authenticator disabled or deleted, an identity unlinked) holds the authenticators'
+        /// lock first, so two such changes on two nodes are decided one after the other.
+        async fn keep_every_admin_a_way_in(
             tx: &mut sqlx::Transaction<'static, $db>,
-            id: i64,
+            before: &[i64],
         ) -> StoreResult<()> {
-            let last_password: Option<bool> = sqlx::query_scalar(
-                "SELECT a.enabled AND a.auth_type = 'password' AND NOT EXISTS (SELECT 1 FROM authenticators o \
-                 WHERE o.enabled AND o.auth_type = 'password' AND o.id <> a.id) FROM authenticators a WHERE a.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-            if last_password != Some(true) {
-                return Ok(());
-            }
-            let stranded: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM users u WHERE u.is_admin AND u.enabled AND NOT EXISTS ( \
-                 SELECT 1 FROM identities i JOIN authenticators a ON a.name = i.authenticator \
-                 WHERE i.user_id = u.id AND a.enabled AND a.id <> $1)",
-            )
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
-            if stranded > 0 {
+            let after = stranded_admins(tx).await?;
+            if after.iter().any(|id| !before.contains(id)) {
                 return Err(StoreError::AdminsNeedPassword);
             }
             Ok(())

@@ -142,6 +142,8 @@ pub trait Store: Send + Sync + 'static {
     async fn set_token_policy(&self, policy: &TokenPolicy, now: i64) -> StoreResult<()>;
 
     // Sign-in failure limits (the rule is `authgate_core::failure_limit`)
+    /// The latest lock among `keys` that has not ended by `now` (a read: no slot is taken).
+    async fn locked_until(&self, keys: &[String], now: i64) -> StoreResult<Option<i64>>;
     /// Takes one slot under every key, or none: in one transaction that holds the keys' rows,
     /// so concurrent attempts on every node are counted one after the other.
     async fn take_failure_slots(
@@ -149,6 +151,9 @@ pub trait Store: Send + Sync + 'static {
         keys: &[(String, FailureLimit)],
         now: i64,
     ) -> StoreResult<FailureSlots>;
+    /// Deletes the counters of keys with nothing pending, locked or counted since `before`
+    /// (every guess with a made-up account name leaves one); returns how many.
+    async fn purge_idle_failure_counters(&self, before: i64) -> StoreResult<u64>;
     /// Settles the slots an attempt took, each key as its outcome says.
     async fn settle_failure_slots(
         &self,
@@ -158,9 +163,10 @@ pub trait Store: Send + Sync + 'static {
 
     // Audit log
     async fn append_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
-    /// Like `append_audit`, but a failure identical to one recorded since `since` (same event,
-    /// reason, user, authenticator and address) is counted on that row instead of written
-    /// again: its detail gets `repeated` (how many more) and `lastAt`.
+    /// Like `append_audit`, but a failure identical to the latest of its kind recorded since
+    /// `since` (same event, reason, user, authenticator, address, user agent and detail) is
+    /// counted on that row instead of written again: its detail gets `repeated` (how many more)
+    /// and `lastAt`.
     async fn append_audit_merging(&self, entry: &NewAuditEntry, since: i64) -> StoreResult<()>;
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<(Vec<AuditEntry>, i64)>;
 

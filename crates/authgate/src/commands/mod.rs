@@ -5,6 +5,7 @@ mod authenticators;
 mod demo;
 mod fake;
 mod serve;
+mod token_policy;
 
 use crate::cli::{Cli, Command};
 use crate::settings::Settings;
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(cmd) => admin::run(settings, cmd).await,
         Command::Authenticators(cmd) => authenticators::run(settings, cmd).await,
+        Command::TokenPolicy(cmd) => token_policy::run(settings, cmd).await,
         Command::Demo(args) => demo::run(settings, args.fake_port).await,
         Command::FakeDingtalk(args) => fake::run(&args).await,
     }

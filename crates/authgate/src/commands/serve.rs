@@ -61,6 +61,7 @@ pub async fn serve_app(state: AppState, listener: tokio::net::TcpListener) -> an
     let limits = state.config.connections;
     let limits = accept_loop::fit_to_descriptor_limit(limits, raise_open_files_limit(&limits));
     let trusted_proxies = state.config.trusted_proxies.clone();
+    authgate_server::housekeeping::start(state.clone());
     let app = authgate_server::app(state);
     accept_loop::serve(listener, app, limits, trusted_proxies, shutdown_signal()).await;
     Ok(())

@@ -130,6 +130,28 @@ async fn people_link_and_unlink_dingtalk_themselves(db: Db) {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
 
+    // A session older than ten minutes signs in again first (a stolen token must not turn
+    // into a lasting way in).
+    let old_session = s.admin_token().await;
+    s.sql("UPDATE sessions SET signed_in_at = signed_in_at - 660000")
+        .await;
+    let r = s
+        .http
+        .post(s.url("/api/dingtalk:getAuthUrl"))
+        .bearer_auth(&old_session)
+        .header("x-authenticator", AUTHENTICATOR)
+        .json(&json!({"link": true}))
+        .send()
+        .await
+        .unwrap();
+    let r = Reply::from(r).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "SIGN_IN_AGAIN"),
+        "{}",
+        r.text
+    );
+
     // The admin links zhangsan's DingTalk account to their own.
     let mut admin = Browser::new();
     admin
@@ -228,6 +250,63 @@ async fn people_link_and_unlink_dingtalk_themselves(db: Db) {
     );
 }
 
+/// An administrator who signs in only through DingTalk (the password authenticator is off)
+/// cannot unlink that account, nor have it unlinked: nobody could sign in as them after.
+async fn an_administrator_keeps_a_way_in(db: Db) {
+    let env = DingEnv::start(db, json!({})).await;
+    let s = &env.s;
+    let mut admin = Browser::new();
+    admin
+        .authgate(
+            Method::POST,
+            &s.url("/api/auth:signIn"),
+            &[("x-authenticator", "basic")],
+            Some(json!({"account": "admin", "password": ADMIN_PASSWORD})),
+        )
+        .await
+        .assert_ok();
+    link_from_account(&mut admin, s, "zhangsan").await;
+    let basic = env.authenticator_id("basic").await;
+    s.post(
+        &format!("/api/authenticators:update?filterByTk={basic}"),
+        Some(&env.admin),
+        json!({"enabled": false}),
+    )
+    .await
+    .assert_ok();
+    let identity = s
+        .sql_count("SELECT id FROM identities WHERE user_id = 1")
+        .await;
+    let csrf = admin.cookies.get("authgate_csrf").cloned().unwrap();
+    let r = admin
+        .authgate(
+            Method::POST,
+            &s.url(&format!("/api/auth:unlinkIdentity?identityId={identity}")),
+            &[("x-csrf-token", &csrf)],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    let r = s
+        .post(
+            &format!("/api/users:unlinkIdentity?filterByTk=1&identityId={identity}"),
+            Some(&env.admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(
+        r.message().starts_with("An administrator signs in only"),
+        "{}",
+        r.message()
+    );
+    assert_eq!(
+        s.sql_count("SELECT COUNT(*) FROM identities WHERE user_id = 1")
+            .await,
+        1
+    );
+}
+
 /// The message My account shows for `?linkError=`.
 async fn shown_link_error(b: &mut Browser, s: &Server, out: &Outcome) -> String {
     let page = b
@@ -241,4 +320,5 @@ both_databases!(
     an_administrator_is_never_linked_automatically,
     linking_can_require_the_accounts_password,
     people_link_and_unlink_dingtalk_themselves,
+    an_administrator_keeps_a_way_in,
 );

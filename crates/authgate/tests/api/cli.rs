@@ -325,7 +325,44 @@ async fn demo_signs_an_employee_in_with_the_built_in_fake_dingtalk() {
     let _ = child.wait();
 }
 
-both_databases!(authenticators_commands_recover_a_disabled_password_sign_in);
+/// A token policy whose tokens die at once (and cannot be renewed) signs everyone out, the
+/// admins too; `authgate token-policy reset` puts the default back offline.
+async fn token_policy_reset_recovers_from_a_policy_that_signs_everyone_out(db: Db) {
+    let s = Server::start(db).await;
+    let env = [("AUTHGATE_DATABASE_URL", s.database_url.as_str())];
+    let admin = s.admin_token().await;
+    s.post(
+        "/api/tokenPolicies:update",
+        Some(&admin),
+        serde_json::json!({"config": {"tokenExpirationTime": "1", "sessionExpirationTime": "7d", "expiredTokenRenewLimit": "0"}}),
+    )
+    .await
+    .assert_ok();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let fresh = s.admin_token().await;
+    let r = s.get("/api/auth:check", Some(&fresh)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+
+    let (ok, text) = authgate(s.dir.path(), &["token-policy", "reset"], None, &env);
+    assert!(ok && text.contains("tokenExpirationTime 1ms"), "{text}");
+    let (ok, text) = authgate(s.dir.path(), &["token-policy", "show"], None, &env);
+    assert!(ok && text.contains("tokenExpirationTime 1d"), "{text}");
+    // Within a second the server follows: a new token works again.
+    let since = std::time::Instant::now();
+    loop {
+        let token = s.admin_token().await;
+        if s.get("/api/auth:check", Some(&token)).await.status == StatusCode::OK {
+            break;
+        }
+        assert!(since.elapsed() < std::time::Duration::from_secs(2));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+both_databases!(
+    authenticators_commands_recover_a_disabled_password_sign_in,
+    token_policy_reset_recovers_from_a_policy_that_signs_everyone_out,
+);
 
 /// Waits (up to the second a running server may take to see another process's change) until
 /// the admin's password sign-in works, or fails, as `works` says.

@@ -161,6 +161,30 @@ async fn username_and_email_share_one_count(db: Db) {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
 }
 
+/// Every guess with a made-up account name leaves a counter: counters left idle are deleted
+/// (at start and then every ten minutes), counters still counting are kept.
+async fn idle_failure_counters_are_purged(db: Db) {
+    let mut s = Server::start(db).await;
+    for i in 0..3 {
+        let r = s.sign_in_reply("basic", &format!("made-up-{i}"), "whatever-pw").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // Two of them a day old, as if the server had been running all along.
+    s.sql(
+        "UPDATE signin_failures SET window_started_at = window_started_at - 86400000 \
+         WHERE key LIKE '%made-up-0%' OR key LIKE '%made-up-1%'",
+    )
+    .await;
+    let count = "SELECT COUNT(*) FROM signin_failures WHERE key LIKE '%made-up-%'";
+    assert_eq!(s.sql_count(count).await, 6);
+    s.restart().await;
+    let since = std::time::Instant::now();
+    while s.sql_count(count).await != 2 {
+        assert!(since.elapsed() < std::time::Duration::from_secs(5), "not purged");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn concurrent_guesses_across_two_nodes_get_no_more_than_the_limit(db: Db) {
     let a = Server::start_with(db, node_options()).await;
     let b = a.start_node(node_options()).await;
@@ -188,6 +212,7 @@ both_databases!(
     a_guesser_locks_out_only_their_own_address,
     guesses_from_many_addresses_lock_the_account_briefly_at_first,
     username_and_email_share_one_count,
+    idle_failure_counters_are_purged,
 );
 
 mod nodes {

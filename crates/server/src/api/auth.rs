@@ -5,6 +5,7 @@ use crate::audit::Entry;
 use crate::auth::cookies;
 use crate::auth::sessions::{issue_session, random_id, IssuedSession};
 use crate::auth::CurrentUser;
+use crate::auth_types::password::TYPE_NAME as PASSWORD_TYPE;
 use crate::auth_types::SignInContext;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
@@ -38,8 +39,8 @@ pub fn signed_in_response(state: &AppState, user: &User, issued: &IssuedSession)
     request_body = super::openapi::PasswordSignIn,
     responses((status = 200, description = "Signed in: the token in the body and in session cookies", body = super::openapi::Data<super::openapi::SignedIn>),
               (status = 400, description = "Missing field or unknown/disabled authenticator"),
-              (status = 401, description = "Wrong account or password"),
-              (status = 403, description = "The account is disabled"),
+              (status = 401, description = "Wrong account or password (a disabled account with the right password answers the same)"),
+              (status = 403, description = "Refused by a non-password authenticator (e.g. a DingTalk account that is disabled here)"),
               (status = 429, description = "Too many failures; see Retry-After",
                headers(("Retry-After" = i64, description = "Seconds until the lock ends")))))]
 pub async fn sign_in(
@@ -275,7 +276,21 @@ pub async fn unlink_identity(
             "You have no linked account {id}"
         )));
     };
-    if me.user.password_hash.is_none() && mine.len() <= 1 {
+    // Another way in: a password with an enabled password authenticator, or another identity
+    // on an enabled authenticator. (For administrators the store checks it again, atomically.)
+    let enabled: Vec<_> = state
+        .store
+        .list_authenticators()
+        .await?
+        .into_iter()
+        .filter(|a| a.enabled)
+        .collect();
+    let by_password =
+        me.user.password_hash.is_some() && enabled.iter().any(|a| a.auth_type == PASSWORD_TYPE);
+    let by_other_identity = mine
+        .iter()
+        .any(|i| i.id != id && enabled.iter().any(|a| a.name == i.authenticator));
+    if !by_password && !by_other_identity {
         return Err(ApiError::bad_request(
             "This linked account is the only way you can sign in: ask an administrator to set a password for you first",
         ));

@@ -24,16 +24,17 @@ pub struct FailureKeys {
 }
 
 impl FailureKeys {
-    /// `user_id`: the account's user when it exists; `typed`: what was typed otherwise.
-    pub fn new(user_id: Option<i64>, typed: &str, ip: &str) -> Self {
+    /// `user_id`: the account's user when it exists; `typed`: what was typed otherwise;
+    /// `client`: the client's limit key (`ClientInfo::limit_key`).
+    pub fn new(user_id: Option<i64>, typed: &str, client: &str) -> Self {
         let account = match user_id {
             Some(id) => format!("user:{id}"),
             None => format!("typed:{}", typed.trim().to_lowercase()),
         };
         Self {
-            account_from_ip: format!("account-ip:{account}:{ip}"),
+            account_from_ip: format!("account-ip:{account}:{client}"),
             account: format!("account:{account}"),
-            ip: format!("ip:{ip}"),
+            ip: format!("ip:{client}"),
         }
     }
 }
@@ -59,6 +60,12 @@ pub async fn begin(state: &AppState, keys: FailureKeys) -> ApiResult<Attempt> {
         (keys.account.clone(), limits.account_total_failures),
         (keys.ip.clone(), limits.ip_failures),
     ];
+    // A locked key is seen with a read: a flood of refused guesses writes nothing.
+    let names: Vec<String> = wanted.iter().map(|(k, _)| k.clone()).collect();
+    let now = now_ms();
+    if let Some(until) = state.store.locked_until(&names, now).await? {
+        return Err(locked(until - now));
+    }
     let started = Instant::now();
     let mut pause = Duration::from_millis(10);
     loop {
@@ -70,7 +77,12 @@ pub async fn begin(state: &AppState, keys: FailureKeys) -> ApiResult<Attempt> {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(200));
             }
-            FailureSlots::Busy => return Err(locked(1000)),
+            FailureSlots::Busy => {
+                return Err(ApiError::too_many(
+                    1,
+                    "Too many sign-in attempts at once, please try again in a moment",
+                ))
+            }
         }
     }
 }

@@ -18,6 +18,9 @@ use serde_json::{json, Map, Value};
 
 pub struct PasswordAuth;
 
+/// The `authType` of password authenticators.
+pub const TYPE_NAME: &str = "password";
+
 pub const SIGNUP_FIELDS: [&str; 4] = ["username", "email", "phone", "nickname"];
 
 pub fn default_options() -> Map<String, Value> {
@@ -84,10 +87,14 @@ struct SignInBody {
 
 const WRONG_CREDENTIALS: &str = "The username/email or password is incorrect, please re-enter";
 
+fn wrong(reason: &str) -> ApiError {
+    ApiError::unauthorized("INVALID_CREDENTIALS", WRONG_CREDENTIALS).with_reason(reason)
+}
+
 #[async_trait]
 impl AuthType for PasswordAuth {
     fn name(&self) -> &'static str {
-        "password"
+        TYPE_NAME
     }
 
     fn title(&self) -> &'static str {
@@ -148,12 +155,15 @@ impl AuthType for PasswordAuth {
     ) -> ApiResult<User> {
         let body: SignInBody = serde_json::from_value(body)
             .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}")))?;
-        let account = body
+        let typed = body
             .account
             .or(body.username)
             .or(body.email)
-            // Usernames are stored NFKC-normalised: full-width `ａｄｍｉｎ` finds `admin`.
-            .map(|a| nfkc(a.trim()))
+            .map(|a| a.trim().to_string());
+        // Usernames are stored NFKC-normalised: full-width `ａｄｍｉｎ` finds `admin`.
+        let account = typed
+            .as_deref()
+            .map(nfkc)
             .filter(|a| !a.is_empty())
             .ok_or_else(|| ApiError::bad_request("Please enter your username or email"))?;
         let password = body
@@ -167,37 +177,56 @@ impl AuthType for PasswordAuth {
             ));
         }
         let state = ctx.state;
-        let user = state.store.find_user_by_account(&account).await?;
-        let keys = FailureKeys::new(user.as_ref().map(|u| u.id), &account, &ctx.client.ip);
+        let user = match state.store.find_user_by_account(&account).await? {
+            // A username stored before names were normalised, typed as it was stored.
+            None if typed.as_deref().is_some_and(|t| t != account) => {
+                state
+                    .store
+                    .find_user_by_account(typed.as_deref().unwrap_or_default())
+                    .await?
+            }
+            found => found,
+        };
+        let keys = FailureKeys::new(
+            user.as_ref().map(|u| u.id),
+            &account,
+            &ctx.client.limit_key(),
+        );
         // The slot is taken before the (slow) check, so concurrent guesses cannot all pass.
         let attempt = failure_limits::begin(state, keys).await?;
-        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-        let verification = state.passwords.verify(stored, password.clone()).await;
-        let wrong = |reason: &str| {
-            ApiError::unauthorized("INVALID_CREDENTIALS", WRONG_CREDENTIALS).with_reason(reason)
-        };
-        let user = match (user, verification) {
-            (Some(user), Verification::Match { needs_upgrade }) if user.enabled => {
-                attempt.succeeded(state).await?;
-                if needs_upgrade {
-                    let hash = state.passwords.hash(password).await;
-                    state
-                        .store
-                        .set_password_hash(user.id, &hash, None, now_ms())
-                        .await?;
+        // The check and the settling of its slots run to the end even when the client hangs
+        // up meanwhile (a dropped request would otherwise leave its slots held).
+        let (state, ip) = (state.clone(), ctx.client.ip.clone());
+        let checked = tokio::spawn(async move {
+            let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+            let verification = state.passwords.verify(stored, password.clone()).await;
+            match (user, verification) {
+                (Some(user), Verification::Match { needs_upgrade }) if user.enabled => {
+                    attempt.succeeded(&state).await?;
+                    if needs_upgrade {
+                        let hash = state.passwords.hash(password).await;
+                        state
+                            .store
+                            .set_password_hash(user.id, &hash, None, now_ms())
+                            .await?;
+                    }
+                    Ok(user)
                 }
-                user
+                // Answered like a wrong password, so the answer never confirms a password.
+                (Some(_), Verification::Match { .. }) => {
+                    attempt.failed(&state).await?;
+                    Err(wrong("account disabled"))
+                }
+                _ => {
+                    attempt.failed(&state).await?;
+                    Err(wrong("wrong username/e-mail or password"))
+                }
             }
-            // Answered like a wrong password, so the answer never confirms a password.
-            (Some(_), Verification::Match { .. }) => {
-                attempt.failed(state).await?;
-                return Err(wrong("account disabled"));
-            }
-            _ => {
-                attempt.failed(state).await?;
-                return Err(wrong("wrong username/e-mail or password"));
-            }
-        };
+        });
+        let user = checked.await.map_err(|e| {
+            tracing::error!(client = %ip, error = %e, "a password check failed to finish");
+            ApiError::internal("the password check did not finish")
+        })??;
         Ok(user)
     }
 

@@ -40,6 +40,26 @@ impl ClientInfo {
     pub fn from_request(req: &Request, config: &ServerConfig) -> Self {
         Self::from_parts(req.headers(), req.extensions(), config)
     }
+
+    /// Who the client is for limits and budgets: its address, or its IPv6 /64 (one machine
+    /// usually has a whole /64, so a limit per address would be a limit per guess).
+    pub fn limit_key(&self) -> String {
+        match self.ip.parse::<IpAddr>() {
+            Ok(ip) => client_key(ip).to_string(),
+            Err(_) => self.ip.clone(),
+        }
+    }
+}
+
+/// One machine has one IPv4 address but usually a whole IPv6 /64: those count as one client.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(network))
+        }
+        v4 => v4,
+    }
 }
 
 impl FromRequestParts<AppState> for ClientInfo {

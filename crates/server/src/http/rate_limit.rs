@@ -7,13 +7,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Keys kept before windows that ended are swept out.
-const SWEEP_AT: usize = 10_000;
+/// Keys kept before windows that ended are swept out; if all are in use, a new key is refused
+/// (a flood of made-up keys must not grow memory, nor make every call sweep).
+const SWEEP_AT: usize = 100_000;
 
 pub struct RateLimit {
     limit: u32,
     window: Duration,
     windows: Mutex<HashMap<String, (Instant, u32)>>,
+    last_sweep: Mutex<Option<Instant>>,
 }
 
 impl RateLimit {
@@ -22,6 +24,7 @@ impl RateLimit {
             limit,
             window,
             windows: Mutex::new(HashMap::new()),
+            last_sweep: Mutex::new(None),
         }
     }
 
@@ -32,8 +35,15 @@ impl RateLimit {
 
     fn check_at(&self, key: &str, now: Instant) -> Result<(), u64> {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, (started, _)| now.duration_since(*started) < self.window);
+        if windows.len() >= SWEEP_AT && !windows.contains_key(key) {
+            let mut last_sweep = self.last_sweep.lock().unwrap_or_else(|e| e.into_inner());
+            if last_sweep.is_none_or(|at| now.duration_since(at) >= self.window / 60) {
+                windows.retain(|_, (started, _)| now.duration_since(*started) < self.window);
+                *last_sweep = Some(now);
+            }
+            if windows.len() >= SWEEP_AT {
+                return Err(self.window.as_secs().max(1));
+            }
         }
         let (started, count) = windows.entry(key.to_string()).or_insert((now, 0));
         if now.duration_since(*started) >= self.window {
@@ -66,13 +76,18 @@ mod tests {
     }
 
     #[test]
-    fn ended_windows_are_swept_out() {
-        let limit = RateLimit::new(1, Duration::from_secs(1));
+    fn ended_windows_are_swept_out_and_live_ones_cap_the_keys() {
+        let limit = RateLimit::new(1, Duration::from_secs(60));
         let t0 = Instant::now();
         for i in 0..SWEEP_AT {
             limit.check_at(&i.to_string(), t0).unwrap();
         }
-        limit.check_at("late", t0 + Duration::from_secs(2)).unwrap();
-        assert_eq!(limit.windows.lock().unwrap().len(), 1);
+        // All in use: a new key is refused, a known one still counted.
+        assert!(limit.check_at("new", t0 + Duration::from_secs(1)).is_err());
+        assert!(limit.check_at("0", t0 + Duration::from_secs(61)).is_ok());
+        limit
+            .check_at("late", t0 + Duration::from_secs(62))
+            .unwrap();
+        assert_eq!(limit.windows.lock().unwrap().len(), 2);
     }
 }

@@ -112,9 +112,9 @@ pub fn signin_page_redirect(
 
 /// After linking from "My account": back to the page that started it, with the failure's
 /// reason (`?linkError=<reason>`) when it failed.
-pub fn account_page_redirect(target: &str, failed: Option<&Failed>) -> Response {
+pub fn account_page_redirect(state: &AppState, target: &str, failed: Option<&Failed>) -> Response {
     let Some(failed) = failed else {
-        return found(target);
+        return found(&redirect_target(Some(target), &state.config));
     };
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("linkError", failed.failure.reason());

@@ -47,6 +47,7 @@ pub struct GetAuthUrlBody {
     responses((status = 200, description = "{data: {url}}: send the browser there; a browser-binding cookie is set"),
               (status = 400, description = "Missing, unknown, disabled or non-DingTalk authenticator; invalid body"),
               (status = 401, description = "`link` asked for without a signed-in user"),
+              (status = 403, description = "`link` asked for by a session signed in more than 10 minutes ago (SIGN_IN_AGAIN)"),
               (status = 429, description = "Too many sign-ins started by this address or browser in the last minute")))]
 pub async fn get_auth_url(
     State(state): State<AppState>,
@@ -59,11 +60,14 @@ pub async fn get_auth_url(
     // Each call stores a state row: a budget per address and per browser bounds the writes
     // one client can cause.
     let existing_binding = browser_state::binding_of(&headers);
-    let over_budget = match &existing_binding {
-        Some(b) => dt.starts_per_browser.check(b),
-        None => Ok(()),
-    }
-    .and_then(|()| dt.starts_per_ip.check(&client.ip));
+    // The address first: a made-up binding cookie then costs its address's budget too.
+    let over_budget =
+        dt.starts_per_ip
+            .check(&client.limit_key())
+            .and_then(|()| match &existing_binding {
+                Some(b) => dt.starts_per_browser.check(b),
+                None => Ok(()),
+            });
     if let Err(wait) = over_budget {
         return Err(ApiError::too_many(
             wait as i64,
@@ -88,7 +92,7 @@ pub async fn get_auth_url(
     let options = DingTalkOptions::from_stored(&a.options).map_err(ApiError::internal)?;
     let target = redirect_target(body.redirect.as_deref(), &state.config);
     let link_user_id = match body.link {
-        Some(true) => Some(signed_in?.0.user.id),
+        Some(true) => Some(recently_signed_in(signed_in?)?),
         _ => None,
     };
     let nonce = browser_state::random_value();
@@ -210,6 +214,23 @@ pub async fn redirect(
     }
 }
 
+/// How recent a sign-in must be to link a DingTalk account to it: a token stolen from a long
+/// session must not turn into a lasting way into the account.
+const LINK_SIGN_IN_MAX_AGE_MS: i64 = 10 * 60_000;
+
+/// The user asking to link, if they signed in within the last minutes.
+fn recently_signed_in(signed_in: CurrentUser) -> ApiResult<i64> {
+    let me = signed_in.0;
+    if now_ms() - me.signed_in_at > LINK_SIGN_IN_MAX_AGE_MS {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "SIGN_IN_AGAIN",
+            "For your safety, sign in again before linking an account",
+        ));
+    }
+    Ok(me.user.id)
+}
+
 /// The callback of a round trip started from "My account": the DingTalk account is linked to
 /// the user who started it, and the browser goes back to their account page. No session is
 /// started (the user has one).
@@ -245,10 +266,10 @@ async fn link(
         Err(Failure::MissingCode.into())
     };
     match linked {
-        Ok(()) => account_page_redirect(&stored.redirect, None),
+        Ok(()) => account_page_redirect(state, &stored.redirect, None),
         Err(failed) => {
             record_failure(state, client, Some(name), "link", &failed).await;
-            account_page_redirect(&stored.redirect, Some(&failed))
+            account_page_redirect(state, &stored.redirect, Some(&failed))
         }
     }
 }

@@ -2,8 +2,9 @@
 //! are refused the moment they are accepted.
 
 use crate::config::{ConnectionLimits, TrustedProxies};
+use crate::http::client::client_key;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub(super) struct ConnectionSlots {
@@ -88,17 +89,6 @@ impl Drop for Slot {
                 }
             }
         }
-    }
-}
-
-/// One machine has one IPv4 address but usually a whole IPv6 /64: count those as one client.
-fn client_key(peer: IpAddr) -> IpAddr {
-    match peer.to_canonical() {
-        IpAddr::V6(v6) => {
-            let network = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(Ipv6Addr::from(network))
-        }
-        v4 => v4,
     }
 }
 

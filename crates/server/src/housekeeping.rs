@@ -1,0 +1,35 @@
+//! Work no request waits for, run by each node in the background: at start and then every
+//! few minutes. Several nodes doing it at once is harmless (each deletion is idempotent).
+
+use crate::state::AppState;
+use authgate_core::clock::now_ms;
+use std::time::Duration;
+
+const EVERY: Duration = Duration::from_secs(600);
+
+pub fn start(state: AppState) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(EVERY);
+        loop {
+            ticks.tick().await;
+            purge_idle_failure_counters(&state).await;
+        }
+    });
+}
+
+/// Failure counters nobody has touched for twice the longest window or lock: by then they hold
+/// no failure, lock or strike that still counts.
+async fn purge_idle_failure_counters(state: &AppState) {
+    let c = &state.config;
+    let longest = [c.account_failures, c.account_total_failures, c.ip_failures]
+        .iter()
+        .map(|l| l.window_ms.max(l.max_lock_ms))
+        .max()
+        .unwrap_or_default();
+    let before = now_ms().saturating_sub(longest.saturating_mul(2));
+    match state.store.purge_idle_failure_counters(before).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(deleted = n, "purged idle sign-in failure counters"),
+        Err(e) => tracing::warn!(error = %e, "could not purge sign-in failure counters"),
+    }
+}
