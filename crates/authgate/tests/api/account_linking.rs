@@ -72,15 +72,7 @@ async fn linking_can_require_the_accounts_password(db: Db) {
     )
     .await;
     // The password once, then "Link" on My account: from then on DingTalk signs her in.
-    let mut b = Browser::new();
-    b.authgate(
-        Method::POST,
-        &s.url("/api/auth:signIn"),
-        &[("x-authenticator", "basic")],
-        Some(json!({"account": "alicew", "password": PASSWORD})),
-    )
-    .await
-    .assert_ok();
+    let mut b = signed_in(s, "alicew", PASSWORD).await;
     let out = link_from_account(&mut b, s, "alice").await;
     assert_eq!(out.location, "/");
     let mut later = Browser::new();
@@ -96,6 +88,20 @@ async fn linking_can_require_the_accounts_password(db: Db) {
     let mut b = Browser::new();
     b.sign_in_as(s, AUTHENTICATOR, "zhangsan", None).await;
     assert_eq!(b.whoami(s).await.body["data"]["id"], zhang);
+}
+
+/// A browser signed in with a password.
+async fn signed_in(s: &Server, account: &str, password: &str) -> Browser {
+    let mut b = Browser::new();
+    b.authgate(
+        Method::POST,
+        &s.url("/api/auth:signIn"),
+        &[("x-authenticator", "basic")],
+        Some(json!({"account": account, "password": password})),
+    )
+    .await
+    .assert_ok();
+    b
 }
 
 /// "Link" on My account: getAuthUrl with `link`, DingTalk as `userid`, the callback.
@@ -153,16 +159,7 @@ async fn people_link_and_unlink_dingtalk_themselves(db: Db) {
     );
 
     // The admin links zhangsan's DingTalk account to their own.
-    let mut admin = Browser::new();
-    admin
-        .authgate(
-            Method::POST,
-            &s.url("/api/auth:signIn"),
-            &[("x-authenticator", "basic")],
-            Some(json!({"account": "admin", "password": ADMIN_PASSWORD})),
-        )
-        .await
-        .assert_ok();
+    let mut admin = signed_in(s, "admin", ADMIN_PASSWORD).await;
     let page = admin.authgate(Method::GET, &s.url("/"), &[], None).await;
     assert!(page.text.contains("link-dingtalk"), "a Link button");
     let out = link_from_account(&mut admin, s, "zhangsan").await;
@@ -255,16 +252,7 @@ async fn people_link_and_unlink_dingtalk_themselves(db: Db) {
 async fn an_administrator_keeps_a_way_in(db: Db) {
     let env = DingEnv::start(db, json!({})).await;
     let s = &env.s;
-    let mut admin = Browser::new();
-    admin
-        .authgate(
-            Method::POST,
-            &s.url("/api/auth:signIn"),
-            &[("x-authenticator", "basic")],
-            Some(json!({"account": "admin", "password": ADMIN_PASSWORD})),
-        )
-        .await
-        .assert_ok();
+    let mut admin = signed_in(s, "admin", ADMIN_PASSWORD).await;
     link_from_account(&mut admin, s, "zhangsan").await;
     let basic = env.authenticator_id("basic").await;
     s.post(

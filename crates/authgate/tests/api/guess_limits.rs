@@ -166,7 +166,9 @@ async fn username_and_email_share_one_count(db: Db) {
 async fn idle_failure_counters_are_purged(db: Db) {
     let mut s = Server::start(db).await;
     for i in 0..3 {
-        let r = s.sign_in_reply("basic", &format!("made-up-{i}"), "whatever-pw").await;
+        let r = s
+            .sign_in_reply("basic", &format!("made-up-{i}"), "whatever-pw")
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
     // Two of them a day old, as if the server had been running all along.
@@ -180,7 +182,10 @@ async fn idle_failure_counters_are_purged(db: Db) {
     s.restart().await;
     let since = std::time::Instant::now();
     while s.sql_count(count).await != 2 {
-        assert!(since.elapsed() < std::time::Duration::from_secs(5), "not purged");
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(5),
+            "not purged"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
