@@ -309,18 +309,18 @@ async fn the_password_authenticator_stays_while_an_admin_needs_it(db: Db) {
 
 async fn concurrent_disables_keep_one_enabled(db: Db) {
     let s = Server::start(db).await;
-    disable_all_at_once(&[&s]).await;
+    disable_or_delete_all_at_once(&[&s]).await;
 }
 
 async fn concurrent_disables_through_two_nodes_keep_one_enabled(db: Db) {
     let a = Server::start_with(db, node_options()).await;
     let b = a.start_node(node_options()).await;
-    disable_all_at_once(&[&a, &b]).await;
+    disable_or_delete_all_at_once(&[&a, &b]).await;
 }
 
-/// Four password authenticators, each disabled at the same moment (alternating nodes): one
-/// refusal, one left enabled.
-async fn disable_all_at_once(nodes: &[&Server]) {
+/// Four password authenticators, each disabled or deleted at the same moment (alternating
+/// nodes): one refusal, one left enabled.
+async fn disable_or_delete_all_at_once(nodes: &[&Server]) {
     let s = nodes[0];
     let admin = s.admin_token().await;
     let mut ids = vec![1];
@@ -338,7 +338,8 @@ async fn disable_all_at_once(nodes: &[&Server]) {
     for (i, id) in ids.into_iter().enumerate() {
         let node = nodes[i % nodes.len()];
         let http = node.http.clone();
-        let url = node.url(&format!("/api/authenticators:update?filterByTk={id}"));
+        let action = if i % 2 == 0 { "update" } else { "destroy" };
+        let url = node.url(&format!("/api/authenticators:{action}?filterByTk={id}"));
         let token = admin.clone();
         tasks.push(tokio::spawn(async move {
             http.post(url)
