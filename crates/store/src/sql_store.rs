@@ -765,25 +765,30 @@ macro_rules! impl_sql_store {
                 now: i64,
             ) -> StoreResult<FailureSlots> {
                 let mut tx = self.begin_write().await?;
-                let mut decisions = Vec::with_capacity(keys.len());
-                for (key, limit) in in_lock_order(keys, |k| &k.0) {
-                    decisions.push((key, limit.take_slot(hold_failure_row(&mut tx, key).await?, now)));
-                }
+                let keys = in_lock_order(keys, |k| &k.0);
+                let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+                let held = hold_failure_rows(&mut tx, &names).await?;
+                let decisions: Vec<(&str, SlotDecision)> = keys
+                    .iter()
+                    .zip(held)
+                    .map(|((key, limit), count)| (key.as_str(), limit.take_slot(count, now)))
+                    .collect();
                 // The latest lock is the one to wait for. Only locks decided just now are
                 // written then; no slot is taken.
                 let mut locked_until = None;
+                let mut new_locks = Vec::new();
                 for (key, decision) in &decisions {
-                    let until = match decision {
-                        SlotDecision::Locked { until } => *until,
+                    match decision {
+                        SlotDecision::Locked { until } => locked_until = locked_until.max(Some(*until)),
                         SlotDecision::LockedNow(count) => {
-                            write_failure_row(&mut tx, key, count).await?;
-                            count.locked_until
+                            locked_until = locked_until.max(Some(count.locked_until));
+                            new_locks.push((*key, *count));
                         }
-                        _ => continue,
-                    };
-                    locked_until = locked_until.max(Some(until));
+                        _ => {}
+                    }
                 }
                 if let Some(until) = locked_until {
+                    write_failure_rows(&mut tx, &new_locks).await?;
                     tx.commit().await?;
                     return Ok(FailureSlots::Locked { until });
                 }
@@ -791,11 +796,14 @@ macro_rules! impl_sql_store {
                     // Dropping the transaction rolls it back: nothing is taken.
                     return Ok(FailureSlots::Busy);
                 }
-                for (key, decision) in &decisions {
-                    if let SlotDecision::Taken(count) = decision {
-                        write_failure_row(&mut tx, key, count).await?;
-                    }
-                }
+                let taken: Vec<(&str, FailureCount)> = decisions
+                    .iter()
+                    .filter_map(|(key, d)| match d {
+                        SlotDecision::Taken(count) => Some((*key, *count)),
+                        _ => None,
+                    })
+                    .collect();
+                write_failure_rows(&mut tx, &taken).await?;
                 tx.commit().await?;
                 Ok(FailureSlots::Taken)
             }
@@ -817,10 +825,15 @@ macro_rules! impl_sql_store {
                 now: i64,
             ) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                for (key, limit, how) in in_lock_order(keys, |k| &k.0) {
-                    let count = hold_failure_row(&mut tx, key).await?;
-                    write_failure_row(&mut tx, key, &limit.settle(count, *how, now)).await?;
-                }
+                let keys = in_lock_order(keys, |k| &k.0);
+                let names: Vec<&str> = keys.iter().map(|(k, _, _)| k.as_str()).collect();
+                let held = hold_failure_rows(&mut tx, &names).await?;
+                let settled: Vec<(&str, FailureCount)> = keys
+                    .iter()
+                    .zip(held)
+                    .map(|((key, limit, how), count)| (key.as_str(), limit.settle(count, *how, now)))
+                    .collect();
+                write_failure_rows(&mut tx, &settled).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -982,48 +995,69 @@ macro_rules! impl_sql_store {
             sorted
         }
 
-        /// A key's failure counters, its row created if needed and held until the transaction
-        /// ends (the no-op update takes the row lock on PostgreSQL).
-        async fn hold_failure_row(
+        /// The keys' failure counters (in the order of `keys`), their rows created if needed
+        /// and held until the transaction ends (the no-op update takes the row locks on
+        /// PostgreSQL, in the order given).
+        async fn hold_failure_rows(
             tx: &mut sqlx::Transaction<'static, $db>,
-            key: &str,
-        ) -> StoreResult<FailureCount> {
-            let row = sqlx::query(
-                "INSERT INTO signin_failures (key, failures, window_started_at, locked_until) \
-                 VALUES ($1, 0, 0, 0) ON CONFLICT (key) DO UPDATE SET failures = signin_failures.failures \
-                 RETURNING failures, window_started_at, locked_until, strikes, pending, pending_until",
-            )
-            .bind(key)
-            .fetch_one(&mut **tx)
-            .await?;
-            Ok(FailureCount {
-                failures: row.try_get(0)?,
-                window_started_at: row.try_get(1)?,
-                locked_until: row.try_get(2)?,
-                strikes: row.try_get(3)?,
-                pending: row.try_get(4)?,
-                pending_until: row.try_get(5)?,
-            })
+            keys: &[&str],
+        ) -> StoreResult<Vec<FailureCount>> {
+            let mut qb = QueryBuilder::<$db>::new(
+                "INSERT INTO signin_failures (key, failures, window_started_at, locked_until) ",
+            );
+            qb.push_values(keys, |mut row, key| {
+                row.push_bind(*key).push("0").push("0").push("0");
+            });
+            qb.push(
+                " ON CONFLICT (key) DO UPDATE SET failures = signin_failures.failures \
+                 RETURNING key, failures, window_started_at, locked_until, strikes, pending, pending_until",
+            );
+            let rows = qb.build().fetch_all(&mut **tx).await?;
+            let mut counts = Vec::with_capacity(keys.len());
+            for key in keys {
+                let row = rows
+                    .iter()
+                    .find(|r| r.try_get::<String, _>(0).is_ok_and(|k| k == *key))
+                    .ok_or_else(|| StoreError::Corrupt(format!("no failure counter for {key}")))?;
+                counts.push(FailureCount {
+                    failures: row.try_get(1)?,
+                    window_started_at: row.try_get(2)?,
+                    locked_until: row.try_get(3)?,
+                    strikes: row.try_get(4)?,
+                    pending: row.try_get(5)?,
+                    pending_until: row.try_get(6)?,
+                });
+            }
+            Ok(counts)
         }
 
-        async fn write_failure_row(
+        /// Stores the keys' new counters (rows held by `hold_failure_rows`), in one statement.
+        async fn write_failure_rows(
             tx: &mut sqlx::Transaction<'static, $db>,
-            key: &str,
-            c: &FailureCount,
+            counts: &[(&str, FailureCount)],
         ) -> StoreResult<()> {
-            sqlx::query(
-                "UPDATE signin_failures SET failures = $2, window_started_at = $3, locked_until = $4, \
-                 strikes = $5, pending = $6, pending_until = $7 WHERE key = $1",
-            )
-            .bind(key)
-            .bind(c.failures)
-            .bind(c.window_started_at)
-            .bind(c.locked_until)
-            .bind(c.strikes)
-            .bind(c.pending)
-            .bind(c.pending_until)
-            .execute(&mut **tx)
-            .await?;
+            if counts.is_empty() {
+                return Ok(());
+            }
+            let mut qb = QueryBuilder::<$db>::new(
+                "INSERT INTO signin_failures (key, failures, window_started_at, locked_until, \
+                 strikes, pending, pending_until) ",
+            );
+            qb.push_values(counts, |mut row, (key, c)| {
+                row.push_bind(*key)
+                    .push_bind(c.failures)
+                    .push_bind(c.window_started_at)
+                    .push_bind(c.locked_until)
+                    .push_bind(c.strikes)
+                    .push_bind(c.pending)
+                    .push_bind(c.pending_until);
+            });
+            qb.push(
+                " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
+                 window_started_at = excluded.window_started_at, locked_until = excluded.locked_until, \
+                 strikes = excluded.strikes, pending = excluded.pending, pending_until = excluded.pending_until",
+            );
+            qb.build().execute(&mut **tx).await?;
             Ok(())
         }
 
