@@ -99,16 +99,11 @@ impl From<authgate_store::StoreError> for ApiError {
     fn from(e: authgate_store::StoreError) -> Self {
         use authgate_store::StoreError as E;
         match e {
-            E::Conflict(field) => ApiError::bad_request(format!("{field} already exists")),
-            E::LastEnabledAuthenticator => {
-                ApiError::bad_request("Please keep and enable at least one authenticator")
-            }
-            E::AdminsNeedPassword => ApiError::bad_request(
-                "An administrator signs in only with a password: keep a password authenticator enabled, or link their DingTalk account first",
-            ),
-            E::LastEnabledAdmin => ApiError::bad_request(
-                "This is the last enabled administrator; make another one first",
-            ),
+            // The store's own words for the rules it keeps.
+            E::Conflict(_)
+            | E::LastEnabledAuthenticator
+            | E::AdminsNeedPassword
+            | E::LastEnabledAdmin => ApiError::bad_request(e.to_string()),
             E::Db(sqlx_err) if is_connection_error(&sqlx_err) => ApiError::unavailable(sqlx_err),
             other => ApiError::internal(other),
         }

@@ -211,7 +211,7 @@ async fn start_dingtalk(b: &mut Browser, s: &Server) -> Reply {
 }
 
 /// Attack campaign: `dingtalk:getAuthUrl` stored a state row per call with no limit (800/s
-/// from one client). Now each browser and each address has a budget per minute, and a
+/// from one client). Each browser and each address has a budget per minute, and a
 /// refused call stores nothing.
 async fn dingtalk_sign_ins_started_are_budgeted(db: Db) {
     let env = DingEnv::start_with(

@@ -147,14 +147,19 @@ async fn one_client_with_many_unfinished_requests_cannot_starve_the_others() {
     assert!(healthz_answers(s.port).await);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn headers_sent_a_line_at_a_time_are_cut_off() {
+async fn server_and_a_connection_with_a_2s_header_timeout() -> (Server, TcpStream) {
     let s = Server::start_with(
         Db::Sqlite,
         ServerOptions::default().env("AUTHGATE_HEADER_READ_TIMEOUT", "2s"),
     )
     .await;
-    let mut slow = TcpStream::connect(("127.0.0.1", s.port)).await.unwrap();
+    let connection = TcpStream::connect(("127.0.0.1", s.port)).await.unwrap();
+    (s, connection)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_sent_a_line_at_a_time_are_cut_off() {
+    let (s, mut slow) = server_and_a_connection_with_a_2s_header_timeout().await;
     let started = Instant::now();
     slow.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
     let mut line = 0;
@@ -193,12 +198,7 @@ async fn headers_sent_a_line_at_a_time_are_cut_off() {
 /// A body sent a byte at a time gets the header timeout too, and then a clear 4xx.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_sent_a_byte_at_a_time_is_cut_off() {
-    let s = Server::start_with(
-        Db::Sqlite,
-        ServerOptions::default().env("AUTHGATE_HEADER_READ_TIMEOUT", "2s"),
-    )
-    .await;
-    let mut slow = TcpStream::connect(("127.0.0.1", s.port)).await.unwrap();
+    let (_server, mut slow) = server_and_a_connection_with_a_2s_header_timeout().await;
     let started = Instant::now();
     slow.write_all(
         b"POST /api/auth:signIn HTTP/1.1\r\nhost: x\r\nx-authenticator: basic\r\n\

@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-/// JSON body: 400 for syntax, type or unknown-field errors, 415 without a JSON content type,
-/// 413 past the body limit.
+/// JSON body: 400 for syntax, type or unknown-field errors, 415 without a JSON content type.
+/// (The body's size was checked before: `layers::read_body_in_time`.)
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -29,13 +29,6 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "UNSUPPORTED_MEDIA_TYPE",
             "Send the body as JSON with Content-Type: application/json",
         ),
-        JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                "The request body is too large",
-            )
-        }
         JsonRejection::JsonDataError(e) => {
             ApiError::bad_request(format!("The request body is not valid: {}", e.body_text()))
         }

@@ -3,22 +3,26 @@
 use crate::error::ApiError;
 use crate::metrics::{RequestLabels, RouteLabels};
 use crate::state::AppState;
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::time::Instant;
 
-/// Reads the request body before the handler runs, within the header timeout: a body trickled
-/// in a byte at a time would otherwise hold its connection for as long as the client likes (the
-/// listener's timers pause while a request is handled). Bodies are small (`max_body_bytes`) and
-/// every handler reads its whole body anyway.
+/// Reads the request body before the handler runs, within the header timeout and up to
+/// `max_body_bytes` (413 past it): a body trickled in a byte at a time would otherwise hold its
+/// connection for as long as the client likes (the listener's timers pause while a request is
+/// handled). Bodies are small and every handler reads its whole body anyway.
 pub async fn read_body_in_time(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
+    // Most requests (every GET) have no body: nothing to wait for.
+    if req.body().size_hint().exact() == Some(0) {
+        return next.run(req).await;
+    }
     let (parts, body) = req.into_parts();
     let limit = state.config.max_body_bytes;
     let deadline = state.config.connections.header_read_timeout;

@@ -59,7 +59,7 @@ pub fn redirect_target(raw: Option<&str>, config: &ServerConfig) -> String {
 }
 
 /// The rule itself (see the module doc).
-pub fn check(raw: &str, config: &ServerConfig) -> Result<String, Refusal> {
+fn check(raw: &str, config: &ServerConfig) -> Result<String, Refusal> {
     if raw.len() > MAX_LEN {
         return Err(Refusal::TooLong);
     }

@@ -4,7 +4,6 @@ use crate::auth::request_auth;
 use crate::error::ApiError;
 use crate::http::layers;
 use crate::state::AppState;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +20,6 @@ pub fn build(state: AppState) -> Router {
     router
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), request_auth::resolve))
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(from_fn_with_state(state.clone(), layers::read_body_in_time))
         .layer(from_fn_with_state(state.clone(), layers::record_metrics))
         .layer(from_fn_with_state(state.clone(), layers::security_headers))

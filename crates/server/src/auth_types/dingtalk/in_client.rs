@@ -4,8 +4,8 @@
 
 use super::messages::{Failed, Failure, Lang};
 use super::outcome::record_failure;
-use super::resolution::{Facts, Resolver};
-use super::{load, DingTalkShared};
+use super::resolution::{Facts, SignInWith};
+use super::DingTalkShared;
 use crate::api::auth::signed_in_response;
 use crate::auth::sessions::IssuedSession;
 use crate::auth::CurrentUser;
@@ -101,34 +101,24 @@ async fn sign_in(
     name: &str,
     code: Option<&str>,
 ) -> Result<(User, IssuedSession), Failed> {
-    let (a, options) = match load(state, name).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return Err(Failure::AuthenticatorUnavailable.into()),
-        Err(e) => return Err(Failed::internal(e)),
-    };
-    if !options.auto_login_in_client {
+    let with = SignInWith::load(state, name).await?;
+    if !with.options.auto_login_in_client {
         return Err(Failure::LoginFreeDisabled.into());
     }
     let code = code
         .map(str::trim)
         .filter(|c| !c.is_empty() && c.len() <= 1024)
         .ok_or(Failure::MissingCode)?;
-    let creds = options.credentials(state).map_err(Failed::internal)?;
-    let who = dt.client.user_info_by_code(&creds, code).await?;
+    let who = dt.client.user_info_by_code(&with.creds, code).await?;
     let mut facts = Facts {
         union_id: who.unionid.or(who.associated_unionid),
         userid: Some(who.userid),
         userid_looked_up: true,
         nick: who.name,
-        corp_id: Some(options.corp_id.clone()).filter(|c| !c.is_empty()),
+        corp_id: Some(with.options.corp_id.clone()).filter(|c| !c.is_empty()),
         ..Default::default()
     };
-    let resolver = Resolver {
-        state,
-        dt,
-        authenticator: &a,
-        options: &options,
-        creds: &creds,
-    };
-    resolver.sign_in(&mut facts, client, "inClient").await
+    with.resolver(state, dt)
+        .sign_in(&mut facts, client, "inClient")
+        .await
 }

@@ -139,18 +139,3 @@ impl AuthType for DingTalkAuth {
             .layer(Extension(self.shared.clone()))
     }
 }
-
-/// An enabled authenticator of this type, with its options parsed.
-pub(crate) async fn load(
-    state: &AppState,
-    name: &str,
-) -> Result<Option<(Authenticator, DingTalkOptions)>, ApiError> {
-    let Some(a) = state.store.get_authenticator_by_name(name).await? else {
-        return Ok(None);
-    };
-    if !a.enabled || a.auth_type != TYPE_NAME {
-        return Ok(None);
-    }
-    let o = DingTalkOptions::from_stored(&a.options).map_err(ApiError::internal)?;
-    Ok(Some((a, o)))
-}

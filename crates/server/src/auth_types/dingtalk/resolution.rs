@@ -38,6 +38,43 @@ pub struct Facts {
     pub org_entry_fetched: bool,
 }
 
+/// What a DingTalk sign-in needs of its authenticator: the record, its options and the opened
+/// Client Secret.
+pub struct SignInWith {
+    pub authenticator: Authenticator,
+    pub options: DingTalkOptions,
+    pub creds: ClientCredentials,
+}
+
+impl SignInWith {
+    /// The enabled DingTalk authenticator `name`, or why a sign-in cannot use it.
+    pub async fn load(state: &AppState, name: &str) -> Result<Self, Failed> {
+        let authenticator = match state.store.get_authenticator_by_name(name).await {
+            Ok(Some(a)) if a.enabled && a.auth_type == super::TYPE_NAME => a,
+            Ok(_) => return Err(Failure::AuthenticatorUnavailable.into()),
+            Err(e) => return Err(Failed::internal(e)),
+        };
+        let options =
+            DingTalkOptions::from_stored(&authenticator.options).map_err(Failed::internal)?;
+        let creds = options.credentials(state).map_err(Failed::internal)?;
+        Ok(Self {
+            authenticator,
+            options,
+            creds,
+        })
+    }
+
+    pub fn resolver<'a>(&'a self, state: &'a AppState, dt: &'a DingTalkShared) -> Resolver<'a> {
+        Resolver {
+            state,
+            dt,
+            authenticator: &self.authenticator,
+            options: &self.options,
+            creds: &self.creds,
+        }
+    }
+}
+
 pub struct Resolver<'a> {
     pub state: &'a AppState,
     pub dt: &'a DingTalkShared,

@@ -7,8 +7,8 @@ use super::options::DingTalkOptions;
 use super::outcome::{
     account_page_redirect, record_failure, signed_in_redirect, signin_page_redirect,
 };
-use super::resolution::{Facts, Resolver};
-use super::{load, DingTalkShared, TYPE_NAME};
+use super::resolution::{Facts, SignInWith};
+use super::{DingTalkShared, TYPE_NAME};
 use crate::api::authenticator_from_header;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
@@ -17,8 +17,7 @@ use crate::http::redirect_target::redirect_target;
 use crate::http::response::data;
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
-use authgate_core::model::Authenticator;
-use authgate_dingtalk::{AuthorizeRequest, Callback, ClientCredentials, Scope};
+use authgate_dingtalk::{AuthorizeRequest, Callback, Scope};
 use authgate_store::{ConsumedState, OAuthState};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -250,14 +249,8 @@ async fn link(
         Err(Failure::ConsentDenied.into())
     } else if let Some(code) = cb.code.as_deref() {
         match verified_facts(state, dt, name, code).await {
-            Ok((a, options, creds, mut facts)) => {
-                let resolver = Resolver {
-                    state,
-                    dt,
-                    authenticator: &a,
-                    options: &options,
-                    creds: &creds,
-                };
+            Ok((with, mut facts)) => {
+                let resolver = with.resolver(state, dt);
                 resolver.link_to(user_id, &mut facts, client).await
             }
             Err(failed) => Err(failed),
@@ -282,21 +275,17 @@ async fn sign_in(
     target: &str,
     code: &str,
 ) -> Result<Response, Failed> {
-    let (a, options, creds, mut facts) = verified_facts(state, dt, name, code).await?;
-    let resolver = Resolver {
-        state,
-        dt,
-        authenticator: &a,
-        options: &options,
-        creds: &creds,
-    };
-    let (_, issued) = resolver.sign_in(&mut facts, client, "web").await?;
+    let (with, mut facts) = verified_facts(state, dt, name, code).await?;
+    let (_, issued) = with
+        .resolver(state, dt)
+        .sign_in(&mut facts, client, "web")
+        .await?;
     Ok(signed_in_redirect(
         state,
         target,
-        &a.name,
+        &with.authenticator.name,
         &issued,
-        options.token_in_redirect,
+        with.options.token_in_redirect,
     ))
 }
 
@@ -307,14 +296,10 @@ async fn verified_facts(
     dt: &DingTalkShared,
     name: &str,
     code: &str,
-) -> Result<(Authenticator, DingTalkOptions, ClientCredentials, Facts), Failed> {
-    let (a, options) = match load(state, name).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return Err(Failure::AuthenticatorUnavailable.into()),
-        Err(e) => return Err(Failed::internal(e)),
-    };
-    let creds = options.credentials(state).map_err(Failed::internal)?;
-    let token = dt.client.user_access_token(&creds, code).await?;
+) -> Result<(SignInWith, Facts), Failed> {
+    let with = SignInWith::load(state, name).await?;
+    let options = &with.options;
+    let token = dt.client.user_access_token(&with.creds, code).await?;
     if !options.allowed_corp_ids.is_empty()
         && !token
             .corp_id
@@ -341,15 +326,8 @@ async fn verified_facts(
         email: profile.email,
         ..Default::default()
     };
-    let resolver = Resolver {
-        state,
-        dt,
-        authenticator: &a,
-        options: &options,
-        creds: &creds,
-    };
     if options.restrict_to_org {
-        resolver.lookup_userid(&mut facts).await?;
+        with.resolver(state, dt).lookup_userid(&mut facts).await?;
     }
-    Ok((a, options, creds, facts))
+    Ok((with, facts))
 }
