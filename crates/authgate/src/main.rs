@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod database;
 mod logging;
 mod private_files;
 mod secret_key;

@@ -9,6 +9,7 @@
 mod ceiling;
 mod dingtalk;
 mod load;
+mod postgres;
 mod procs;
 mod report;
 mod scenarios;
@@ -133,11 +134,10 @@ pub async fn fresh_database_url(db: Db, dir: &std::path::Path) -> anyhow::Result
                 std::process::id(),
                 next_database_number()
             );
-            let pool = sqlx::PgPool::connect(&admin).await?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&pool)
+            postgres::connect(&admin)
+                .await?
+                .batch_execute(&format!("CREATE DATABASE {name}"))
                 .await?;
-            pool.close().await;
             CREATED_DATABASES.lock().unwrap().push(name.clone());
             format!(
                 "{}/{name}",
@@ -151,15 +151,12 @@ pub async fn fresh_database_url(db: Db, dir: &std::path::Path) -> anyhow::Result
 /// throwaway cluster of `scripts/with-postgres` turns them off.
 async fn postgres_durability() -> anyhow::Result<String> {
     let admin = std::env::var("AUTHGATE_TEST_PG_URL").context("AUTHGATE_TEST_PG_URL")?;
-    let pool = sqlx::PgPool::connect(&admin).await?;
+    let pg = postgres::connect(&admin).await?;
     let mut settings = Vec::new();
     for name in ["fsync", "synchronous_commit", "full_page_writes"] {
-        let value: String = sqlx::query_scalar(&format!("SHOW {name}"))
-            .fetch_one(&pool)
-            .await?;
+        let value: String = pg.query_one(&format!("SHOW {name}"), &[]).await?.get(0);
         settings.push(format!("{name}={value}"));
     }
-    pool.close().await;
     Ok(settings.join(", "))
 }
 
@@ -174,14 +171,12 @@ async fn drop_created_databases() -> anyhow::Result<()> {
         return Ok(());
     }
     let admin = std::env::var("AUTHGATE_TEST_PG_URL").context("AUTHGATE_TEST_PG_URL")?;
-    let pool = sqlx::PgPool::connect(&admin).await?;
+    let pg = postgres::connect(&admin).await?;
     for name in names {
         // FORCE: a node that is still shutting down may hold a connection.
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&pool)
+        pg.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .await?;
     }
-    pool.close().await;
     Ok(())
 }
 

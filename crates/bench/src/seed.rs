@@ -27,43 +27,39 @@ fn revoked_sql(series: &str, n: u64) -> Vec<String> {
 pub async fn grow(database_url: &str, first: u64, users: u64, revoked: u64) -> anyhow::Result<()> {
     if database_url.starts_with("sqlite:") {
         let series = "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n}) SELECT x FROM c) AS c";
-        let pool = sqlx::SqlitePool::connect(database_url).await?;
         let mut statements = vec![user_sql(series, first, users)];
         if revoked > 0 {
             statements.extend(revoked_sql(series, revoked));
         }
-        for sql in statements {
-            sqlx::query(&sql)
-                .execute(&pool)
-                .await
-                .context("seeding SQLite")?;
-        }
-        // The seed's pages go from the write-ahead log into the database file now, not in
-        // checkpoints during the measurement.
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await?;
-        pool.close().await;
+        let path = database_url.trim_start_matches("sqlite://").to_string();
+        tokio::task::spawn_blocking(move || {
+            let conn = rusqlite::Connection::open(path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            for sql in statements {
+                conn.execute_batch(&sql).context("seeding SQLite")?;
+            }
+            // The seed's pages go from the write-ahead log into the database file now, not in
+            // checkpoints during the measurement.
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            anyhow::Ok(())
+        })
+        .await??;
     } else {
         let series = "generate_series(1, {n}) AS x";
-        let pool = sqlx::PgPool::connect(database_url).await?;
+        let pg = crate::postgres::connect(database_url).await?;
         let mut statements = vec![user_sql(series, first, users)];
         if revoked > 0 {
             statements.extend(revoked_sql(series, revoked));
         }
         for sql in statements {
-            sqlx::query(&sql)
-                .execute(&pool)
-                .await
-                .context("seeding PostgreSQL")?;
+            pg.batch_execute(&sql).await.context("seeding PostgreSQL")?;
         }
         // Vacuumed as a database of this size would be: otherwise the insert-triggered
         // autovacuum of the million new rows runs during the measurement.
-        sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+        pg.batch_execute("VACUUM ANALYZE").await?;
         // Likewise its pages would be on disk already, not flushed by a checkpoint during the
         // measurement.
-        sqlx::query("CHECKPOINT").execute(&pool).await?;
-        pool.close().await;
+        pg.batch_execute("CHECKPOINT").await?;
     }
     Ok(())
 }
@@ -78,9 +74,8 @@ pub async fn analyze_after_warmup(database_url: &str) {
         return;
     }
     let analyzed = async {
-        let pool = sqlx::PgPool::connect(database_url).await?;
-        sqlx::query("ANALYZE").execute(&pool).await?;
-        pool.close().await;
+        let pg = crate::postgres::connect(database_url).await?;
+        pg.batch_execute("ANALYZE").await?;
         anyhow::Ok(())
     };
     if let Err(e) = analyzed.await {

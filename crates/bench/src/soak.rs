@@ -266,13 +266,8 @@ pub async fn run(o: &SoakOptions) -> anyhow::Result<bool> {
         .next()
         .unwrap_or_default()
         .to_string();
-    let pg = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&admin_url)
-        .await?;
-    let pg_version: String = sqlx::query_scalar("SHOW server_version")
-        .fetch_one(&pg)
-        .await?;
+    let pg = crate::postgres::connect(&admin_url).await?;
+    let pg_version: String = pg.query_one("SHOW server_version", &[]).await?.get(0);
     let ports = [free_port(), free_port()];
     let employees = RETURNING + (new_rate * total.as_secs_f64()).ceil() as usize + 1_000;
     let fake = start_fake(
@@ -438,12 +433,13 @@ pub async fn run(o: &SoakOptions) -> anyhow::Result<bool> {
         let harness_cpu =
             100.0 * harness.saturating_sub(harness_before).as_secs_f64() / took.as_secs_f64();
         harness_before = harness;
-        let pg_connections: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
-                .bind(&db_name)
-                .fetch_one(&pg)
-                .await
-                .unwrap_or(-1);
+        let pg_connections: i64 = pg
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+                &[&db_name],
+            )
+            .await
+            .map_or(-1, |row| row.get(0));
         let row = Interval {
             from,
             to,
@@ -491,7 +487,6 @@ pub async fn run(o: &SoakOptions) -> anyhow::Result<bool> {
         .map(|(l, off)| log_lines(l, *off))
         .collect();
     let signed_up = next_new.load(Ordering::Relaxed) - RETURNING;
-    pg.close().await;
 
     let report = Report {
         o,

@@ -3,7 +3,8 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -62,13 +63,19 @@ impl ApiError {
     }
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "service unavailable");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "UNAVAILABLE",
-            "The server cannot reach its database right now; please try again shortly",
-        )
+        Self {
+            retry_after_secs: Some(UNAVAILABLE_RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "The server cannot reach its database right now; please try again shortly",
+            )
+        }
     }
 }
+
+/// A database that is unreachable or busy is usually back within seconds.
+const UNAVAILABLE_RETRY_AFTER_SECS: i64 = 2;
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,9 +89,29 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// Every error: NocoBase's `{"errors": [{"message", "code"}]}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    errors: Vec<ErrorItem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorItem {
+    /// For people, in English.
+    message: String,
+    /// For programs: INVALID_REQUEST, EMPTY_TOKEN, INVALID_CREDENTIALS, FORBIDDEN, NOT_FOUND,
+    /// TOO_MANY_ATTEMPTS, ...
+    code: &'static str,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"errors": [{"message": self.message, "code": self.code}]});
+        let body = ErrorBody {
+            errors: vec![ErrorItem {
+                message: self.message,
+                code: self.code,
+            }],
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -104,17 +131,11 @@ impl From<authgate_store::StoreError> for ApiError {
             | E::LastEnabledAuthenticator
             | E::AdminsNeedPassword
             | E::LastEnabledAdmin => ApiError::bad_request(e.to_string()),
-            E::Db(sqlx_err) if is_connection_error(&sqlx_err) => ApiError::unavailable(sqlx_err),
+            // Unreachable or busy: the same answer on both databases.
+            e if e.is_temporary() => ApiError::unavailable(e),
             other => ApiError::internal(other),
         }
     }
-}
-
-fn is_connection_error(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-    )
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,20 +1,39 @@
 //! Work no request waits for, run by each node in the background: at start and then every
-//! few minutes. Several nodes doing it at once is harmless (each deletion is idempotent).
+//! minute or every few minutes. Several nodes doing it at once is harmless (each deletion is
+//! idempotent).
 
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
 use std::time::Duration;
 
-const EVERY: Duration = Duration::from_secs(600);
+/// Expired OAuth states: each sign-in started and never finished leaves one.
+const OAUTH_STATES_EVERY: Duration = Duration::from_secs(60);
+const FAILURE_COUNTERS_EVERY: Duration = Duration::from_secs(600);
 
 pub fn start(state: AppState) {
+    let states = state.clone();
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(EVERY);
+        let mut ticks = tokio::time::interval(OAUTH_STATES_EVERY);
+        loop {
+            ticks.tick().await;
+            purge_expired_oauth_states(&states).await;
+        }
+    });
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(FAILURE_COUNTERS_EVERY);
         loop {
             ticks.tick().await;
             purge_idle_failure_counters(&state).await;
         }
     });
+}
+
+async fn purge_expired_oauth_states(state: &AppState) {
+    match state.store.purge_expired_oauth_states(now_ms()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(deleted = n, "purged expired OAuth states"),
+        Err(e) => tracing::warn!(error = %e, "could not purge expired OAuth states"),
+    }
 }
 
 /// Failure counters nobody has touched for twice the longest window or lock: by then they hold

@@ -10,9 +10,11 @@ pub mod config;
 pub mod error;
 pub mod housekeeping;
 pub mod http;
+pub mod lang;
 pub mod metrics;
 pub mod pages;
 pub mod passwords;
+pub mod random_id;
 pub mod state;
 
 pub use config::ServerConfig;

@@ -1,5 +1,7 @@
 use thiserror::Error;
 
+/// What went wrong, in the store's words: each backend classifies its own driver's errors
+/// into these, so no caller needs to know a driver.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// A unique field already holds this value; the field's name is given.
@@ -13,52 +15,48 @@ pub enum StoreError {
     /// The change would leave no enabled administrator.
     #[error("This is the last enabled administrator; make another one first")]
     LastEnabledAdmin,
+    /// The database cannot be reached (refused, dropped, no connection free in time, the
+    /// writer stopped): worth retrying later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database is locked by other writers, or asked to retry, for longer than we wait.
+    #[error("database busy: {0}")]
+    Busy(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
     #[error("{0}")]
     Config(String),
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
-    /// From SQLite's writer thread (`sqlite/writer.rs`).
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migration(String),
+    /// Anything else the database reported (a bug of ours, most likely).
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    /// Whether a later attempt may succeed (the server answers 503 with `Retry-After`).
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Busy(_))
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A concurrent writer got there first (unique violation) or the database asked to retry:
-/// a fresh attempt will see the winner's rows.
-pub(crate) fn lost_race(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            db.is_unique_violation()
-                || matches!(code.as_ref(), "40001" | "40P01" | "5" | "6" | "517")
-        }
-        _ => false,
-    }
-}
-
-/// Maps a unique violation to the field it concerns, from the index or constraint name.
-pub(crate) fn map_unique(err: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &err {
-        if db.is_unique_violation() {
-            let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
-            for field in ["username", "email", "phone", "name", "uuid"] {
-                if text.contains(&format!("_{field}_")) || text.contains(&format!(".{field}")) {
-                    return StoreError::Conflict(match field {
-                        "username" => "Username",
-                        "email" => "E-mail",
-                        "phone" => "Phone number",
-                        "name" => "Authenticator name",
-                        _ => "Identity",
-                    });
-                }
-            }
-            return StoreError::Conflict("Record");
+/// The field a unique index or constraint guards, from its name (`users_username_key`,
+/// `idx_users_email`, `users.phone`...), as messages name it.
+pub fn conflict_field(constraint_or_message: &str) -> &'static str {
+    for (field, name) in [
+        ("username", "Username"),
+        ("email", "E-mail"),
+        ("phone", "Phone number"),
+        ("name", "Authenticator name"),
+        ("uuid", "Identity"),
+    ] {
+        if constraint_or_message.contains(&format!("_{field}_"))
+            || constraint_or_message.contains(&format!(".{field}"))
+        {
+            return name;
         }
     }
-    StoreError::Db(err)
+    "Record"
 }

@@ -1,39 +1,58 @@
-//! Storage for authgate: one [`Store`] interface with two native implementations, SQLite
-//! (embedded, the default) and PostgreSQL (several stateless nodes). Everything that must be
-//! shared between nodes lives here.
+//! What authgate keeps, as an interface: the [`Store`] traits, the values they take and give,
+//! and what can go wrong ([`StoreError`]). No database driver lives here: the backends are
+//! their own crates (`authgate-store-sqlite`, `authgate-store-postgres`), each implementing
+//! these traits in plain Rust, and the server sees only this crate.
+//!
+//! The interface is split by capability so that each caller sees a small surface:
+//! [`SignInStore`] (the sign-in path: one-time states, failure limits, identities),
+//! [`UserStore`], [`AuthenticatorStore`], [`SessionStore`] (sessions, tokens, token policy),
+//! [`AuditStore`] and [`SettingsStore`] (settings and signing keys). [`Store`] is all of them.
+//! `use authgate_store::prelude::*` brings every trait into scope.
 
+mod audit;
+mod authenticators;
+mod encoding;
 mod error;
-mod postgres;
-mod queries;
-mod rows;
-mod short_cache;
-mod sign_in_writes;
-mod sql_store;
-mod sqlite;
-mod store;
+pub mod migrations;
+mod sessions;
+mod settings;
+pub mod short_cache;
+mod sign_in;
+mod users;
 
-pub use error::{StoreError, StoreResult};
-pub use postgres::PgStore;
-pub use queries::*;
-pub use sqlite::SqliteStore;
-pub use store::Store;
+pub use audit::{AuditQuery, AuditStore};
+pub use authenticators::AuthenticatorStore;
+pub use encoding::{json_object, like_pattern, merge_repeat, stored_meta};
+pub use error::{conflict_field, StoreError, StoreResult};
+pub use sessions::{RenewOutcome, SessionInfo, SessionQuery, SessionStore, TokenContext};
+pub use settings::{SettingsStore, SigningKeyRecord};
+pub use sign_in::{
+    take_failure_slots, ConsumedState, ExternalIdentity, FailureSlots, FirstSignIn, LinkOutcome,
+    MatchCandidate, OAuthState, ProfileChanges, Resolved, Returned, ReturningSignIn, SessionStart,
+    SignInStore, SignedInBy, StoredProfile,
+};
+pub use users::{Page, UserQuery, UserSort, UserStore};
 
-use std::sync::Arc;
+use async_trait::async_trait;
 
-/// Opens the database named by `database_url` (`sqlite://...` or `postgres://...`), creating
-/// a SQLite file and its folder when missing. Migrations are not applied here: call
-/// [`Store::migrate`].
-pub async fn connect(database_url: &str) -> StoreResult<Arc<dyn Store>> {
-    if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(database_url).await?))
-    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(database_url).await?))
-    } else {
-        Err(StoreError::Config(format!(
-            "unsupported database_url '{}': use sqlite://path or postgres://...",
-            redact_url(database_url)
-        )))
-    }
+/// Every trait, for `use authgate_store::prelude::*`.
+pub mod prelude {
+    pub use crate::{
+        AuditStore, AuthenticatorStore, SessionStore, SettingsStore, SignInStore, Store, UserStore,
+    };
+}
+
+/// The whole store: every capability, plus what the process needs of the database itself.
+#[async_trait]
+pub trait Store:
+    SignInStore + UserStore + AuthenticatorStore + SessionStore + AuditStore + SettingsStore
+{
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    /// Applies the migrations this database lacks (`migrations`).
+    async fn migrate(&self) -> StoreResult<()>;
+    /// A round trip to the database (readiness).
+    async fn ping(&self) -> StoreResult<()>;
 }
 
 /// Hides a password in a database URL before it is shown anywhere.

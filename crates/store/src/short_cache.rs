@@ -2,7 +2,8 @@
 //! behind every authenticated request), authenticators (read by every sign-in) and the token
 //! policy (read by every session issued or renewed). An entry
 //! lives at most [`TTL`], so a change made by another node (or the CLI) is seen within it,
-//! inside DESIGN's 1 s promise; a change made through this store forgets every entry at once.
+//! inside DESIGN's 1 s promise; a change made through this store forgets the entries it may
+//! have changed at once.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +16,6 @@ const FIRST_SWEEP: usize = 1_024;
 
 struct Entry<V> {
     read_at: Instant,
-    generation: u64,
     value: V,
 }
 
@@ -24,9 +24,10 @@ struct Entries<V> {
     sweep_at: usize,
 }
 
-pub(crate) struct ShortCache<V> {
+pub struct ShortCache<V> {
     entries: Mutex<Entries<V>>,
-    /// Bumped by every local write that can change a value; older entries are ignored.
+    /// Bumped by every local write that can change a value: a read that started before it is
+    /// not kept (it may predate the write).
     generation: AtomicU64,
     /// Bounded: when full even after dropping stale entries, everything is dropped and re-read
     /// (hot keys refill it within one TTL).
@@ -53,7 +54,7 @@ impl<V: Clone> ShortCache<V> {
     pub fn get(&self, key: &str) -> Option<V> {
         let entries = self.entries.lock().expect("not poisoned");
         let e = entries.map.get(key)?;
-        (e.read_at.elapsed() < TTL && e.generation == self.generation()).then(|| e.value.clone())
+        (e.read_at.elapsed() < TTL).then(|| e.value.clone())
     }
 
     /// Keeps what was read, unless a local write happened since `generation` was taken (the
@@ -75,25 +76,42 @@ impl<V: Clone> ShortCache<V> {
             key.to_string(),
             Entry {
                 read_at: Instant::now(),
-                generation,
                 value: value.clone(),
             },
         );
     }
 
-    /// After a write that may change cached values.
+    /// After a write that may change any cached value.
     pub fn forget_all(&self) {
+        self.forget_where(|_| true);
+    }
+
+    /// After a write that may change the values `changed` picks; the others stay.
+    pub fn forget_where(&self, changed: impl Fn(&V) -> bool) {
+        let mut entries = self.entries.lock().expect("not poisoned");
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.entries.lock().expect("not poisoned").map.clear();
+        entries.map.retain(|_, e| !changed(&e.value));
     }
 }
 
 /// What each store keeps: token contexts by jti, authenticators (or their absence) by name,
 /// the token policy (one entry).
-pub(crate) struct HotReads {
-    pub contexts: ShortCache<crate::queries::TokenContext>,
+pub struct HotReads {
+    pub contexts: ShortCache<crate::TokenContext>,
     pub authenticators: ShortCache<Option<authgate_core::model::Authenticator>>,
     pub policy: ShortCache<authgate_core::token_policy::TokenPolicy>,
+}
+
+impl HotReads {
+    /// After a write to user `id` (profile, password, admin, enabled, deletion).
+    pub fn forget_user(&self, id: i64) {
+        self.contexts.forget_where(|c| c.user.id == id);
+    }
+
+    /// After a write to session `id` (revocation, renewal).
+    pub fn forget_session(&self, id: &str) {
+        self.contexts.forget_where(|c| c.session.id == id);
+    }
 }
 
 impl Default for HotReads {
@@ -110,7 +128,7 @@ impl Default for HotReads {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queries::TokenContext;
+    use crate::TokenContext;
     use authgate_core::model::{IssuedToken, Session, User};
 
     fn context() -> TokenContext {
@@ -163,6 +181,23 @@ mod tests {
         assert!(cache.get("j").is_none());
         cache.put("j", &context(), cache.generation());
         assert!(cache.get("j").is_some());
+    }
+
+    #[test]
+    fn forgetting_one_user_keeps_the_others() {
+        let cache = HotReads::default();
+        let mut other = context();
+        other.user.id = 2;
+        other.session.id = "s2".into();
+        cache
+            .contexts
+            .put("j", &context(), cache.contexts.generation());
+        cache.contexts.put("k", &other, cache.contexts.generation());
+        cache.forget_user(1);
+        assert!(cache.contexts.get("j").is_none());
+        assert!(cache.contexts.get("k").is_some());
+        cache.forget_session("s2");
+        assert!(cache.contexts.get("k").is_none());
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     crate::private_files::tighten_existing(settings);
     let url = settings.database_url();
-    let store = authgate_store::connect(&url).await.with_context(|| {
+    let store = crate::database::connect(&url).await.with_context(|| {
         format!(
             "cannot open the database {}",
             authgate_store::redact_url(&url)

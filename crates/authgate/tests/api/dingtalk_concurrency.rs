@@ -64,9 +64,8 @@ mod mixed_writers {
     use serde_json::json;
 
     /// DingTalk sign-ins (sign-ups, then returning users) for as long as password sign-ins
-    /// and an administrator's user updates are running. On SQLite the sign-ins write on the
-    /// writer thread and the updates through sqlx's connection, which SQLite's file lock must
-    /// order: every request succeeds.
+    /// and an administrator's user updates are running: every request succeeds. (On SQLite
+    /// they all queue for the one writer thread; on PostgreSQL they run side by side.)
     async fn dingtalk_and_password_sign_ins_at_once_all_succeed(db: Db) {
         const PEOPLE: usize = 24;
         let env = DingEnv::start(db, json!({"matchBy": []})).await;
@@ -164,7 +163,6 @@ mod lost_race {
     /// commits first. Its new user must roll back with it, and the full resolution it falls
     /// back to must sign in as the winner's user.
     async fn a_sign_up_that_loses_the_binding_race_signs_in_as_the_winner(db: Db) {
-        use sqlx::Connection;
         let env = DingEnv::start(db, json!({})).await;
         let s = &env.s;
         let winner = s
@@ -173,29 +171,24 @@ mod lost_race {
         let union_id = env.fake_user("zhangsan").union_id;
         let (users_before, identities_before, _) = env.counts().await;
         // The other sign-in's binding, written but not yet committed.
-        let mut other = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
-        sqlx::query("BEGIN").execute(&mut other).await.unwrap();
-        sqlx::query(
-            "INSERT INTO identities (authenticator, uuid, user_id, meta, created_at, updated_at) \
-             VALUES ($1, $2, $3, '{}', 0, 0)",
-        )
-        .bind(AUTHENTICATOR)
-        .bind(&union_id)
-        .bind(winner)
-        .execute(&mut other)
-        .await
-        .unwrap();
+        let other = crate::raw_sql::pg_client(&s.database_url).await;
+        other.batch_execute("BEGIN").await.unwrap();
+        other
+            .execute(
+                "INSERT INTO identities (authenticator, uuid, user_id, meta, created_at, \
+                 updated_at) VALUES ($1, $2, $3, '{}', 0, 0)",
+                &[&AUTHENTICATOR, &union_id, &winner],
+            )
+            .await
+            .unwrap();
         let mut browser = Browser::new();
         let commit_once_blocked = async {
-            let mut watcher = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
+            let watcher = crate::raw_sql::pg_client(&s.database_url).await;
             let blocked = "SELECT COUNT(*) FROM pg_stat_activity \
                            WHERE datname = current_database() AND wait_event_type = 'Lock'";
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             loop {
-                let waiting: i64 = sqlx::query_scalar(blocked)
-                    .fetch_one(&mut watcher)
-                    .await
-                    .unwrap();
+                let waiting: i64 = watcher.query_one(blocked, &[]).await.unwrap().get(0);
                 if waiting > 0 {
                     break;
                 }
@@ -205,7 +198,7 @@ mod lost_race {
                 );
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
-            sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+            other.batch_execute("COMMIT").await.unwrap();
         };
         let (outcome, ()) = tokio::join!(
             browser.sign_in_as(s, AUTHENTICATOR, "zhangsan", None),

@@ -7,6 +7,7 @@ use crate::support::*;
 use fake_dingtalk::{Endpoint, DEFAULT_CLIENT_SECRET};
 use reqwest::StatusCode;
 use serde_json::json;
+use std::time::Duration;
 
 async fn first_sign_in_links_by_phone_and_the_second_reuses_the_binding(db: Db) {
     let env = DingEnv::start(db, json!({})).await;
@@ -147,6 +148,36 @@ async fn first_sign_in_links_by_phone_and_the_second_reuses_the_binding(db: Db) 
     // The code was never retried, nor the state reusable.
     assert_eq!(env.fake.requests_to(Endpoint::UserAccessToken).len(), 3);
     assert_eq!(s.sql_count("SELECT COUNT(*) FROM oauth_states").await, 0);
+}
+
+/// Sign-ins started and never finished leave their states: expired ones are deleted in the
+/// background (at start and then every minute), live ones kept.
+async fn expired_states_are_deleted_in_the_background(db: Db) {
+    let mut env = DingEnv::start(db, json!({})).await;
+    let mut browser = Browser::new();
+    for _ in 0..3 {
+        browser.get_auth_url(&env.s, AUTHENTICATOR, None).await;
+    }
+    let count = "SELECT COUNT(*) FROM oauth_states";
+    assert_eq!(env.s.sql_count(count).await, 3);
+    env.s
+        .sql(
+            "UPDATE oauth_states SET expires_at = 1 WHERE state_hash IN \
+             (SELECT state_hash FROM oauth_states ORDER BY state_hash LIMIT 2)",
+        )
+        .await;
+    env.s.restart().await;
+    let since = std::time::Instant::now();
+    while env.s.sql_count(count).await != 1 {
+        assert!(
+            since.elapsed() < Duration::from_secs(5),
+            "not deleted: {}",
+            env.s.output()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let live = "SELECT COUNT(*) FROM oauth_states WHERE expires_at > 1";
+    assert_eq!(env.s.sql_count(live).await, 1, "the live state is kept");
 }
 
 async fn sign_up_when_nothing_matches(db: Db) {
@@ -350,6 +381,7 @@ async fn get_auth_url_refuses_bad_requests(db: Db) {
 
 both_databases!(
     first_sign_in_links_by_phone_and_the_second_reuses_the_binding,
+    expired_states_are_deleted_in_the_background,
     sign_up_when_nothing_matches,
     sign_up_leaves_out_a_phone_or_email_another_user_holds,
     dave_with_a_us_number_is_matched_in_e164,

@@ -1,5 +1,6 @@
 //! End-to-end tests of the authgate binary over HTTP, each on SQLite and PostgreSQL.
 
+mod raw_sql;
 mod support;
 
 mod account_linking;
@@ -11,6 +12,7 @@ mod browser;
 mod cli;
 mod client_address;
 mod crash_recovery;
+mod database_outages;
 mod dingtalk_concurrency;
 mod dingtalk_failures;
 mod dingtalk_faults_under_load;
@@ -33,4 +35,5 @@ mod secrets_never_leak;
 mod sessions;
 mod sign_up;
 mod slow_clients;
+mod upgrade;
 mod users;

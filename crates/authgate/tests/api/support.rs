@@ -6,8 +6,10 @@
 
 #![allow(dead_code)]
 
+use crate::raw_sql::{pg_client, with_sqlite};
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
+use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -50,6 +52,17 @@ macro_rules! postgres_only {
     };
 }
 
+/// For what only makes sense on SQLite (another process on the same file).
+#[macro_export]
+macro_rules! sqlite_only {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::support::Db::Sqlite).await } )*
+        }
+    };
+}
+
 /// The claims of a JWT (no verification: the tests look at what the server issued).
 pub fn jwt_claims(token: &str) -> Value {
     use base64::Engine;
@@ -77,11 +90,9 @@ pub async fn fresh_database_url(db: Db, dir: &Path) -> String {
                 "AUTHGATE_TEST_PG_URL is not set: run the tests through scripts/test (it starts PostgreSQL)",
             );
             let name = format!("ag_{}", uuid_like());
-            let mut conn: sqlx::PgConnection = sqlx::Connection::connect(&admin_url)
+            crate::raw_sql::pg_client(&admin_url)
                 .await
-                .expect("PostgreSQL is reachable");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
+                .batch_execute(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create a test database");
             let base = admin_url.rsplit_once('/').expect("URL has a database").0;
@@ -180,6 +191,19 @@ impl Server {
         Self::launch(db, dir, database_url, data_dir, free_port(), opts).await
     }
 
+    /// Starts on a database of its own that `fill` (given its URL) prepared first.
+    pub async fn start_on_filled<F: std::future::Future<Output = ()>>(
+        db: Db,
+        opts: ServerOptions,
+        fill: impl FnOnce(String) -> F,
+    ) -> Server {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let database_url = fresh_database_url(db, dir.path()).await;
+        fill(database_url.clone()).await;
+        let data_dir = dir.path().join("data");
+        Self::launch(db, dir, database_url, data_dir, free_port(), opts).await
+    }
+
     /// Starts another node on the same data folder and database.
     pub async fn start_sibling(&self, opts: ServerOptions) -> Server {
         let data_dir = self.dir.path().join("data");
@@ -202,9 +226,12 @@ impl Server {
         self.child.wait().expect("reaped");
     }
 
-    /// Starts the process again on the same port, database, data folder and options (after
-    /// `kill9`); returns once it answers `/readyz`.
+    /// Stops the process (if `kill9` has not) and starts it again on the same port, database,
+    /// data folder and options; returns once the new process answers `/readyz`.
     pub async fn restart(&mut self) {
+        // Otherwise the old process would still hold the port and answer the readiness probe.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
         let again = Self::launch(
             self.db,
             self.dir.clone(),
@@ -411,61 +438,60 @@ impl Server {
 
     /// Runs SQL directly against the server's database (for setting up and checking state).
     pub async fn sql(&self, statement: &str) {
+        let statement = statement.to_string();
         match self.db {
             Db::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-                sqlx::query(statement).execute(&pool).await.unwrap();
-                pool.close().await;
+                with_sqlite(&self.database_url, move |c| {
+                    c.execute_batch(&statement).unwrap()
+                })
+                .await
             }
-            Db::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-                sqlx::query(statement).execute(&pool).await.unwrap();
-                pool.close().await;
-            }
+            Db::Postgres => pg_client(&self.database_url)
+                .await
+                .batch_execute(&statement)
+                .await
+                .unwrap(),
         }
     }
 
     /// A single text value from the database.
     pub async fn sql_text(&self, query: &str) -> Option<String> {
+        let query = query.to_string();
         match self.db {
             Db::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-                let v: Option<String> = sqlx::query_scalar(query)
-                    .fetch_optional(&pool)
-                    .await
-                    .unwrap()
-                    .flatten();
-                pool.close().await;
-                v
+                with_sqlite(&self.database_url, move |c| {
+                    c.query_row(&query, [], |r| r.get::<_, Option<String>>(0))
+                        .optional()
+                        .unwrap()
+                        .flatten()
+                })
+                .await
             }
-            Db::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-                let v: Option<String> = sqlx::query_scalar(query)
-                    .fetch_optional(&pool)
-                    .await
-                    .unwrap()
-                    .flatten();
-                pool.close().await;
-                v
-            }
+            Db::Postgres => pg_client(&self.database_url)
+                .await
+                .query_opt(&query, &[])
+                .await
+                .unwrap()
+                .and_then(|r| r.get::<_, Option<String>>(0)),
         }
     }
 
     /// A count from the database.
     pub async fn sql_count(&self, query: &str) -> i64 {
+        let query = query.to_string();
         match self.db {
             Db::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.database_url).await.unwrap();
-                let v: i64 = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
-                pool.close().await;
-                v
+                with_sqlite(&self.database_url, move |c| {
+                    c.query_row(&query, [], |r| r.get(0)).unwrap()
+                })
+                .await
             }
-            Db::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.database_url).await.unwrap();
-                let v: i64 = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
-                pool.close().await;
-                v
-            }
+            Db::Postgres => pg_client(&self.database_url)
+                .await
+                .query_one(&query, &[])
+                .await
+                .unwrap()
+                .get(0),
         }
     }
 

@@ -1,17 +1,16 @@
 //! `auditLogs:list` (admins): newest first, filterable.
 
-use super::views;
+use super::views::AuditEntryView;
 use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiQuery, Paging};
-use crate::http::response::list as list_body;
+use crate::http::response::{list as list_body, Page};
 use crate::state::AppState;
 use authgate_core::clock::parse_instant;
 use authgate_store::AuditQuery;
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::Value;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -41,13 +40,13 @@ fn instant(name: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
            ("userId" = Option<i64>, Query, description = "Subject or actor"), ("event" = Option<String>, Query, example = "auth.signIn", description = "e.g. auth.signIn"),
            ("result" = Option<String>, Query, pattern = "^(success|failure)$", example = "success", description = "success or failure"), ("authenticator" = Option<String>, Query, description = "Authenticator name"),
            ("since" = Option<String>, Query, example = "2025-01-01T00:00:00Z", description = "RFC 3339 or epoch ms"), ("until" = Option<String>, Query, description = "RFC 3339 or epoch ms")),
-    responses((status = 200, description = "Entries, newest first", body = super::openapi::Page<super::openapi::AuditEntry>), (status = 400, description = "Bad parameter"), (status = 403, description = "Admins only")))]
+    responses((status = 200, description = "Entries, newest first", body = Page<AuditEntryView>), (status = 400, description = "Bad parameter"), (status = 403, description = "Admins only")))]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,
     ApiQuery(paging): ApiQuery<Paging>,
     ApiQuery(p): ApiQuery<ListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<AuditEntryView>>> {
     if let Some(r) = p.result.as_deref() {
         if r != "success" && r != "failure" {
             return Err(ApiError::bad_request("result must be success or failure"));
@@ -64,7 +63,7 @@ pub async fn list(
     };
     let (entries, total) = state.store.list_audit(&q).await?;
     Ok(list_body(
-        entries.iter().map(views::audit).collect(),
+        entries.into_iter().map(AuditEntryView::from).collect(),
         total,
         &q.page,
     ))

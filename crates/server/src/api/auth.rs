@@ -1,43 +1,70 @@
 //! `auth:*`: sign in, sign up, sign out, who am I, change password.
 
-use super::{authenticator_from_header, views};
+use super::authenticator_from_header;
+use super::views::{Id, UserView};
 use crate::audit::Entry;
 use crate::auth::cookies;
-use crate::auth::sessions::{issue_session, random_id, IssuedSession};
+use crate::auth::sessions::{issue_session, IssuedSession};
 use crate::auth::CurrentUser;
 use crate::auth_types::password::TYPE_NAME as PASSWORD_TYPE;
 use crate::auth_types::SignInContext;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery};
-use crate::http::response::{data, Data};
+use crate::http::response::{data, Data, WithCookies};
+use crate::random_id::random_id;
 use crate::state::AppState;
 use authgate_core::audit::{event, Outcome};
 use authgate_core::clock::now_ms;
 use authgate_core::model::User;
 use authgate_core::password::{check_password_rules, Verification};
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    user: UserView,
+    /// Send it as `Authorization: Bearer <token>`; renewed tokens come in `x-new-token`.
+    token: String,
+}
+
+/// `auth:check`: the user and the authenticator they signed in with.
+#[derive(Serialize, ToSchema)]
+pub struct CheckedUser {
+    #[serde(flatten)]
+    user: UserView,
+    authenticator: String,
+}
+
+/// `{}`
+#[derive(Serialize, ToSchema)]
+pub struct Empty {}
 
 /// The sign-in answer: the token in the body (API clients) and in cookies (browsers).
-pub fn signed_in_response(state: &AppState, user: &User, issued: &IssuedSession) -> Response {
-    let body = data(json!({ "user": views::user(user), "token": issued.token }));
-    let mut response = body.into_response();
+pub fn signed_in_response(
+    state: &AppState,
+    user: User,
+    issued: IssuedSession,
+) -> WithCookies<Data<SignedIn>> {
     let max_age = issued.session_expires_at - now_ms();
-    for c in cookies::session_cookies(&state.config, &issued.token, &random_id(), max_age) {
-        response.headers_mut().append(header::SET_COOKIE, c);
+    let cookies = cookies::session_cookies(&state.config, &issued.token, &random_id(), max_age);
+    WithCookies {
+        cookies,
+        body: data(SignedIn {
+            user: user.into(),
+            token: issued.token,
+        }),
     }
-    response
 }
 
 #[utoipa::path(post, path = "/api/auth:signIn", tag = "auth",
     params(("X-Authenticator" = String, Header, example = "basic", description = "Authenticator name, e.g. basic")),
-    request_body = super::openapi::PasswordSignIn,
-    responses((status = 200, description = "Signed in: the token in the body and in session cookies", body = super::openapi::Data<super::openapi::SignedIn>),
+    request_body = crate::auth_types::password::SignInBody,
+    responses((status = 200, description = "Signed in: the token in the body and in session cookies", body = Data<SignedIn>),
               (status = 400, description = "Missing field or unknown/disabled authenticator"),
               (status = 401, description = "Wrong account or password (a disabled account with the right password answers the same)"),
               (status = 403, description = "Refused by a non-password authenticator (e.g. a DingTalk account that is disabled here)"),
@@ -48,7 +75,7 @@ pub async fn sign_in(
     client: ClientInfo,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookies<Data<SignedIn>>> {
     let a = authenticator_from_header(&state, &headers).await?;
     let auth_type = state.auth_types.get(&a.auth_type).ok_or_else(|| {
         ApiError::internal(format!("auth type {} is not registered", a.auth_type))
@@ -83,13 +110,13 @@ pub async fn sign_in(
     };
     let issued = issue_session(&state, &user, &a.name, &client, Some(entry)).await?;
     state.metrics.sign_in(&a.name, "success");
-    Ok(signed_in_response(&state, &user, &issued))
+    Ok(signed_in_response(&state, user, issued))
 }
 
 #[utoipa::path(post, path = "/api/auth:signUp", tag = "auth",
     params(("X-Authenticator" = String, Header, example = "basic", description = "Authenticator name")),
-    request_body = super::openapi::PasswordSignUp,
-    responses((status = 200, description = "The new user", body = super::openapi::Data<super::openapi::User>),
+    request_body = crate::auth_types::password::PasswordSignUp,
+    responses((status = 200, description = "The new user", body = Data<UserView>),
               (status = 400, description = "Invalid or duplicate field, or unknown/disabled authenticator"),
               (status = 403, description = "Sign-up is not allowed")))]
 pub async fn sign_up(
@@ -97,7 +124,7 @@ pub async fn sign_up(
     client: ClientInfo,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<Data<UserView>>> {
     let a = authenticator_from_header(&state, &headers).await?;
     let auth_type = state.auth_types.get(&a.auth_type).ok_or_else(|| {
         ApiError::internal(format!("auth type {} is not registered", a.auth_type))
@@ -122,16 +149,16 @@ pub async fn sign_up(
             ..Default::default()
         })
         .await;
-    Ok(data(views::user(&result?)).into_response())
+    Ok(data(result?.into()))
 }
 
 #[utoipa::path(post, path = "/api/auth:signOut", tag = "auth",
-    responses((status = 200, description = "Signed out; the session is revoked and the cookies cleared", body = super::openapi::Data<super::openapi::Empty>)))]
+    responses((status = 200, description = "Signed out; the session is revoked and the cookies cleared", body = Data<Empty>)))]
 pub async fn sign_out(
     State(state): State<AppState>,
     client: ClientInfo,
     CurrentUser(me): CurrentUser,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookies<Data<Empty>>> {
     state
         .store
         .revoke_session(&me.session_id, "signed out", Some(me.user.id), now_ms())
@@ -145,30 +172,22 @@ pub async fn sign_out(
             ..Default::default()
         })
         .await;
-    let mut response = data(json!({})).into_response();
-    for c in cookies::clearing_cookies(&state.config) {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    Ok(response)
+    Ok(WithCookies {
+        cookies: cookies::clearing_cookies(&state.config),
+        body: data(Empty {}),
+    })
 }
 
 #[utoipa::path(get, path = "/api/auth:check", tag = "auth",
-    responses((status = 200, description = "The signed-in user", body = super::openapi::Data<super::openapi::CheckedUser>)))]
-pub async fn check(CurrentUser(me): CurrentUser) -> ApiResult<Response> {
-    #[derive(Serialize)]
-    struct Checked<'a> {
-        #[serde(flatten)]
-        user: views::UserView<'a>,
-        authenticator: &'a str,
-    }
-    let user = Checked {
-        user: views::UserView::from(&me.user),
-        authenticator: &me.authenticator,
-    };
-    Ok(Json(Data { data: user }).into_response())
+    responses((status = 200, description = "The signed-in user", body = Data<CheckedUser>)))]
+pub async fn check(CurrentUser(me): CurrentUser) -> ApiResult<Json<Data<CheckedUser>>> {
+    Ok(data(CheckedUser {
+        user: me.user.into(),
+        authenticator: me.authenticator,
+    }))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(example = json!({"oldPassword": "old password", "newPassword": "a new passphrase", "confirmPassword": "a new passphrase"}))]
 pub struct ChangePasswordBody {
@@ -179,7 +198,7 @@ pub struct ChangePasswordBody {
 
 #[utoipa::path(post, path = "/api/auth:changePassword", tag = "auth",
     request_body = ChangePasswordBody,
-    responses((status = 200, description = "Changed; every other session is signed out, this one gets a new token", body = super::openapi::Data<super::openapi::SignedIn>),
+    responses((status = 200, description = "Changed; every other session is signed out, this one gets a new token", body = Data<SignedIn>),
               (status = 400, description = "The new password breaks a rule, or the current one is missing"),
               (status = 401, description = "Not signed in, or the current password is wrong (INVALID_CREDENTIALS)")))]
 pub async fn change_password(
@@ -187,7 +206,7 @@ pub async fn change_password(
     client: ClientInfo,
     CurrentUser(me): CurrentUser,
     ApiJson(body): ApiJson<ChangePasswordBody>,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookies<Data<SignedIn>>> {
     if body
         .confirm_password
         .as_ref()
@@ -246,7 +265,7 @@ pub async fn change_password(
         .await?
         .ok_or_else(|| ApiError::unauthorized("NOT_EXIST_USER", "The user does not exist"))?;
     let issued = issue_session(&state, &user, &me.authenticator, &client, None).await?;
-    Ok(signed_in_response(&state, &user, &issued))
+    Ok(signed_in_response(&state, user, issued))
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,7 +276,7 @@ pub struct MyIdentity {
 
 #[utoipa::path(post, path = "/api/auth:unlinkIdentity", tag = "auth",
     params(("identityId" = i64, Query, example = 1, description = "One of my linked identities")),
-    responses((status = 200, description = "Unlinked", body = super::openapi::Data<super::openapi::Id>),
+    responses((status = 200, description = "Unlinked", body = Data<Id>),
               (status = 400, description = "It is the only way this account can sign in (no password, no other identity)"),
               (status = 401, description = "Not signed in"),
               (status = 404, description = "No such identity of mine")))]
@@ -266,7 +285,7 @@ pub async fn unlink_identity(
     client: ClientInfo,
     CurrentUser(me): CurrentUser,
     ApiQuery(q): ApiQuery<MyIdentity>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<Id>>> {
     let id = q
         .identity_id
         .ok_or_else(|| ApiError::bad_request("identityId (the identity's id) is required"))?;
@@ -307,5 +326,5 @@ pub async fn unlink_identity(
             })
             .await;
     }
-    Ok(data(json!({ "id": id })))
+    Ok(data(Id { id }))
 }

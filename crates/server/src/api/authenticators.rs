@@ -1,10 +1,13 @@
 //! `authenticators:*`: the public list for the sign-in page and the admin actions.
 
+use super::views::Id;
 use crate::auth::AdminUser;
+use crate::auth_types::options::OptionSpec;
+use crate::auth_types::SignInStyle;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery, ByTk};
-use crate::http::response::data;
+use crate::http::response::{data, whole_list, Data, Page};
 use crate::state::AppState;
 use authgate_core::clock::{now_ms, to_rfc3339};
 use authgate_core::model::{
@@ -12,8 +15,52 @@ use authgate_core::model::{
 };
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// An authenticator as admins see it (secrets masked).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Authenticator)]
+pub struct AuthenticatorView {
+    id: i64,
+    name: String,
+    auth_type: String,
+    auth_type_title: &'static str,
+    title: String,
+    description: String,
+    enabled: bool,
+    sort: i64,
+    #[schema(value_type = Object)]
+    options: Map<String, Value>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// An enabled authenticator as the sign-in page sees it (public options only).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicAuthenticator {
+    name: String,
+    auth_type: String,
+    auth_type_title: &'static str,
+    title: String,
+    description: String,
+    style: SignInStyle,
+    #[schema(value_type = Object)]
+    options: Map<String, Value>,
+}
+
+/// An auth type, with what the admin form needs to create authenticators of it.
+#[derive(Serialize, ToSchema)]
+pub struct AuthTypeInfo {
+    name: &'static str,
+    title: &'static str,
+    style: SignInStyle,
+    /// How to draw each option in the admin form.
+    options: Vec<OptionSpec>,
+}
 
 fn type_of<'a>(
     state: &'a AppState,
@@ -25,21 +72,21 @@ fn type_of<'a>(
         .ok_or_else(|| ApiError::internal(format!("auth type {} is not registered", a.auth_type)))
 }
 
-fn admin_view(state: &AppState, a: &Authenticator) -> ApiResult<Value> {
-    let t = type_of(state, a)?;
-    Ok(json!({
-        "id": a.id,
-        "name": a.name,
-        "authType": a.auth_type,
-        "authTypeTitle": t.title(),
-        "title": a.title,
-        "description": a.description,
-        "enabled": a.enabled,
-        "sort": a.sort,
-        "options": t.admin_options(state, a),
-        "createdAt": to_rfc3339(a.created_at),
-        "updatedAt": to_rfc3339(a.updated_at),
-    }))
+fn admin_view(state: &AppState, a: Authenticator) -> ApiResult<AuthenticatorView> {
+    let t = type_of(state, &a)?;
+    Ok(AuthenticatorView {
+        options: t.admin_options(state, &a),
+        auth_type_title: t.title(),
+        id: a.id,
+        name: a.name,
+        auth_type: a.auth_type,
+        title: a.title,
+        description: a.description,
+        enabled: a.enabled,
+        sort: a.sort,
+        created_at: to_rfc3339(a.created_at),
+        updated_at: to_rfc3339(a.updated_at),
+    })
 }
 
 async fn audit_change(
@@ -65,72 +112,78 @@ async fn audit_change(
 }
 
 #[utoipa::path(get, path = "/api/authenticators:publicList", tag = "authenticators",
-    responses((status = 200, description = "Enabled authenticators in order, public options only", body = super::openapi::Data<Vec<super::openapi::PublicAuthenticator>>)))]
-pub async fn public_list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    responses((status = 200, description = "Enabled authenticators in order, public options only", body = Data<Vec<PublicAuthenticator>>)))]
+pub async fn public_list(
+    State(state): State<AppState>,
+) -> ApiResult<Json<Data<Vec<PublicAuthenticator>>>> {
     let mut out = Vec::new();
     for a in state
         .store
         .list_authenticators()
         .await?
-        .iter()
+        .into_iter()
         .filter(|a| a.enabled)
     {
         let Some(t) = state.auth_types.get(&a.auth_type) else {
             continue;
         };
-        out.push(json!({
-            "name": a.name,
-            "authType": a.auth_type,
-            "authTypeTitle": t.title(),
-            "title": a.title,
-            "description": a.description,
-            "style": t.style(),
-            "options": t.public_options(a),
-        }));
+        out.push(PublicAuthenticator {
+            options: t.public_options(&a),
+            auth_type_title: t.title(),
+            style: t.style(),
+            name: a.name,
+            auth_type: a.auth_type,
+            title: a.title,
+            description: a.description,
+        });
     }
     Ok(data(out))
 }
 
 #[utoipa::path(get, path = "/api/authenticators:listTypes", tag = "authenticators",
-    responses((status = 200, description = "Auth types with their option schemas", body = super::openapi::Data<Vec<super::openapi::AuthTypeInfo>>), (status = 403, description = "Admins only")))]
+    responses((status = 200, description = "Auth types with their option schemas", body = Data<Vec<AuthTypeInfo>>), (status = 403, description = "Admins only")))]
 pub async fn list_types(
     State(state): State<AppState>,
     _admin: AdminUser,
-) -> ApiResult<Json<Value>> {
-    let types: Vec<Value> = state
+) -> ApiResult<Json<Data<Vec<AuthTypeInfo>>>> {
+    let types = state
         .auth_types
         .all()
         .iter()
-        .map(|t| json!({"name": t.name(), "title": t.title(), "style": t.style(), "options": t.option_schema()}))
+        .map(|t| AuthTypeInfo {
+            name: t.name(),
+            title: t.title(),
+            style: t.style(),
+            options: t.option_schema(),
+        })
         .collect();
     Ok(data(types))
 }
 
 #[utoipa::path(get, path = "/api/authenticators:list", tag = "authenticators",
-    responses((status = 200, description = "All authenticators in order", body = super::openapi::Page<super::openapi::Authenticator>), (status = 403, description = "Admins only")))]
-pub async fn list(State(state): State<AppState>, _admin: AdminUser) -> ApiResult<Json<Value>> {
+    responses((status = 200, description = "All authenticators in order", body = Page<AuthenticatorView>), (status = 403, description = "Admins only")))]
+pub async fn list(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> ApiResult<Json<Page<AuthenticatorView>>> {
     let all = state.store.list_authenticators().await?;
     let items = all
-        .iter()
+        .into_iter()
         .map(|a| admin_view(&state, a))
         .collect::<ApiResult<Vec<_>>>()?;
-    let count = items.len();
-    Ok(Json(json!({
-        "data": items,
-        "meta": {"count": count, "page": 1, "pageSize": count.max(1), "totalPage": 1}
-    })))
+    Ok(whole_list(items))
 }
 
 #[utoipa::path(get, path = "/api/authenticators:get", tag = "authenticators",
     params(("filterByTk" = i64, Query, example = 1, description = "Authenticator id")),
-    responses((status = 200, description = "The authenticator, secrets masked", body = super::openapi::Data<super::openapi::Authenticator>), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
+    responses((status = 200, description = "The authenticator, secrets masked", body = Data<AuthenticatorView>), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
 pub async fn get_one(
     State(state): State<AppState>,
     _admin: AdminUser,
     ApiQuery(tk): ApiQuery<ByTk>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<AuthenticatorView>>> {
     let a = find(&state, tk.id()?).await?;
-    Ok(data(admin_view(&state, &a)?))
+    Ok(data(admin_view(&state, a)?))
 }
 
 async fn find(state: &AppState, id: i64) -> ApiResult<Authenticator> {
@@ -141,7 +194,7 @@ async fn find(state: &AppState, id: i64) -> ApiResult<Authenticator> {
         .ok_or_else(|| ApiError::not_found(format!("Authenticator {id} does not exist")))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = AuthenticatorCreate, example = json!({"name": "staff", "authType": "password", "title": "Staff", "options": {"allowSignUp": false}}))]
 pub struct CreateBody {
@@ -156,13 +209,13 @@ pub struct CreateBody {
 
 #[utoipa::path(post, path = "/api/authenticators:create", tag = "authenticators",
     request_body = CreateBody,
-    responses((status = 200, description = "Created", body = super::openapi::Data<super::openapi::Authenticator>), (status = 400, description = "Invalid or taken name, unknown type, invalid options"), (status = 403, description = "Admins only")))]
+    responses((status = 200, description = "Created", body = Data<AuthenticatorView>), (status = 400, description = "Invalid or taken name, unknown type, invalid options"), (status = 403, description = "Admins only")))]
 pub async fn create(
     State(state): State<AppState>,
     admin: AdminUser,
     client: ClientInfo,
     ApiJson(body): ApiJson<CreateBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<AuthenticatorView>>> {
     let name = validate_authenticator_name(body.name.trim())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let t = state.auth_types.get(&body.auth_type).ok_or_else(|| {
@@ -192,7 +245,7 @@ pub async fn create(
         )
         .await?;
     audit_change(&state, &admin, &client, "authenticators:create", &name).await;
-    Ok(data(admin_view(&state, &created)?))
+    Ok(data(admin_view(&state, created)?))
 }
 
 fn text_field(field: &str, value: String) -> ApiResult<String> {
@@ -204,7 +257,7 @@ fn text_field(field: &str, value: String) -> ApiResult<String> {
     Ok(value.trim().to_string())
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = AuthenticatorUpdate, example = json!({"title": "Password", "description": "Username or e-mail", "enabled": true}))]
 pub struct UpdateBody {
@@ -224,14 +277,14 @@ pub struct UpdateBody {
 #[utoipa::path(post, path = "/api/authenticators:update", tag = "authenticators",
     params(("filterByTk" = i64, Query, example = 1, description = "Authenticator id")),
     request_body = UpdateBody,
-    responses((status = 200, description = "Updated", body = super::openapi::Data<super::openapi::Authenticator>), (status = 400, description = "Invalid change, or disabling the last enabled authenticator"), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
+    responses((status = 200, description = "Updated", body = Data<AuthenticatorView>), (status = 400, description = "Invalid change, or disabling the last enabled authenticator"), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
 pub async fn update(
     State(state): State<AppState>,
     admin: AdminUser,
     client: ClientInfo,
     ApiQuery(tk): ApiQuery<ByTk>,
     ApiJson(body): ApiJson<UpdateBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<AuthenticatorView>>> {
     let current = find(&state, tk.id()?).await?;
     if body.name.as_ref().is_some_and(|n| *n != current.name) {
         return Err(ApiError::bad_request(
@@ -278,18 +331,18 @@ pub async fn update(
         &current.name,
     )
     .await;
-    Ok(data(admin_view(&state, &updated)?))
+    Ok(data(admin_view(&state, updated)?))
 }
 
 #[utoipa::path(post, path = "/api/authenticators:destroy", tag = "authenticators",
     params(("filterByTk" = i64, Query, example = 3, description = "Authenticator id")),
-    responses((status = 200, description = "Deleted", body = super::openapi::Data<super::openapi::Id>), (status = 400, description = "It is the last enabled authenticator"), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
+    responses((status = 200, description = "Deleted", body = Data<Id>), (status = 400, description = "It is the last enabled authenticator"), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
 pub async fn destroy(
     State(state): State<AppState>,
     admin: AdminUser,
     client: ClientInfo,
     ApiQuery(tk): ApiQuery<ByTk>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<Id>>> {
     let current = find(&state, tk.id()?).await?;
     if !state.store.delete_authenticator(current.id).await? {
         return Err(ApiError::not_found(
@@ -304,10 +357,10 @@ pub async fn destroy(
         &current.name,
     )
     .await;
-    Ok(data(json!({"id": current.id})))
+    Ok(data(Id { id: current.id }))
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MoveParams {
     source_id: Option<i64>,
@@ -316,14 +369,14 @@ pub struct MoveParams {
 
 #[utoipa::path(post, path = "/api/authenticators:move", tag = "authenticators",
     params(("sourceId" = Option<i64>, Query, example = 2, description = "Authenticator to move"), ("targetId" = Option<i64>, Query, example = 1, description = "Authenticator whose place it takes")),
-    responses((status = 200, description = "Moved; the new order", body = super::openapi::Page<super::openapi::Authenticator>), (status = 400, description = "Missing ids"), (status = 403, description = "Admins only"), (status = 404, description = "Unknown id")))]
+    responses((status = 200, description = "Moved; the new order", body = Page<AuthenticatorView>), (status = 400, description = "Missing ids"), (status = 403, description = "Admins only"), (status = 404, description = "Unknown id")))]
 pub async fn move_one(
     State(state): State<AppState>,
     admin: AdminUser,
     client: ClientInfo,
     ApiQuery(query): ApiQuery<MoveParams>,
     body: axum::body::Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<AuthenticatorView>>> {
     // NocoBase clients send the ids in the body, others in the query: accept both.
     let body: MoveParams = if body.iter().all(u8::is_ascii_whitespace) {
         MoveParams::default()

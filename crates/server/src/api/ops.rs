@@ -6,18 +6,33 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
 
-pub async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// `/healthz`: `{"status": "ok"}`. (The probes are for orchestrators, not part of the API's
+/// description.)
+#[derive(Serialize)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// `/readyz`: `{"status": "ok", "database": "sqlite"}`.
+#[derive(Serialize)]
+pub struct Ready {
+    status: &'static str,
+    database: &'static str,
+}
+
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// Ready when the database answers.
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
     state.store.ping().await.map_err(ApiError::unavailable)?;
-    Ok(Json(
-        json!({"status": "ok", "database": state.store.backend()}),
-    ))
+    Ok(Json(Ready {
+        status: "ok",
+        database: state.store.backend(),
+    }))
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

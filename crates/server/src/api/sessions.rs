@@ -1,21 +1,22 @@
 //! Sessions: a user's own (`auth:sessions`, `auth:revokeSession`) and everyone's for admins
 //! (`sessions:list`, `sessions:revoke`, `sessions:revokeUser`).
 
-use super::views;
+use super::views::SessionView;
 use crate::audit::Entry;
 use crate::auth::{AdminUser, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiQuery, Paging};
-use crate::http::response::{data, list as list_body};
+use crate::http::response::{data, list as list_body, Data, Page};
 use crate::state::AppState;
 use authgate_core::audit::event;
 use authgate_core::clock::now_ms;
 use authgate_store::SessionQuery;
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,11 +31,11 @@ async fn active_since(state: &AppState) -> ApiResult<i64> {
 }
 
 #[utoipa::path(get, path = "/api/auth:sessions", tag = "auth",
-    responses((status = 200, description = "My live sessions", body = super::openapi::Data<Vec<super::openapi::Session>>)))]
+    responses((status = 200, description = "My live sessions", body = Data<Vec<SessionView>>)))]
 pub async fn mine(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<Vec<SessionView>>>> {
     let q = SessionQuery {
         user_id: Some(me.user.id),
         active_since: Some(active_since(&state).await?),
@@ -43,9 +44,9 @@ pub async fn mine(
     let (sessions, _) = state.store.list_sessions(&q).await?;
     Ok(data(
         sessions
-            .iter()
-            .map(|s| views::session(s, Some(&me.session_id)))
-            .collect::<Vec<_>>(),
+            .into_iter()
+            .map(|s| SessionView::new(s, &me.session_id))
+            .collect(),
     ))
 }
 
@@ -62,6 +63,18 @@ impl SessionId {
             .filter(|s| !s.is_empty() && s.len() <= 64)
             .ok_or_else(|| ApiError::bad_request("filterByTk (the session id) is required"))
     }
+}
+
+/// The id of the revoked session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionRef {
+    id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    /// How many sessions were revoked.
+    revoked: u64,
 }
 
 async fn audit_revoke(state: &AppState, actor: i64, user: i64, client: &ClientInfo, what: &str) {
@@ -81,13 +94,13 @@ async fn audit_revoke(state: &AppState, actor: i64, user: i64, client: &ClientIn
 
 #[utoipa::path(post, path = "/api/auth:revokeSession", tag = "auth",
     params(("filterByTk" = String, Query, description = "Session id")),
-    responses((status = 200, description = "Revoked", body = super::openapi::Data<super::openapi::SessionRef>), (status = 404, description = "Not one of my sessions")))]
+    responses((status = 200, description = "Revoked", body = Data<SessionRef>), (status = 404, description = "Not one of my sessions")))]
 pub async fn revoke_mine(
     State(state): State<AppState>,
     client: ClientInfo,
     CurrentUser(me): CurrentUser,
     ApiQuery(id): ApiQuery<SessionId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<SessionRef>>> {
     let id = id.get()?;
     let found = state.store.get_session(id).await?;
     if found.as_ref().map(|s| s.session.user_id) != Some(me.user.id) {
@@ -98,19 +111,19 @@ pub async fn revoke_mine(
         .revoke_session(id, "revoked by its user", Some(me.user.id), now_ms())
         .await?;
     audit_revoke(&state, me.user.id, me.user.id, &client, "one session").await;
-    Ok(data(json!({"id": id})))
+    Ok(data(SessionRef { id: id.into() }))
 }
 
 #[utoipa::path(get, path = "/api/sessions:list", tag = "sessions",
     params(("userId" = Option<i64>, Query, example = 1, description = "Only this user's"), ("active" = Option<bool>, Query, description = "Only live ones (default true)"),
            ("page" = Option<i64>, Query, minimum = 1, description = "From 1"), ("pageSize" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 20")),
-    responses((status = 200, description = "Sessions, newest first", body = super::openapi::Page<super::openapi::Session>), (status = 403, description = "Admins only")))]
+    responses((status = 200, description = "Sessions, newest first", body = Page<SessionView>), (status = 403, description = "Admins only")))]
 pub async fn list(
     State(state): State<AppState>,
     AdminUser(me): AdminUser,
     ApiQuery(paging): ApiQuery<Paging>,
     ApiQuery(p): ApiQuery<ListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<SessionView>>> {
     let q = SessionQuery {
         user_id: p.user_id,
         active_since: if p.active.unwrap_or(true) {
@@ -123,8 +136,8 @@ pub async fn list(
     let (sessions, total) = state.store.list_sessions(&q).await?;
     Ok(list_body(
         sessions
-            .iter()
-            .map(|s| views::session(s, Some(&me.session_id)))
+            .into_iter()
+            .map(|s| SessionView::new(s, &me.session_id))
             .collect(),
         total,
         &q.page,
@@ -133,13 +146,13 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/api/sessions:revoke", tag = "sessions",
     params(("filterByTk" = String, Query, description = "Session id")),
-    responses((status = 200, description = "Revoked", body = super::openapi::Data<super::openapi::SessionRef>), (status = 403, description = "Admins only"), (status = 404, description = "No such session")))]
+    responses((status = 200, description = "Revoked", body = Data<SessionRef>), (status = 403, description = "Admins only"), (status = 404, description = "No such session")))]
 pub async fn revoke(
     State(state): State<AppState>,
     client: ClientInfo,
     AdminUser(me): AdminUser,
     ApiQuery(id): ApiQuery<SessionId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<SessionRef>>> {
     let id = id.get()?;
     let session = state
         .store
@@ -163,7 +176,7 @@ pub async fn revoke(
         "one session",
     )
     .await;
-    Ok(data(json!({"id": id})))
+    Ok(data(SessionRef { id: id.into() }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,13 +187,13 @@ pub struct UserParam {
 
 #[utoipa::path(post, path = "/api/sessions:revokeUser", tag = "sessions",
     params(("userId" = i64, Query, example = 2, description = "Whose sessions")),
-    responses((status = 200, description = "How many sessions were revoked", body = super::openapi::Data<super::openapi::Revoked>), (status = 400, description = "userId missing"), (status = 403, description = "Admins only")))]
+    responses((status = 200, description = "How many sessions were revoked", body = Data<Revoked>), (status = 400, description = "userId missing"), (status = 403, description = "Admins only")))]
 pub async fn revoke_user(
     State(state): State<AppState>,
     client: ClientInfo,
     AdminUser(me): AdminUser,
     ApiQuery(p): ApiQuery<UserParam>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<Revoked>>> {
     let user_id = p
         .user_id
         .ok_or_else(|| ApiError::bad_request("userId is required"))?;
@@ -195,5 +208,5 @@ pub async fn revoke_user(
         )
         .await?;
     audit_revoke(&state, me.user.id, user_id, &client, "all sessions").await;
-    Ok(data(json!({"revoked": n})))
+    Ok(data(Revoked { revoked: n }))
 }

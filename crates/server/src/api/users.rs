@@ -1,11 +1,11 @@
 //! `users:*` (admins): list, get, create, update, destroy.
 
-use super::views;
+use super::views::{Id, IdentityView, UserView};
 use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery, ByTk, Paging};
-use crate::http::response::{data, list as list_body};
+use crate::http::response::{data, list as list_body, Data, Page};
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
 use authgate_core::model::{
@@ -16,8 +16,9 @@ use authgate_core::phone::normalize_phone;
 use authgate_store::{UserQuery, UserSort};
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -63,13 +64,13 @@ fn parse_filter(text: &str, q: &mut UserQuery) -> ApiResult<()> {
     params(("page" = Option<i64>, Query, minimum = 1, description = "From 1"), ("pageSize" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 20"),
            ("q" = Option<String>, Query, example = "ad", description = "Search text"), ("filter" = Option<String>, Query, example = r#"{"username": "admin"}"#, description = "JSON filter"),
            ("sort" = Option<String>, Query, example = "-id", description = "id, username or createdAt; prefix - for descending")),
-    responses((status = 200, description = "Users with paging meta", body = super::openapi::Page<super::openapi::User>), (status = 400, description = "Bad parameter"), (status = 403, description = "Admins only")))]
+    responses((status = 200, description = "Users with paging meta", body = Page<UserView>), (status = 400, description = "Bad parameter"), (status = 403, description = "Admins only")))]
 pub async fn list(
     State(state): State<AppState>,
     _admin: AdminUser,
     ApiQuery(paging): ApiQuery<Paging>,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<UserView>>> {
     let mut q = UserQuery {
         search: params.q.clone(),
         page: paging.page()?,
@@ -97,7 +98,7 @@ pub async fn list(
     };
     let (users, total) = state.store.list_users(&q).await?;
     Ok(list_body(
-        users.iter().map(views::user).collect(),
+        users.into_iter().map(UserView::from).collect(),
         total,
         &q.page,
     ))
@@ -111,19 +112,46 @@ async fn find(state: &AppState, id: i64) -> ApiResult<User> {
         .ok_or_else(|| ApiError::not_found(format!("User {id} does not exist")))
 }
 
+/// `users:get`: the user and their linked identities.
+#[derive(Serialize, ToSchema)]
+pub struct UserDetail {
+    #[serde(flatten)]
+    user: UserView,
+    identities: Vec<IdentityView>,
+}
+
 #[utoipa::path(get, path = "/api/users:get", tag = "users",
     params(("filterByTk" = i64, Query, example = 1, description = "User id")),
-    responses((status = 200, description = "The user and their linked identities", body = super::openapi::Data<super::openapi::UserDetail>), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
+    responses((status = 200, description = "The user and their linked identities", body = Data<UserDetail>), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
 pub async fn get_one(
     State(state): State<AppState>,
     _admin: AdminUser,
     ApiQuery(tk): ApiQuery<ByTk>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<UserDetail>>> {
     let user = find(&state, tk.id()?).await?;
     let identities = state.store.list_identities(user.id).await?;
-    let mut view = views::user(&user);
-    view["identities"] = Value::Array(identities.iter().map(views::identity).collect());
-    Ok(data(view))
+    Ok(data(UserDetail {
+        user: user.into(),
+        identities: identities.into_iter().map(IdentityView::from).collect(),
+    }))
+}
+
+// The body of `users:create` and `users:update`, for the description only: the handlers read
+// it field by field (`text`, `flag`) because they tell absent from null from empty text, drop
+// the read-only fields clients echo back to `update`, and name the offending field in their
+// messages ("phone must be a text", "Unknown user field 'x'"), which serde would not.
+#[derive(ToSchema)]
+#[allow(dead_code, non_snake_case)]
+#[schema(example = json!({"username": "ada", "email": "ada@example.com", "phone": "138 0013 8000", "nickname": "Ada", "password": "a passphrase"}))]
+pub struct UserBody {
+    username: Option<String>,
+    email: Option<String>,
+    /// Any spelling; stored as E.164.
+    phone: Option<String>,
+    nickname: Option<String>,
+    password: Option<String>,
+    isAdmin: Option<bool>,
+    enabled: Option<bool>,
 }
 
 /// A field of a create or update body: absent, explicitly null, or a text.
@@ -206,14 +234,14 @@ async fn audit_change(
 }
 
 #[utoipa::path(post, path = "/api/users:create", tag = "users",
-    request_body = super::openapi::UserBody,
-    responses((status = 200, description = "Created", body = super::openapi::Data<super::openapi::User>), (status = 400, description = "Invalid or duplicate field"), (status = 403, description = "Admins only")))]
+    request_body = UserBody,
+    responses((status = 200, description = "Created", body = Data<UserView>), (status = 400, description = "Invalid or duplicate field"), (status = 403, description = "Admins only")))]
 pub async fn create(
     State(state): State<AppState>,
     admin: AdminUser,
     client: ClientInfo,
     ApiJson(body): ApiJson<Map<String, Value>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<UserView>>> {
     let mut body = body;
     let password = text(&mut body, "password")?.flatten();
     let p = profile_patch(&state, &mut body)?;
@@ -250,20 +278,20 @@ pub async fn create(
         )
         .await?;
     audit_change(&state, &admin, &client, "users:create", user.id).await;
-    Ok(data(views::user(&user)))
+    Ok(data(user.into()))
 }
 
 #[utoipa::path(post, path = "/api/users:update", tag = "users",
     params(("filterByTk" = i64, Query, example = 2, description = "User id")),
-    request_body(content = super::openapi::UserBody, example = json!({"nickname": "Ada", "enabled": true})),
-    responses((status = 200, description = "Updated", body = super::openapi::Data<super::openapi::User>), (status = 400, description = "Invalid or duplicate field, or it would leave no enabled admin"), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
+    request_body(content = UserBody, example = json!({"nickname": "Ada", "enabled": true})),
+    responses((status = 200, description = "Updated", body = Data<UserView>), (status = 400, description = "Invalid or duplicate field, or it would leave no enabled admin"), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
 pub async fn update(
     State(state): State<AppState>,
     admin: AdminUser,
     client: ClientInfo,
     ApiQuery(tk): ApiQuery<ByTk>,
     ApiJson(body): ApiJson<Map<String, Value>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<UserView>>> {
     let current = find(&state, tk.id()?).await?;
     let mut body = body;
     // Read-only fields clients echo back.
@@ -317,18 +345,18 @@ pub async fn update(
             .await?;
     }
     audit_change(&state, &admin, &client, "users:update", user.id).await;
-    Ok(data(views::user(&user)))
+    Ok(data(user.into()))
 }
 
 #[utoipa::path(post, path = "/api/users:destroy", tag = "users",
     params(("filterByTk" = i64, Query, example = 2, description = "User id")),
-    responses((status = 200, description = "Deleted with their identities and sessions", body = super::openapi::Data<super::openapi::Id>), (status = 400, description = "Yourself or the last admin"), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
+    responses((status = 200, description = "Deleted with their identities and sessions", body = Data<Id>), (status = 400, description = "Yourself or the last admin"), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
 pub async fn destroy(
     State(state): State<AppState>,
     admin: AdminUser,
     client: ClientInfo,
     ApiQuery(tk): ApiQuery<ByTk>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<Id>>> {
     let user = find(&state, tk.id()?).await?;
     if user.id == admin.0.user.id {
         return Err(ApiError::bad_request("You cannot delete your own account"));
@@ -336,7 +364,7 @@ pub async fn destroy(
     // Refused by the store (LastEnabledAdmin) when it is the last enabled admin.
     state.store.delete_user(user.id).await?;
     audit_change(&state, &admin, &client, "users:destroy", user.id).await;
-    Ok(data(json!({"id": user.id})))
+    Ok(data(Id { id: user.id }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -347,14 +375,14 @@ pub struct UnlinkParams {
 
 #[utoipa::path(post, path = "/api/users:unlinkIdentity", tag = "users",
     params(("filterByTk" = i64, Query, example = 1, description = "User id"), ("identityId" = i64, Query, example = 1, description = "Identity id (from users:get)")),
-    responses((status = 200, description = "Unlinked: the next sign-in with that account is matched or signed up anew", body = super::openapi::Data<super::openapi::Id>), (status = 403, description = "Admins only"), (status = 404, description = "No such user or identity of that user")))]
+    responses((status = 200, description = "Unlinked: the next sign-in with that account is matched or signed up anew", body = Data<Id>), (status = 403, description = "Admins only"), (status = 404, description = "No such user or identity of that user")))]
 pub async fn unlink_identity(
     State(state): State<AppState>,
     admin: AdminUser,
     client: ClientInfo,
     ApiQuery(tk): ApiQuery<ByTk>,
     ApiQuery(p): ApiQuery<UnlinkParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<Id>>> {
     let user = find(&state, tk.id()?).await?;
     let identity_id = p
         .identity_id
@@ -366,5 +394,5 @@ pub async fn unlink_identity(
         )));
     }
     audit_change(&state, &admin, &client, "users:unlinkIdentity", user.id).await;
-    Ok(data(json!({"id": identity_id})))
+    Ok(data(Id { id: identity_id }))
 }

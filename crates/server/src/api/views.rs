@@ -1,22 +1,26 @@
-//! What clients see of stored records: never a password hash or a sealed secret.
+//! What clients see of stored records: never a password hash or a sealed secret. Each view is
+//! built by moving the record's fields (no copies), serialises straight into the body, and is
+//! the schema `/api/openapi.json` shows for it.
 
 use authgate_core::audit::AuditEntry;
 use authgate_core::clock::to_rfc3339;
 use authgate_core::model::{Identity, User};
 use authgate_store::SessionInfo;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-/// A user as clients see it. Typed, so that a hot answer (`auth:check`) serialises straight
-/// into the body instead of through a map of owned keys.
-#[derive(Serialize)]
+/// A user as clients see it.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct UserView<'a> {
+#[schema(as = User)]
+pub struct UserView {
     id: i64,
-    username: &'a Option<String>,
-    email: &'a Option<String>,
-    phone: &'a Option<String>,
-    nickname: &'a Option<String>,
+    username: Option<String>,
+    email: Option<String>,
+    /// E.164.
+    phone: Option<String>,
+    nickname: Option<String>,
     is_admin: bool,
     enabled: bool,
     has_password: bool,
@@ -24,14 +28,14 @@ pub struct UserView<'a> {
     updated_at: String,
 }
 
-impl<'a> From<&'a User> for UserView<'a> {
-    fn from(u: &'a User) -> Self {
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
         Self {
             id: u.id,
-            username: &u.username,
-            email: &u.email,
-            phone: &u.phone,
-            nickname: &u.nickname,
+            username: u.username,
+            email: u.email,
+            phone: u.phone,
+            nickname: u.nickname,
             is_admin: u.is_admin,
             enabled: u.enabled,
             has_password: u.password_hash.is_some(),
@@ -41,52 +45,116 @@ impl<'a> From<&'a User> for UserView<'a> {
     }
 }
 
-pub fn user(u: &User) -> Value {
-    serde_json::to_value(UserView::from(u)).expect("a user serialises")
+/// A user's link to an account of another authenticator (e.g. DingTalk).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Identity)]
+pub struct IdentityView {
+    id: i64,
+    authenticator: String,
+    uuid: String,
+    user_id: i64,
+    nickname: Option<String>,
+    avatar: Option<String>,
+    #[schema(value_type = Object)]
+    meta: Map<String, Value>,
+    created_at: String,
 }
 
-pub fn identity(i: &Identity) -> Value {
-    json!({
-        "id": i.id,
-        "authenticator": i.authenticator,
-        "uuid": i.uuid,
-        "userId": i.user_id,
-        "nickname": i.nickname,
-        "avatar": i.avatar,
-        "meta": i.meta,
-        "createdAt": to_rfc3339(i.created_at),
-    })
+impl From<Identity> for IdentityView {
+    fn from(i: Identity) -> Self {
+        Self {
+            id: i.id,
+            authenticator: i.authenticator,
+            uuid: i.uuid,
+            user_id: i.user_id,
+            nickname: i.nickname,
+            avatar: i.avatar,
+            meta: i.meta,
+            created_at: to_rfc3339(i.created_at),
+        }
+    }
 }
 
-pub fn session(s: &SessionInfo, current: Option<&str>) -> Value {
-    json!({
-        "id": s.session.id,
-        "userId": s.session.user_id,
-        "username": s.username,
-        "nickname": s.nickname,
-        "authenticator": s.session.authenticator,
-        "signedInAt": to_rfc3339(s.session.signed_in_at),
-        "lastRenewedAt": s.session.last_renewed_at.map(to_rfc3339),
-        "ip": s.session.ip,
-        "userAgent": s.session.user_agent,
-        "revoked": s.session.revoked_at.is_some(),
-        "current": current == Some(s.session.id.as_str()),
-    })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Session)]
+pub struct SessionView {
+    id: String,
+    user_id: i64,
+    username: Option<String>,
+    nickname: Option<String>,
+    authenticator: String,
+    signed_in_at: String,
+    last_renewed_at: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    revoked: bool,
+    /// The session of the request's own token.
+    current: bool,
 }
 
-pub fn audit(e: &AuditEntry) -> Value {
-    let a = &e.entry;
-    json!({
-        "id": e.id,
-        "createdAt": to_rfc3339(a.at),
-        "event": a.event,
-        "result": a.outcome.as_str(),
-        "userId": a.user_id,
-        "actorId": a.actor_id,
-        "authenticator": a.authenticator,
-        "ip": a.ip,
-        "userAgent": a.user_agent,
-        "reason": a.reason,
-        "detail": a.detail,
-    })
+impl SessionView {
+    /// `current`: the session id of the request's own token.
+    pub fn new(s: SessionInfo, current: &str) -> Self {
+        let session = s.session;
+        Self {
+            current: session.id == current,
+            id: session.id,
+            user_id: session.user_id,
+            username: s.username,
+            nickname: s.nickname,
+            authenticator: session.authenticator,
+            signed_in_at: to_rfc3339(session.signed_in_at),
+            last_renewed_at: session.last_renewed_at.map(to_rfc3339),
+            ip: session.ip,
+            user_agent: session.user_agent,
+            revoked: session.revoked_at.is_some(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AuditEntry)]
+pub struct AuditEntryView {
+    id: i64,
+    created_at: String,
+    /// e.g. auth.signIn
+    event: String,
+    /// success or failure
+    result: &'static str,
+    user_id: Option<i64>,
+    actor_id: Option<i64>,
+    authenticator: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    reason: Option<String>,
+    #[schema(value_type = Object)]
+    detail: Map<String, Value>,
+}
+
+impl From<AuditEntry> for AuditEntryView {
+    fn from(e: AuditEntry) -> Self {
+        let a = e.entry;
+        Self {
+            id: e.id,
+            created_at: to_rfc3339(a.at),
+            event: a.event,
+            result: a.outcome.as_str(),
+            user_id: a.user_id,
+            actor_id: a.actor_id,
+            authenticator: a.authenticator,
+            ip: a.ip,
+            user_agent: a.user_agent,
+            reason: a.reason,
+            detail: a.detail,
+        }
+    }
+}
+
+/// The id of what was deleted or unlinked.
+#[derive(Serialize, ToSchema)]
+pub struct Id {
+    pub id: i64,
 }

@@ -5,21 +5,17 @@
 use crate::audit::Entry;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
+use crate::random_id::random_id;
 use crate::state::AppState;
 use authgate_core::audit::{event, Outcome};
 use authgate_core::clock::now_ms;
 use authgate_core::model::{IssuedToken, Session, User};
+use authgate_core::token_policy::TokenPolicy;
 use authgate_store::{RenewOutcome, TokenContext};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use base64::Engine;
 
 /// How long after a renewal the old token still yields the same new token, so concurrent
 /// requests that carried the old one all end up with one new token.
 pub const RENEW_GRACE_MS: i64 = 60_000;
-
-pub fn random_id() -> String {
-    B64URL.encode(rand::random::<[u8; 16]>())
-}
 
 #[derive(Debug, Clone)]
 pub struct IssuedSession {
@@ -118,25 +114,21 @@ pub async fn issue_session(
     new.issue(state, user.id)
 }
 
+/// The user and session a presented token stands for, or why it is refused; an expired token
+/// within its renewal window is renewed ([`renew`]).
 pub async fn authenticate(
     state: &AppState,
     token: &str,
     client: &ClientInfo,
 ) -> ApiResult<Authenticated> {
     let claims = state.tokens.decode(token)?;
-    let invalid = || {
-        ApiError::unauthorized(
-            "INVALID_TOKEN",
-            "The token is invalid, please sign in again",
-        )
-    };
     let ctx = state
         .store
         .token_context(&claims.jti)
         .await?
-        .ok_or_else(invalid)?;
+        .ok_or_else(invalid_token)?;
     if ctx.user.id != claims.user_id || ctx.token.issued_at / 1000 != claims.iat {
-        return Err(invalid());
+        return Err(invalid_token());
     }
     let TokenContext {
         token: issued,
@@ -173,46 +165,59 @@ pub async fn authenticate(
             "Your session has expired, please sign in again",
         ));
     }
-    let mut authenticated = Authenticated {
+    let authenticated = Authenticated {
         user,
-        session_id: session.id.clone(),
-        jti: issued.jti.clone(),
-        authenticator: session.authenticator.clone(),
+        session_id: session.id,
+        jti: issued.jti,
+        authenticator: session.authenticator,
         new_token: None,
         signed_in_at: session.signed_in_at,
         session_expires_at,
     };
-    if now < claims.exp.saturating_mul(1000) {
+    let token_expired_at = claims.exp.saturating_mul(1000);
+    if now < token_expired_at {
         return Ok(authenticated);
     }
-    if now
-        >= claims
-            .exp
-            .saturating_mul(1000)
-            .saturating_add(policy.renew_window_ms)
-    {
+    if now >= token_expired_at.saturating_add(policy.renew_window_ms) {
         return Err(ApiError::unauthorized(
             "EXPIRED_TOKEN",
             "Your sign-in has expired, please sign in again",
         ));
     }
+    renew(state, authenticated, &policy, client, now).await
+}
+
+/// Renews the expired token `authenticated.jti` once, whichever node asks: the new token goes
+/// back in `x-new-token`. Requests that carried the old token at the same time (within
+/// [`RENEW_GRACE_MS`]) all get the one new token.
+async fn renew(
+    state: &AppState,
+    mut authenticated: Authenticated,
+    policy: &TokenPolicy,
+    client: &ClientInfo,
+    now: i64,
+) -> ApiResult<Authenticated> {
     let renewed = IssuedToken {
         jti: random_id(),
-        session_id: session.id.clone(),
+        session_id: authenticated.session_id.clone(),
         user_id: authenticated.user.id,
         issued_at: now,
         expires_at: now.saturating_add(policy.token_ttl_ms),
         renewed_to: None,
         renewed_at: None,
     };
-    let new_token = match state.store.renew_token(&issued.jti, &renewed, now).await? {
+    let outcome = state
+        .store
+        .renew_token(&authenticated.jti, &renewed, now)
+        .await?;
+    let new_token = match outcome {
         RenewOutcome::Renewed => {
             state
                 .audit(crate::audit::Entry {
                     event: event::TOKEN_RENEW,
                     outcome: Outcome::Success,
                     user_id: Some(authenticated.user.id),
-                    authenticator: Some(session.authenticator.clone()),
+                    authenticator: Some(authenticated.authenticator.clone()),
                     client: Some(client),
                     ..Default::default()
                 })
@@ -226,13 +231,19 @@ pub async fn authenticate(
                 "This token was already renewed; use the new token or sign in again",
             ))
         }
-        RenewOutcome::Missing => return Err(invalid()),
+        RenewOutcome::Missing => return Err(invalid_token()),
     };
-    authenticated.jti = new_token.jti.clone();
-    authenticated.new_token = Some(
-        state
-            .tokens
-            .sign(&state.tokens.claims_for(&new_token, session.signed_in_at))?,
-    );
+    let claims = state
+        .tokens
+        .claims_for(&new_token, authenticated.signed_in_at);
+    authenticated.new_token = Some(state.tokens.sign(&claims)?);
+    authenticated.jti = new_token.jti;
     Ok(authenticated)
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::unauthorized(
+        "INVALID_TOKEN",
+        "The token is invalid, please sign in again",
+    )
 }

@@ -9,7 +9,7 @@ use authgate_core::secret_box::SecretBox;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum OptionKind {
     Boolean,
@@ -27,7 +27,8 @@ pub enum OptionKind {
     Json,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One option of an auth type, as the admin form draws it (`authenticators:listTypes`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OptionSpec {
     pub name: &'static str,

@@ -15,6 +15,7 @@ use authgate_core::password::{check_password_rules, Verification};
 use authgate_core::phone::normalize_phone;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
 
 pub struct PasswordAuth;
 
@@ -76,13 +77,38 @@ fn parse_signup_form(v: &Value) -> Result<Vec<SignupField>, String> {
     Ok(fields)
 }
 
-#[derive(Debug, Deserialize)]
-struct SignInBody {
+// `auth:signIn`'s body for password authenticators, and its description. Missing fields get
+// the handler's own 400s ("Please enter a password"), hence `Option`; the description says
+// what is needed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = PasswordSignIn, example = json!({"account": "admin", "password": "my passphrase"}))]
+pub struct SignInBody {
+    /// Username or e-mail.
+    #[schema(value_type = String, required = true)]
     account: Option<String>,
-    // Older NocoBase clients send these instead of `account`.
+    // Older NocoBase clients send these instead of `account` (accepted, not advertised).
+    #[schema(ignore)]
+    username: Option<String>,
+    #[schema(ignore)]
+    email: Option<String>,
+    #[schema(value_type = String, required = true)]
+    password: Option<String>,
+}
+
+// `auth:signUp`'s body, for the description only: `PasswordAuth::sign_up` reads it field by
+// field, as the authenticator's sign-up form says (fields it hides are refused, fields it
+// requires are asked for by name), accepts `confirmPassword` as well, and names the offending
+// field in its messages; a typed body would answer with serde's words instead.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(example = json!({"username": "ada", "email": "ada@example.com", "password": "my passphrase", "confirm_password": "my passphrase"}))]
+pub struct PasswordSignUp {
     username: Option<String>,
     email: Option<String>,
-    password: Option<String>,
+    phone: Option<String>,
+    nickname: Option<String>,
+    password: String,
+    confirm_password: Option<String>,
 }
 
 const WRONG_CREDENTIALS: &str = "The username/email or password is incorrect, please re-enter";

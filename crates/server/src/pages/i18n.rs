@@ -2,71 +2,7 @@
 //! renders with [`t`]; the scripts get the whole catalog of the page's language as JSON
 //! (see [`catalog_json`]) and look strings up by the same keys.
 
-use axum::http::{header, HeaderMap};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Zh,
-}
-
-pub const LANG_COOKIE: &str = "lang";
-
-impl Lang {
-    /// The `lang` cookie when set (the switch), else the best of `Accept-Language`, else English.
-    pub fn from_request(headers: &HeaderMap) -> Lang {
-        if let Some(c) = crate::auth::cookies::read(headers, LANG_COOKIE) {
-            if let Some(l) = Lang::parse_tag(&c) {
-                return l;
-            }
-        }
-        let accept = headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let mut best: Option<(f32, Lang)> = None;
-        for part in accept.split(',') {
-            let mut pieces = part.split(';');
-            let tag = pieces.next().unwrap_or_default().trim();
-            let q = pieces
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            let Some(lang) = Lang::parse_tag(tag) else {
-                continue;
-            };
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, lang));
-            }
-        }
-        best.map_or(Lang::En, |(_, l)| l)
-    }
-
-    fn parse_tag(tag: &str) -> Option<Lang> {
-        match tag
-            .trim()
-            .to_ascii_lowercase()
-            .split(['-', '_'])
-            .next()
-            .unwrap_or_default()
-        {
-            "zh" => Some(Lang::Zh),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The BCP 47 tag for `<html lang>` and `Accept-Language`.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh-CN",
-        }
-    }
-}
+use crate::lang::Lang;
 
 /// `(key, English, Chinese)`.
 const CATALOG: &[(&str, &str, &str)] = &[
@@ -236,7 +172,6 @@ pub fn catalog_json(lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn keys_are_unique_and_both_languages_filled() {
@@ -250,20 +185,7 @@ mod tests {
     }
 
     #[test]
-    fn cookie_wins_over_accept_language() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::ACCEPT_LANGUAGE,
-            HeaderValue::from_static("en-US,zh;q=0.5"),
-        );
-        assert_eq!(Lang::from_request(&h), Lang::En);
-        h.insert(
-            header::ACCEPT_LANGUAGE,
-            HeaderValue::from_static("fr, zh-CN;q=0.9, en;q=0.8"),
-        );
-        assert_eq!(Lang::from_request(&h), Lang::Zh);
-        h.insert(header::COOKIE, HeaderValue::from_static("lang=en"));
-        assert_eq!(Lang::from_request(&h), Lang::En);
+    fn strings_are_looked_up_by_key() {
         assert_eq!(t(Lang::Zh, "signin.dingtalk"), "钉钉登录");
         assert_eq!(t(Lang::En, "nope"), "nope");
     }

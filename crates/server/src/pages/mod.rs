@@ -7,10 +7,11 @@ pub mod assets;
 pub mod i18n;
 
 use crate::auth::CurrentUser;
-use crate::auth_types::dingtalk::messages::{Failure, Lang as DingTalkLang};
+use crate::auth_types::dingtalk::messages::Failure;
 use crate::auth_types::SignInStyle;
 use crate::error::ApiError;
 use crate::http::redirect_target::redirect_target;
+use crate::lang::Lang;
 use crate::state::AppState;
 use askama::Template;
 use authgate_core::model::Authenticator;
@@ -19,7 +20,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use i18n::Lang;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -176,7 +176,7 @@ async fn signin(
     let error =
         q.error.as_deref().filter(|e| !e.is_empty()).map(|reason| {
             match Failure::from_reason(reason, q.scopes.as_deref()) {
-                Some(f) => f.message(DingTalkLang::from_headers(&headers)),
+                Some(f) => f.message(Lang::from_request(&headers)),
                 None => ctx.t("signin.failed").to_string(),
             }
         });
@@ -377,7 +377,7 @@ async fn account(
         .link_error
         .as_deref()
         .and_then(|reason| Failure::from_reason(reason, None))
-        .map(|f| f.message(DingTalkLang::from_headers(&headers)));
+        .map(|f| f.message(Lang::from_request(&headers)));
     let u = &me.user;
     let p = AccountPage {
         nickname: u.nickname.clone().unwrap_or_default(),

@@ -13,11 +13,6 @@ use subtle::ConstantTimeEq;
 pub const BINDING_COOKIE: &str = "authgate_dingtalk_binding";
 pub const STATE_TTL_MS: i64 = 10 * 60_000;
 
-/// 128 random bits, URL-safe.
-pub fn random_value() -> String {
-    B64URL.encode(rand::random::<[u8; 16]>())
-}
-
 pub fn hash(value: &str) -> String {
     B64URL.encode(Sha256::digest(value.as_bytes()))
 }

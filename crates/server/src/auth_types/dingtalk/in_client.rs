@@ -3,21 +3,21 @@
 //! whoever was signed in before is revoked (an account switch never keeps the old user).
 
 use super::messages::{Failed, Failure, Lang};
-use super::outcome::record_failure;
+use super::outcome::record_failed_sign_in;
 use super::resolution::{Facts, SignInWith};
 use super::DingTalkShared;
-use crate::api::auth::signed_in_response;
+use crate::api::auth::{signed_in_response, SignedIn};
 use crate::auth::sessions::IssuedSession;
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::extract::ApiJson;
+use crate::http::response::{Data, WithCookies};
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
 use authgate_core::model::User;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -34,7 +34,7 @@ pub struct InClientBody {
 #[utoipa::path(post, path = "/api/dingtalk:signInInClient", tag = "dingtalk",
     params(("X-Authenticator" = Option<String>, Header, description = "DingTalk authenticator (or `authenticator` in the body)")),
     request_body = InClientBody,
-    responses((status = 200, description = "Signed in as the code's user: {data: {user, token}} and session cookies"),
+    responses((status = 200, description = "Signed in as the code's user: the token in the body and in session cookies", body = Data<SignedIn>),
               (status = 400, description = "Missing code or authenticator"),
               (status = 401, description = "The code is invalid, expired or used"),
               (status = 403, description = "Refused (not found, sign-up off, login-free disabled, ...)"),
@@ -46,8 +46,8 @@ pub async fn sign_in_in_client(
     headers: HeaderMap,
     current: Result<CurrentUser, ApiError>,
     ApiJson(body): ApiJson<InClientBody>,
-) -> Response {
-    let lang = Lang::from_headers(&headers);
+) -> ApiResult<WithCookies<Data<SignedIn>>> {
+    let lang = Lang::from_request(&headers);
     let name = headers
         .get("x-authenticator")
         .and_then(|v| v.to_str().ok())
@@ -56,10 +56,9 @@ pub async fn sign_in_in_client(
         .map(str::to_string)
         .or(body.authenticator.clone());
     let Some(name) = name.filter(|n| n.len() <= 64) else {
-        return ApiError::bad_request(
+        return Err(ApiError::bad_request(
             "The authenticator is required: send X-Authenticator (or `authenticator` in the body) with the name of a DingTalk authenticator",
-        )
-        .into_response();
+        ));
     };
     let result = sign_in(&state, &dt, &client, &name, body.code.as_deref()).await;
     match result {
@@ -71,24 +70,20 @@ pub async fn sign_in_in_client(
                 } else {
                     "another DingTalk account signed in"
                 };
-                if let Err(e) = state
+                state
                     .store
                     .revoke_session(&previous.session_id, reason, Some(user.id), now_ms())
-                    .await
-                {
-                    return ApiError::from(e).into_response();
-                }
+                    .await?;
             }
-            signed_in_response(&state, &user, &issued)
+            Ok(signed_in_response(&state, user, issued))
         }
         Err(failed) => {
-            record_failure(&state, &client, Some(&name), "inClient", &failed).await;
-            ApiError::new(
+            record_failed_sign_in(&state, &client, Some(&name), "inClient", &failed).await;
+            Err(ApiError::new(
                 failed.failure.status(),
                 failed.failure.code(),
                 failed.failure.message(lang),
-            )
-            .into_response()
+            ))
         }
     }
 }

@@ -1,24 +1,8 @@
 //! Why a DingTalk sign-in failed, and what the user (or admin) is told, in English and
 //! Simplified Chinese. Each failure has a stable reason for the audit log.
 
-use axum::http::{HeaderMap, StatusCode};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Zh,
-}
-
-impl Lang {
-    /// The pages' language choice: the `lang` cookie (the switch), else `Accept-Language`,
-    /// else English. One rule for pages and DingTalk messages alike.
-    pub fn from_headers(headers: &HeaderMap) -> Lang {
-        match crate::pages::i18n::Lang::from_request(headers) {
-            crate::pages::i18n::Lang::Zh => Lang::Zh,
-            crate::pages::i18n::Lang::En => Lang::En,
-        }
-    }
-}
+pub use crate::lang::Lang;
+use axum::http::StatusCode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
@@ -407,20 +391,5 @@ mod tests {
                 "Contact.User.mobile".into()
             ]))
         );
-    }
-
-    #[test]
-    fn picks_the_preferred_language() {
-        let mut h = HeaderMap::new();
-        assert_eq!(Lang::from_headers(&h), Lang::En);
-        h.insert(
-            "accept-language",
-            "zh-CN,zh;q=0.9,en;q=0.8".parse().unwrap(),
-        );
-        assert_eq!(Lang::from_headers(&h), Lang::Zh);
-        h.insert("accept-language", "en-US,zh;q=0.5".parse().unwrap());
-        assert_eq!(Lang::from_headers(&h), Lang::En);
-        h.insert("accept-language", "fr, zh-TW;q=0.3".parse().unwrap());
-        assert_eq!(Lang::from_headers(&h), Lang::Zh);
     }
 }

@@ -38,9 +38,6 @@ const MINUTE: Duration = Duration::from_secs(60);
 
 pub struct DingTalkShared {
     pub client: DingTalkClient,
-    /// When this node last deleted expired sign-in states (ms). Expired states are refused
-    /// when consumed anyway; deleting them is housekeeping, so once a minute is enough.
-    pub last_state_purge_ms: std::sync::atomic::AtomicI64,
     /// Sign-ins started per client address and per browser (`dingtalk:getAuthUrl`).
     pub starts_per_ip: RateLimit,
     pub starts_per_browser: RateLimit,
@@ -61,7 +58,6 @@ impl DingTalkAuth {
         Self {
             shared: Arc::new(DingTalkShared {
                 client: DingTalkClient::new(config),
-                last_state_purge_ms: Default::default(),
                 starts_per_ip: RateLimit::new(bases.starts_per_minute_per_ip, MINUTE),
                 starts_per_browser: RateLimit::new(bases.starts_per_minute_per_browser, MINUTE),
             }),

@@ -4,18 +4,18 @@
 use super::messages::Failed;
 use crate::audit::Entry;
 use crate::auth::cookies;
-use crate::auth::sessions::{random_id, IssuedSession};
+use crate::auth::sessions::IssuedSession;
 use crate::http::client::ClientInfo;
 use crate::http::redirect_target::redirect_target;
+use crate::random_id::random_id;
 use crate::state::AppState;
-use authgate_core::audit::{event, Outcome};
+use authgate_core::audit::{event, NewAuditEntry, Outcome};
 use authgate_core::clock::now_ms;
-use authgate_store::{AuditFor, SignedInBy};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-pub async fn record_failure(
+pub async fn record_failed_sign_in(
     state: &AppState,
     client: &ClientInfo,
     authenticator: Option<&str>,
@@ -47,37 +47,19 @@ pub async fn record_failure(
         .await;
 }
 
-/// The audit entries of a successful sign-in, written by the store in the transaction that
-/// resolved the user and started the session (a sign-up also gets its own entry).
-pub fn success_audit(client: &ClientInfo, authenticator: &str, via: &'static str) -> AuditFor {
-    let (client, authenticator) = (client.clone(), authenticator.to_string());
-    Box::new(move |by| {
-        let entry = |event, detail| {
-            Entry {
-                event,
-                authenticator: Some(authenticator.clone()),
-                client: Some(&client),
-                detail,
-                ..Default::default()
-            }
-            .into_record()
-        };
-        let mut detail = Map::new();
-        detail.insert("via".into(), Value::String(via.into()));
-        let mut entries = Vec::with_capacity(2);
-        match by {
-            SignedInBy::Link { field } => {
-                detail.insert("linkedBy".into(), Value::String(field.into()));
-            }
-            SignedInBy::SignUp => {
-                entries.push(entry(event::SIGN_UP, Map::new()));
-                detail.insert("signedUp".into(), Value::Bool(true));
-            }
-            SignedInBy::Binding => {}
-        }
-        entries.push(entry(event::SIGN_IN, detail));
-        entries
-    })
+/// The audit entry of a successful sign-in. The store completes it with how the user was
+/// found (`SessionStart::audit_for`) and writes it with the session, in one unit of work.
+pub fn success_audit(client: &ClientInfo, authenticator: &str, via: &'static str) -> NewAuditEntry {
+    let mut detail = Map::new();
+    detail.insert("via".into(), Value::String(via.into()));
+    Entry {
+        event: event::SIGN_IN,
+        authenticator: Some(authenticator.to_string()),
+        client: Some(client),
+        detail,
+        ..Default::default()
+    }
+    .into_record()
 }
 
 fn found(location: &str) -> Response {

@@ -1,6 +1,7 @@
-//! From what DingTalk told us to a user of ours: the binding key (`bindBy`), first-time
-//! matching (`matchBy`, normalised values, masked numbers never used), sign-up, then one
-//! store transaction that decides.
+//! From what DingTalk told us to a user of ours: the binding key (`bindBy`), then the store's
+//! returning sign-in; for an identity bound to no one, first-time matching (`matchBy`,
+//! normalised values, masked numbers never used) and sign-up, which the store's first-time
+//! sign-in decides. Each store call is one unit of work that also writes the session.
 
 use super::messages::{Failed, Failure};
 use super::options::{BindBy, DingTalkOptions, MatchField};
@@ -16,7 +17,8 @@ use authgate_core::model::{clean_display_name, normalize_email, Authenticator, N
 use authgate_core::phone::{normalize_phone, PhoneError};
 use authgate_dingtalk::ClientCredentials;
 use authgate_store::{
-    ExternalIdentity, IdentityResolution, LinkOutcome, MatchCandidate, Resolved, SessionStart,
+    ExternalIdentity, FirstSignIn, LinkOutcome, MatchCandidate, Resolved, Returned,
+    ReturningSignIn, SessionStart,
 };
 use serde_json::{Map, Value};
 
@@ -147,7 +149,7 @@ impl Resolver<'_> {
     }
 
     /// Resolves the user and starts their session: the binding (or sign-up), the session and
-    /// the audit entries (`via`: "web", "inClient") are one transaction.
+    /// the audit entries (`via`: "web", "inClient") are one unit of work.
     pub async fn sign_in(
         &self,
         facts: &mut Facts,
@@ -163,7 +165,7 @@ impl Resolver<'_> {
             token: session.token.clone(),
             audit: success_audit(client, name, via),
         };
-        let user = self.resolve(facts, &start).await?;
+        let user = self.resolve(facts, start).await?;
         self.state.metrics.sign_in(name, "success");
         let issued = session
             .issue(self.state, user.id)
@@ -171,32 +173,27 @@ impl Resolver<'_> {
         Ok((user, issued))
     }
 
-    /// The user this DingTalk account signs in as; the store writes the binding (or sign-up),
-    /// `start`'s session and the audit entries in one transaction.
-    async fn resolve(&self, facts: &mut Facts, start: &SessionStart) -> Result<User, Failed> {
+    /// The user this DingTalk account signs in as, signed in with `start`'s session.
+    async fn resolve(&self, facts: &mut Facts, start: SessionStart) -> Result<User, Failed> {
         let uuid = self.binding_key(facts).await?;
-        // Matching and sign-up may need the directory entry (more calls to DingTalk); a
-        // returning user needs none of it, so the binding alone is tried first then.
-        let mut binding_tried = false;
+        // A returning user needs nothing more from DingTalk.
+        let returning = ReturningSignIn {
+            identity: self.identity(facts, uuid.clone()),
+            sync_profile: self.options.sync_profile,
+            start,
+            now: now_ms(),
+        };
+        match self.state.store.sign_in_returning(&returning).await {
+            Ok(Returned::SignedIn(user)) => return Ok(user),
+            Ok(Returned::Disabled(_)) => return Err(Failure::UserDisabled.into()),
+            Ok(Returned::NotBound) => {}
+            Err(e) => return Err(Failed::internal(e)),
+        }
+        // Matching and sign-up may need the directory entry (more calls to DingTalk).
         if self.matching_needs_org_entry(facts) {
-            if let Some(user) = self.bound_user(facts, &uuid, start).await? {
-                return Ok(user);
-            }
-            binding_tried = true;
             self.fetch_org_entry(facts).await?;
         }
-        let candidates = match self.candidates(facts) {
-            Ok(c) => c,
-            Err(problem) => {
-                // Only a first sign-in needs the phone: a bound identity still signs in.
-                if !binding_tried {
-                    if let Some(user) = self.bound_user(facts, &uuid, start).await? {
-                        return Ok(user);
-                    }
-                }
-                return Err(problem.into());
-            }
-        };
+        let candidates = self.candidates(facts)?;
         let sign_up = self.options.auto_signup.then(|| NewUser {
             nickname: facts.nick.as_deref().map(clean_display_name),
             phone: self.phone(facts).ok(),
@@ -208,9 +205,21 @@ impl Resolver<'_> {
             enabled: true,
             ..Default::default()
         });
+        let first_time = FirstSignIn {
+            identity: self.identity(facts, uuid),
+            candidates,
+            sync_profile: self.options.sync_profile,
+            sign_up,
+            link_requires_password: self.options.link_requires_password,
+            start: returning.start,
+            now: now_ms(),
+        };
         let resolved = self
-            .submit(facts, uuid, candidates, sign_up, binding_tried, start)
-            .await?;
+            .state
+            .store
+            .sign_in_first_time(&first_time)
+            .await
+            .map_err(Failed::internal)?;
         outcome(resolved)
     }
 
@@ -288,22 +297,6 @@ impl Resolver<'_> {
                 || (o.auto_signup && facts.org_email.is_none()))
     }
 
-    /// The user bound to `uuid`, signed in; `None` when the identity is not bound yet.
-    async fn bound_user(
-        &self,
-        facts: &Facts,
-        uuid: &str,
-        start: &SessionStart,
-    ) -> Result<Option<User>, Failed> {
-        match self
-            .submit(facts, uuid.to_string(), Vec::new(), None, false, start)
-            .await?
-        {
-            Resolved::NotFound => Ok(None),
-            other => outcome(other).map(Some),
-        }
-    }
-
     /// The `matchBy` candidates in the administrator's order, or why there are none.
     fn candidates(&self, facts: &Facts) -> Result<Vec<MatchCandidate>, Failure> {
         let mut candidates = Vec::new();
@@ -342,30 +335,6 @@ impl Resolver<'_> {
             (Some(problem), true) => Err(problem),
             _ => Ok(candidates),
         }
-    }
-
-    async fn submit(
-        &self,
-        facts: &Facts,
-        uuid: String,
-        candidates: Vec<MatchCandidate>,
-        sign_up: Option<NewUser>,
-        unbound_just_now: bool,
-        start: &SessionStart,
-    ) -> Result<Resolved, Failed> {
-        let request = IdentityResolution {
-            identity: self.identity(facts, uuid),
-            candidates,
-            sync_profile: self.options.sync_profile,
-            sign_up,
-            unbound_just_now,
-            link_requires_password: self.options.link_requires_password,
-        };
-        self.state
-            .store
-            .resolve_identity(&request, start, now_ms())
-            .await
-            .map_err(Failed::internal)
     }
 }
 

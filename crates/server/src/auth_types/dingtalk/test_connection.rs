@@ -6,17 +6,17 @@ use super::{DingTalkShared, TYPE_NAME};
 use crate::auth::AdminUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::ApiJson;
-use crate::http::response::data;
+use crate::http::response::{data, Data};
 use crate::state::AppState;
 use authgate_dingtalk::ClientCredentials;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TestConnectionBody {
     client_id: Option<String>,
@@ -26,9 +26,39 @@ pub struct TestConnectionBody {
     authenticator: Option<String>,
 }
 
+/// `{ok: true, clientId}`, or `ok: false` with what DingTalk said.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionTest {
+    /// Whether DingTalk accepted the credentials; `status`, `code`, `message`, `detail`,
+    /// `requestid` and `hint` come only when it did not.
+    ok: bool,
+    client_id: String,
+    // The fields of a failure: absent on success (outer `None`), null when DingTalk did not
+    // say (inner `None`).
+    /// DingTalk's HTTP status, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Option<u16>>,
+    /// DingTalk's error code: `code` of the new API, `errcode` of the old one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<Option<String>>,
+    /// DingTalk's own words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    /// The whole error, as the server log shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    /// DingTalk's request id, for their support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requestid: Option<Option<String>>,
+    /// What to do about it, in the reader's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
+}
+
 #[utoipa::path(post, path = "/api/dingtalk:testConnection", tag = "dingtalk",
     request_body = TestConnectionBody,
-    responses((status = 200, description = "{data: {ok: true}} or {data: {ok: false, code, message, requestid, hint}} with DingTalk's complaint"),
+    responses((status = 200, description = "Whether DingTalk accepts the credentials, and its complaint when it does not", body = Data<ConnectionTest>),
               (status = 400, description = "Missing Client ID/Secret or unknown authenticator"),
               (status = 403, description = "Admins only")))]
 pub async fn test_connection(
@@ -37,7 +67,7 @@ pub async fn test_connection(
     _admin: AdminUser,
     headers: HeaderMap,
     ApiJson(body): ApiJson<TestConnectionBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Data<ConnectionTest>>> {
     let text = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let mut client_id = text(body.client_id);
     let mut secret = text(body.client_secret);
@@ -62,7 +92,16 @@ pub async fn test_connection(
     let secret = secret.ok_or_else(|| ApiError::bad_request("Client Secret is required"))?;
     let creds = ClientCredentials::new(client_id.clone(), secret);
     Ok(match dt.client.fetch_app_access_token(&creds).await {
-        Ok(_) => data(json!({"ok": true, "clientId": client_id})),
+        Ok(_) => data(ConnectionTest {
+            ok: true,
+            client_id,
+            status: None,
+            code: None,
+            message: None,
+            detail: None,
+            requestid: None,
+            hint: None,
+        }),
         Err(e) => {
             let code = e
                 .api_code()
@@ -80,17 +119,17 @@ pub async fn test_connection(
             };
             let hint = Failed::from(e)
                 .failure
-                .message(Lang::from_headers(&headers));
-            data(json!({
-                "ok": false,
-                "clientId": client_id,
-                "status": status,
-                "code": code,
-                "message": message,
-                "detail": summary,
-                "requestid": request_id,
-                "hint": hint,
-            }))
+                .message(Lang::from_request(&headers));
+            data(ConnectionTest {
+                ok: false,
+                client_id,
+                status: Some(status),
+                code: Some(code),
+                message: Some(message),
+                detail: Some(summary),
+                requestid: Some(request_id),
+                hint: Some(hint),
+            })
         }
     })
 }

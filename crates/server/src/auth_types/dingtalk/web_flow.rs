@@ -5,7 +5,7 @@ use super::browser_state::{self, STATE_TTL_MS};
 use super::messages::{Failed, Failure};
 use super::options::DingTalkOptions;
 use super::outcome::{
-    account_page_redirect, record_failure, signed_in_redirect, signin_page_redirect,
+    account_page_redirect, record_failed_sign_in, signed_in_redirect, signin_page_redirect,
 };
 use super::resolution::{Facts, SignInWith};
 use super::{DingTalkShared, TYPE_NAME};
@@ -14,24 +14,22 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client::ClientInfo;
 use crate::http::redirect_target::redirect_target;
-use crate::http::response::data;
+use crate::http::response::{data, Data, WithCookies};
+use crate::random_id::random_id;
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
 use authgate_dingtalk::{AuthorizeRequest, Callback, Scope};
 use authgate_store::{ConsumedState, OAuthState};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::Extension;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-/// Expired states are deleted at most this often per node (they are refused on use anyway).
-const STATE_PURGE_INTERVAL_MS: i64 = 60_000;
-
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetAuthUrlBody {
     /// Where to go after signing in: a path of this site, or an allowed origin. Else `/`.
@@ -40,10 +38,16 @@ pub struct GetAuthUrlBody {
     link: Option<bool>,
 }
 
+/// Where to send the browser: DingTalk's authorize page.
+#[derive(Serialize, ToSchema)]
+pub struct AuthUrl {
+    url: String,
+}
+
 #[utoipa::path(post, path = "/api/dingtalk:getAuthUrl", tag = "dingtalk",
     params(("X-Authenticator" = String, Header, description = "Name of a DingTalk authenticator")),
     request_body = GetAuthUrlBody,
-    responses((status = 200, description = "{data: {url}}: send the browser there; a browser-binding cookie is set"),
+    responses((status = 200, description = "Send the browser to `url`; a browser-binding cookie is set", body = Data<AuthUrl>),
               (status = 400, description = "Missing, unknown, disabled or non-DingTalk authenticator; invalid body"),
               (status = 401, description = "`link` asked for without a signed-in user"),
               (status = 403, description = "`link` asked for by a session signed in more than 10 minutes ago (SIGN_IN_AGAIN)"),
@@ -55,7 +59,7 @@ pub async fn get_auth_url(
     client: ClientInfo,
     signed_in: Result<CurrentUser, ApiError>,
     body: Bytes,
-) -> ApiResult<Response> {
+) -> ApiResult<WithCookies<Data<AuthUrl>>> {
     // Each call stores a state row: a budget per address and per browser bounds the writes
     // one client can cause.
     let existing_binding = browser_state::binding_of(&headers);
@@ -94,29 +98,9 @@ pub async fn get_auth_url(
         Some(true) => Some(recently_signed_in(signed_in?)?),
         _ => None,
     };
-    let nonce = browser_state::random_value();
-    let binding = existing_binding
-        .clone()
-        .unwrap_or_else(browser_state::random_value);
+    let nonce = random_id();
+    let binding = existing_binding.clone().unwrap_or_else(random_id);
     let now = now_ms();
-    let last_purge = dt
-        .last_state_purge_ms
-        .load(std::sync::atomic::Ordering::Relaxed);
-    if now - last_purge >= STATE_PURGE_INTERVAL_MS
-        && dt
-            .last_state_purge_ms
-            .compare_exchange(
-                last_purge,
-                now,
-                std::sync::atomic::Ordering::Relaxed,
-                std::sync::atomic::Ordering::Relaxed,
-            )
-            .is_ok()
-    {
-        if let Err(e) = state.store.purge_expired_oauth_states(now).await {
-            tracing::warn!(error = %e, "could not purge expired OAuth states");
-        }
-    }
     state
         .store
         .create_oauth_state(&OAuthState {
@@ -139,12 +123,13 @@ pub async fn get_auth_url(
         request.scope = Scope::OpenIdCorpId;
     }
     let url = dt.client.authorize_url(&request);
-    let mut response = data(json!({ "url": url.as_str() })).into_response();
-    // Re-sent even when reused, so the cookie lives as long as the newest state.
-    if let Some(c) = browser_state::binding_cookie(&state.config, &binding) {
-        response.headers_mut().append(header::SET_COOKIE, c);
-    }
-    Ok(response)
+    Ok(WithCookies {
+        // Re-sent even when reused, so the cookie lives as long as the newest state.
+        cookies: browser_state::binding_cookie(&state.config, &binding)
+            .into_iter()
+            .collect(),
+        body: data(AuthUrl { url: url.into() }),
+    })
 }
 
 #[utoipa::path(get, path = "/api/dingtalk:redirect", tag = "dingtalk",
@@ -165,7 +150,7 @@ pub async fn redirect(
         let state = state.clone();
         let client = client.clone();
         async move {
-            record_failure(&state, &client, authenticator.as_deref(), "web", &failed).await;
+            record_failed_sign_in(&state, &client, authenticator.as_deref(), "web", &failed).await;
             signin_page_redirect(authenticator.as_deref(), &failed, &target)
         }
     };
@@ -261,7 +246,7 @@ async fn link(
     match linked {
         Ok(()) => account_page_redirect(state, &stored.redirect, None),
         Err(failed) => {
-            record_failure(state, client, Some(name), "link", &failed).await;
+            record_failed_sign_in(state, client, Some(name), "link", &failed).await;
             account_page_redirect(state, &stored.redirect, Some(&failed))
         }
     }

@@ -1,0 +1,133 @@
+//! authgate's PostgreSQL store: the [`authgate_store`] traits for several stateless nodes
+//! sharing one database.
+//!
+//! One driver and one pool serve every statement, transaction and migration: tokio-postgres
+//! clients in a deadpool (`pool.rs`). That driver because it prepares each statement once per
+//! connection and keeps it (`prepare_cached`), so a hot statement costs one round trip (bind
+//! and execute); it pipelines what is sent on a connection; and a connection goes back to the
+//! pool as it is, with no ping on release (only a connection idle long enough to have been
+//! dropped is checked before reuse). Connections are not encrypted (`NoTls`; a URL with
+//! `sslmode=require` is refused): reach PostgreSQL over a private network or a local socket.
+//!
+//! Where to look:
+//! - `pool.rs` (the pool, the idle check), `connection.rs` (statements on a pooled connection,
+//!   broken connections kept out), `errors.rs` (what a driver error means), `migrate.rs`;
+//! - `sql.rs` (statements built with their parameters), `rows.rs` (rows into values),
+//!   `inserts.rs` (a session's rows in one statement);
+//! - one file per capability: `sign_in.rs` (with `sign_in/`: failure limits, the one-statement
+//!   sign-ins, the resolution in a transaction), `users.rs`, `authenticators.rs`,
+//!   `sessions.rs`, `audit.rs`, `settings.rs`.
+
+mod audit;
+mod authenticators;
+mod connection;
+mod errors;
+mod inserts;
+mod migrate;
+mod pool;
+mod rows;
+mod sessions;
+mod settings;
+mod sign_in;
+mod sql;
+mod users;
+
+#[cfg(test)]
+mod tests;
+
+use async_trait::async_trait;
+use authgate_store::short_cache::HotReads;
+use authgate_store::{redact_url, Store, StoreError, StoreResult};
+use connection::{Conn, Db};
+use pool::Pool;
+use tokio_postgres::config::SslMode;
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    pool: Pool,
+    /// Hot reads kept briefly on this node (`authgate_store::short_cache`).
+    caches: HotReads,
+}
+
+impl PgStore {
+    /// Opens a pool on the database at `url` (`postgres://` or `postgresql://`, as
+    /// `tokio_postgres::Config` reads it; the host defaults to localhost) and makes sure it
+    /// can be reached. Migrations are not applied here: call [`Store::migrate`].
+    pub async fn connect(url: &str) -> StoreResult<PgStore> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::Config(format!(
+                "not a PostgreSQL URL: '{}' (use postgres://...)",
+                redact_url(url)
+            )));
+        }
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Config(format!(
+                "invalid PostgreSQL URL '{}': {}",
+                redact_url(url),
+                errors::describe(&e)
+            ))
+        })?;
+        if config.get_ssl_mode() == SslMode::Require {
+            return Err(StoreError::Config(
+                "sslmode=require: authgate connects to PostgreSQL without TLS".into(),
+            ));
+        }
+        environment_defaults(&mut config);
+        let store = PgStore {
+            pool: Pool::new(config)?,
+            caches: HotReads::default(),
+        };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    async fn conn(&self) -> StoreResult<Conn> {
+        self.pool.get().await
+    }
+}
+
+/// What the URL leaves out comes from libpq's environment variables (`PGHOST`, `PGPORT`,
+/// `PGUSER`, `PGPASSWORD`, `PGDATABASE`), as with every PostgreSQL client: a deployment may
+/// keep the password out of the URL that way.
+fn environment_defaults(config: &mut tokio_postgres::Config) {
+    let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
+        config.host(var("PGHOST").unwrap_or_else(|| "localhost".into()));
+    }
+    if config.get_ports().is_empty() {
+        if let Some(port) = var("PGPORT").and_then(|p| p.parse().ok()) {
+            config.port(port);
+        }
+    }
+    if config.get_user().is_none() {
+        if let Some(user) = var("PGUSER").or_else(|| var("USER")) {
+            config.user(user);
+        }
+    }
+    if config.get_password().is_none() {
+        if let Some(password) = var("PGPASSWORD") {
+            config.password(password);
+        }
+    }
+    if config.get_dbname().is_none() {
+        if let Some(dbname) = var("PGDATABASE") {
+            config.dbname(dbname);
+        }
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        migrate::run(&mut self.conn().await?).await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.conn().await?.execute("SELECT 1", &[]).await?;
+        Ok(())
+    }
+}
