@@ -7,7 +7,7 @@
 
 use crate::settings::Settings;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const PRIVATE_FOLDER: u32 = 0o700;
 const PRIVATE_FILE: u32 = 0o600;
@@ -33,7 +33,7 @@ pub fn tighten_existing(settings: &Settings) {
         &settings.data_dir.join(crate::secret_key::KEY_FILE),
         PRIVATE_FILE,
     );
-    if let Some(database) = sqlite_file(&settings.database_url()) {
+    if let Ok(database) = authgate_store_sqlite::database_file(&settings.database_url()) {
         tighten(&database, PRIVATE_FILE);
         for suffix in SQLITE_COMPANIONS {
             let mut companion = database.clone().into_os_string();
@@ -41,15 +41,6 @@ pub fn tighten_existing(settings: &Settings) {
             tighten(Path::new(&companion), PRIVATE_FILE);
         }
     }
-}
-
-/// The file of a `sqlite://path` (or `sqlite:path`) URL; its query string is not part of it.
-fn sqlite_file(database_url: &str) -> Option<PathBuf> {
-    let rest = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or_default();
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
 /// Removes the permission bits beyond `private` from `path`, if it exists.
@@ -89,27 +80,5 @@ fn tighten(path: &Path, private: u32) {
             error = %e,
             "other users can reach this file or folder, and its permissions cannot be tightened"
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sqlite_file;
-    use std::path::PathBuf;
-
-    #[test]
-    fn finds_the_file_of_a_sqlite_url() {
-        let file = sqlite_file;
-        assert_eq!(
-            file("sqlite://./data/authgate.db"),
-            Some(PathBuf::from("./data/authgate.db"))
-        );
-        assert_eq!(
-            file("sqlite:///var/lib/a.db?mode=rwc"),
-            Some(PathBuf::from("/var/lib/a.db"))
-        );
-        assert_eq!(file("sqlite:a.db"), Some(PathBuf::from("a.db")));
-        assert_eq!(file("sqlite::memory:"), None);
-        assert_eq!(file("postgres://u@h/db"), None);
     }
 }

@@ -75,7 +75,7 @@ impl ApiError {
 }
 
 /// A database that is unreachable or busy is usually back within seconds.
-const UNAVAILABLE_RETRY_AFTER_SECS: i64 = 2;
+pub const UNAVAILABLE_RETRY_AFTER_SECS: i64 = 2;
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

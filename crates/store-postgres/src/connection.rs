@@ -26,7 +26,13 @@ impl Conn {
 
     pub(crate) async fn transaction(&mut self) -> StoreResult<Tx<'_>> {
         let client = self.client.as_mut().expect("present until dropped");
-        let begun = client.transaction().await;
+        // The rules held with FOR UPDATE and the migrations' advisory lock read what
+        // committed before each statement, whatever the server's default isolation.
+        let begun = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::ReadCommitted)
+            .start()
+            .await;
         let tx = checked(begun, &mut self.lost)?;
         Ok(Tx {
             tx,

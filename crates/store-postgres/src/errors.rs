@@ -30,8 +30,31 @@ fn classify_db(db: &DbError) -> StoreError {
     {
         return StoreError::Busy(summary(db));
     }
-    // Shutdown (57P01), a terminated backend, too many connections, a failed log-in...
-    if ends_session(db) {
+    // A log-in refused for its password or role, or a database that does not exist: the
+    // configuration is wrong, and retrying will not mend it.
+    if [
+        SqlState::INVALID_PASSWORD,
+        SqlState::INVALID_AUTHORIZATION_SPECIFICATION,
+        SqlState::INVALID_CATALOG_NAME,
+    ]
+    .contains(code)
+    {
+        return StoreError::Config(format!(
+            "PostgreSQL refused the connection: {}",
+            summary(db)
+        ));
+    }
+    // Shutdown (57P01), a terminated backend, too many connections (53300), a read-only
+    // standby after a failover (25006), a statement timeout (57014), a full disk (53100):
+    // the database is there but cannot serve now.
+    if ends_session(db)
+        || code.code().starts_with("53")
+        || [
+            SqlState::READ_ONLY_SQL_TRANSACTION,
+            SqlState::QUERY_CANCELED,
+        ]
+        .contains(code)
+    {
         return StoreError::Unavailable(summary(db));
     }
     StoreError::Internal(summary(db))

@@ -41,7 +41,8 @@ pub(crate) struct Binding<'a> {
 }
 
 impl<'a> SessionRows<'a> {
-    /// Appends them as the CTEs `i` (the binding), `s`, `t` and `a`, to a statement that ends
+    /// Appends them as the CTEs `i` (the binding), `s`, `t` and `a` (when there are audit
+    /// entries), to a statement that ends
     /// where a CTE may begin (after `WITH ` or `, `).
     pub(crate) fn push_ctes(&self, sql: &mut Sql<'a>, user: UserFrom<'_>) {
         if let Some(binding) = &self.binding {
@@ -53,9 +54,12 @@ impl<'a> SessionRows<'a> {
         push_session(sql, self.session, user);
         sql.push("), t AS (");
         push_token(sql, self.token, user);
-        sql.push("), a AS (");
-        push_audit(sql, self.audit, user);
         sql.push(")");
+        if !self.audit.is_empty() {
+            sql.push(", a AS (");
+            push_audit(sql, self.audit, user);
+            sql.push(")");
+        }
     }
 
     /// Writes them for their own user ids, as one statement.
@@ -116,72 +120,33 @@ pub(crate) fn push_token<'a>(sql: &mut Sql<'a>, t: &'a IssuedToken, user: UserFr
     push_from_b(sql, user);
 }
 
-/// `INSERT INTO audit_log ...` of `entries`, in their order (ids ascending), whatever their
-/// number: the values go as one array per column.
+/// `INSERT INTO audit_log ...` of `entries`, in their order (ids ascending): one `SELECT`
+/// each, joined with `UNION ALL`, which keeps their order.
 pub(crate) fn push_audit<'a>(sql: &mut Sql<'a>, entries: &'a [NewAuditEntry], user: UserFrom<'_>) {
-    let details: Vec<String> = entries
-        .iter()
-        .map(|e| serde_json::to_string(&e.detail).expect("a JSON object serialises"))
-        .collect();
     sql.push(
         "INSERT INTO audit_log (at, event, result, user_id, actor_id, authenticator, ip, \
-         user_agent, reason, detail) SELECT e.at, e.event, e.result, ",
+         user_agent, reason, detail) ",
     );
-    sql.push(match user {
-        UserFrom::Values => "e.user_id",
-        UserFrom::B { .. } => "b.bound_id",
-    });
-    sql.push(", e.actor_id, e.authenticator, e.ip, e.user_agent, e.reason, e.detail FROM ");
-    if let UserFrom::B { .. } = user {
-        sql.push("b, ");
+    for (n, e) in entries.iter().enumerate() {
+        if n > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push("SELECT ").bind(e.at).push("::bigint, ");
+        sql.bind(&e.event).push("::text, ");
+        sql.bind(e.outcome.as_str()).push("::text, ");
+        match user {
+            UserFrom::Values => sql.bind(e.user_id).push("::bigint"),
+            UserFrom::B { .. } => sql.push("b.bound_id"),
+        };
+        sql.push(", ").bind(e.actor_id).push("::bigint, ");
+        sql.bind(&e.authenticator).push("::text, ");
+        sql.bind(&e.ip).push("::text, ");
+        sql.bind(&e.user_agent).push("::text, ");
+        sql.bind(&e.reason).push("::text, ");
+        let detail = serde_json::to_string(&e.detail).expect("a JSON object serialises");
+        sql.bind(detail).push("::text");
+        push_from_b(sql, user);
     }
-    sql.push("unnest(");
-    sql.bind(entries.iter().map(|e| e.at).collect::<Vec<_>>())
-        .push("::bigint[], ");
-    sql.bind(entries.iter().map(|e| e.event.as_str()).collect::<Vec<_>>())
-        .push("::text[], ");
-    sql.bind(
-        entries
-            .iter()
-            .map(|e| e.outcome.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .push("::text[], ");
-    sql.bind(entries.iter().map(|e| e.user_id).collect::<Vec<_>>())
-        .push("::bigint[], ");
-    sql.bind(entries.iter().map(|e| e.actor_id).collect::<Vec<_>>())
-        .push("::bigint[], ");
-    sql.bind(
-        entries
-            .iter()
-            .map(|e| e.authenticator.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .push("::text[], ");
-    sql.bind(entries.iter().map(|e| e.ip.as_deref()).collect::<Vec<_>>())
-        .push("::text[], ");
-    sql.bind(
-        entries
-            .iter()
-            .map(|e| e.user_agent.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .push("::text[], ");
-    sql.bind(
-        entries
-            .iter()
-            .map(|e| e.reason.as_deref())
-            .collect::<Vec<_>>(),
-    )
-    .push("::text[], ");
-    sql.bind(details).push(
-        "::text[]) WITH ORDINALITY AS e(at, event, result, user_id, actor_id, authenticator, \
-         ip, user_agent, reason, detail, n)",
-    );
-    if let UserFrom::B { filter } = user {
-        sql.push(" ").push(filter);
-    }
-    sql.push(" ORDER BY e.n");
 }
 
 fn push_user(sql: &mut Sql<'_>, user_id: i64, user: UserFrom<'_>) {

@@ -21,6 +21,7 @@
 mod audit;
 mod authenticators;
 mod connection;
+mod environment;
 mod errors;
 mod inserts;
 mod migrate;
@@ -67,12 +68,12 @@ impl PgStore {
                 errors::describe(&e)
             ))
         })?;
+        environment::fill_in(&mut config, url);
         if config.get_ssl_mode() == SslMode::Require {
             return Err(StoreError::Config(
                 "sslmode=require: authgate connects to PostgreSQL without TLS".into(),
             ));
         }
-        environment_defaults(&mut config);
         let store = PgStore {
             pool: Pool::new(config)?,
             caches: HotReads::default(),
@@ -83,36 +84,6 @@ impl PgStore {
 
     async fn conn(&self) -> StoreResult<Conn> {
         self.pool.get().await
-    }
-}
-
-/// What the URL leaves out comes from libpq's environment variables (`PGHOST`, `PGPORT`,
-/// `PGUSER`, `PGPASSWORD`, `PGDATABASE`), as with every PostgreSQL client: a deployment may
-/// keep the password out of the URL that way.
-fn environment_defaults(config: &mut tokio_postgres::Config) {
-    let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
-    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
-        config.host(var("PGHOST").unwrap_or_else(|| "localhost".into()));
-    }
-    if config.get_ports().is_empty() {
-        if let Some(port) = var("PGPORT").and_then(|p| p.parse().ok()) {
-            config.port(port);
-        }
-    }
-    if config.get_user().is_none() {
-        if let Some(user) = var("PGUSER").or_else(|| var("USER")) {
-            config.user(user);
-        }
-    }
-    if config.get_password().is_none() {
-        if let Some(password) = var("PGPASSWORD") {
-            config.password(password);
-        }
-    }
-    if config.get_dbname().is_none() {
-        if let Some(dbname) = var("PGDATABASE") {
-            config.dbname(dbname);
-        }
     }
 }
 

@@ -6,9 +6,11 @@
 
 use crate::connection::{Conn, Db, Tx};
 use crate::rows::get;
-use authgate_store::migrations::{adopted_from_sqlx, pending, Applied, Migration, HISTORY_TABLE};
+use authgate_core::clock::now_ms;
+use authgate_store::migrations::{
+    adopted_from_sqlx, pending, Applied, Migration, SqlxApplied, HISTORY_TABLE,
+};
 use authgate_store::{StoreError, StoreResult};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub(crate) const MIGRATIONS: [Migration; 2] = [
     Migration {
@@ -74,16 +76,22 @@ async fn adopt_sqlx_history(tx: &mut Tx<'_>) -> StoreResult<Vec<Applied>> {
     if !get::<bool>(&found, "made_by_sqlx")? {
         return Ok(Vec::new());
     }
-    let versions = tx
+    let sqlx = tx
         .query(
-            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+            "SELECT version, success, checksum FROM _sqlx_migrations ORDER BY version",
             &[],
         )
         .await?
         .iter()
-        .map(|r| get(r, "version"))
-        .collect::<StoreResult<Vec<i64>>>()?;
-    let adopted = adopted_from_sqlx(&MIGRATIONS, &versions);
+        .map(|r| {
+            Ok(SqlxApplied {
+                version: get(r, "version")?,
+                success: get(r, "success")?,
+                checksum: get(r, "checksum")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let adopted = adopted_from_sqlx(&MIGRATIONS, &sqlx)?;
     for a in &adopted {
         let name = MIGRATIONS
             .iter()
@@ -92,7 +100,10 @@ async fn adopt_sqlx_history(tx: &mut Tx<'_>) -> StoreResult<Vec<Applied>> {
         record(tx, a.version, name, &a.checksum).await?;
     }
     if !adopted.is_empty() {
-        tracing::info!(versions = ?versions, "adopted sqlx's migration history");
+        tracing::info!(
+            migrations = adopted.len(),
+            "adopted sqlx's migration history"
+        );
     }
     Ok(adopted)
 }
@@ -105,10 +116,4 @@ async fn record(tx: &mut Tx<'_>, version: i64, name: &str, checksum: &str) -> St
     )
     .await?;
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

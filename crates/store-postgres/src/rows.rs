@@ -6,7 +6,7 @@ use authgate_core::audit::{AuditEntry, NewAuditEntry, Outcome};
 use authgate_core::failure_limit::FailureCount;
 use authgate_core::model::{Authenticator, Identity, IssuedToken, Session, User};
 use authgate_store::{
-    json_object, OAuthState, SessionInfo, SigningKeyRecord, StoreResult, StoredProfile,
+    json_object, OAuthState, SessionInfo, SigningKeyRecord, StoreError, StoreResult, StoredProfile,
     TokenContext,
 };
 use tokio_postgres::types::FromSql;
@@ -53,8 +53,10 @@ pub(crate) const BOUND_PROFILE_SELECT: &str = "SELECT i.nickname AS identity_nic
      u.updated_at FROM identities i JOIN users u ON u.id = i.user_id \
      WHERE i.authenticator = $1 AND i.uuid = $2";
 
+/// A column's value; a stored value of another type than the schema's is corrupt data.
 pub(crate) fn get<'r, T: FromSql<'r>>(row: &'r Row, column: &str) -> StoreResult<T> {
-    row.try_get(column).map_err(|e| errors::classify(&e))
+    row.try_get(column)
+        .map_err(|e| StoreError::Corrupt(format!("{column}: {}", errors::describe(&e))))
 }
 
 pub(crate) fn user(row: &Row) -> StoreResult<User> {

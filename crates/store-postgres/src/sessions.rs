@@ -76,7 +76,6 @@ impl SessionStore for PgStore {
             )
             .await?;
             tx.commit().await?;
-            self.caches.forget_session(&new.session_id);
             return Ok(RenewOutcome::Renewed);
         }
         let sql = "SELECT n.jti, n.session_id, n.user_id, n.issued_at, n.expires_at, \

@@ -61,7 +61,12 @@ fn classify(e: rusqlite::Error) -> StoreError {
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
                     StoreError::Busy(e.to_string())
                 }
-                ErrorCode::CannotOpen => StoreError::Unavailable(e.to_string()),
+                // The file cannot be opened or written (a full disk, an I/O error, a file or
+                // folder made read-only): the database is there but cannot serve now.
+                ErrorCode::CannotOpen
+                | ErrorCode::DiskFull
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::ReadOnly => StoreError::Unavailable(e.to_string()),
                 ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
                     StoreError::Corrupt(e.to_string())
                 }

@@ -22,6 +22,7 @@ mod migrate;
 mod readers;
 mod rows;
 mod rules;
+mod session_rows;
 mod sessions;
 mod settings;
 mod sign_in;
@@ -34,7 +35,7 @@ use authgate_store::{Store, StoreError, StoreResult};
 use errors::DbError;
 use readers::Readers;
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use writer::Writer;
 
 /// The store on one SQLite file: see the crate's documentation.
@@ -101,9 +102,10 @@ impl Store for SqliteStore {
     }
 }
 
-/// The file a `sqlite:` URL names. The writer thread and the readers open the file on
-/// connections of their own, so an in-memory database (one per connection) cannot work.
-fn database_file(url: &str) -> StoreResult<PathBuf> {
+/// The file a `sqlite://path` or `sqlite:path` URL names: its path percent-decoded (`%20` is a
+/// space), its query string (`?mode=rwc`) left out. The writer thread and the readers open the
+/// file on connections of their own, so an in-memory database (one per connection) cannot work.
+pub fn database_file(url: &str) -> StoreResult<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -114,7 +116,10 @@ fn database_file(url: &str) -> StoreResult<PathBuf> {
             "authgate's SQLite database must be a file: use sqlite://path/to/authgate.db".into(),
         ));
     }
-    Ok(Path::new(path).to_path_buf())
+    let path = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .map_err(|_| StoreError::Config(format!("the path of {url} is not UTF-8")))?;
+    Ok(PathBuf::from(path.as_ref()))
 }
 
 #[cfg(test)]
@@ -130,6 +135,11 @@ mod tests {
             Ok("/var/lib/a.db".into())
         );
         assert_eq!(file("sqlite:a.db"), Ok("a.db".into()));
+        assert_eq!(
+            file("sqlite:///srv/my%20app/a.db"),
+            Ok("/srv/my app/a.db".into())
+        );
+        assert!(file("postgres://u@h/db").is_err());
         for memory in [
             "sqlite::memory:",
             "sqlite://:memory:",

@@ -8,7 +8,10 @@
 
 use crate::errors::DbError;
 use crate::writer::Writer;
-use authgate_store::migrations::{adopted_from_sqlx, pending, Applied, Migration, HISTORY_TABLE};
+use authgate_core::clock::now_ms;
+use authgate_store::migrations::{
+    adopted_from_sqlx, pending, Applied, Migration, SqlxApplied, HISTORY_TABLE,
+};
 use authgate_store::StoreError;
 use rusqlite::{Connection, OptionalExtension};
 
@@ -68,7 +71,7 @@ fn record(conn: &Connection, version: i64, name: &str, checksum: &str) -> rusqli
 }
 
 /// Records what sqlx's migrator applied, when our history is still empty.
-fn adopt_sqlx_history(conn: &Connection) -> rusqlite::Result<()> {
+fn adopt_sqlx_history(conn: &Connection) -> Result<(), DbError> {
     let ours: i64 = conn.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))?;
     let sqlx_made = conn
         .query_row(
@@ -81,11 +84,17 @@ fn adopt_sqlx_history(conn: &Connection) -> rusqlite::Result<()> {
     if ours > 0 || !sqlx_made {
         return Ok(());
     }
-    let versions = conn
-        .prepare("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
-    for adopted in adopted_from_sqlx(&MIGRATIONS, &versions) {
+    let sqlx = conn
+        .prepare("SELECT version, success, checksum FROM _sqlx_migrations ORDER BY version")?
+        .query_map([], |r| {
+            Ok(SqlxApplied {
+                version: r.get(0)?,
+                success: r.get(1)?,
+                checksum: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for adopted in adopted_from_sqlx(&MIGRATIONS, &sqlx)? {
         let name = MIGRATIONS
             .iter()
             .find(|m| m.version == adopted.version)
@@ -93,12 +102,6 @@ fn adopt_sqlx_history(conn: &Connection) -> rusqlite::Result<()> {
         record(conn, adopted.version, name, &adopted.checksum)?;
     }
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]
@@ -121,8 +124,8 @@ mod tests {
             conn.execute_batch(m.sql).unwrap();
             conn.execute(
                 "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
-                 execution_time) VALUES (?1, ?2, TRUE, x'00', 1)",
-                (m.version, m.name),
+                 execution_time) VALUES (?1, ?2, TRUE, ?3, 1)",
+                (m.version, m.name, m.sqlx_checksum()),
             )
             .unwrap();
         }

@@ -3,7 +3,7 @@
 
 use crate::filters::Filters;
 use crate::rows::{self, RENEWED_TO_SELECT, SESSION_INFO_SELECT, TOKEN_CONTEXT_SELECT};
-use crate::sign_in::{insert_session_rows, insert_token};
+use crate::session_rows::{insert_session_rows, insert_token};
 use crate::SqliteStore;
 use async_trait::async_trait;
 use authgate_core::audit::NewAuditEntry;

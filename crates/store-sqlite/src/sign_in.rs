@@ -15,23 +15,24 @@
 //! `sign_up`), `sign_in_bound` for a binding that exists, and `start_session` for the rows
 //! every sign-in writes.
 
+mod failure_limits;
+
 use crate::audit::insert_audit;
 use crate::errors::{is_unique_violation, DbError};
-use crate::rows::{self, BOUND_USER_SELECT, FAILURE_COLUMNS, OAUTH_STATE_COLUMNS, USER_COLUMNS};
+use crate::rows::{self, BOUND_USER_SELECT, OAUTH_STATE_COLUMNS, USER_COLUMNS};
+use crate::session_rows::insert_session_rows;
 use crate::users::{insert_user, user_by_id};
 use crate::SqliteStore;
 use async_trait::async_trait;
 use authgate_core::audit::NewAuditEntry;
 use authgate_core::failure_limit::{FailureCount, FailureLimit, Settle};
-use authgate_core::model::{IssuedToken, NewUser, Session};
+use authgate_core::model::NewUser;
 use authgate_store::{
     stored_meta, ConsumedState, ExternalIdentity, FailureSlots, FirstSignIn, LinkOutcome,
     MatchCandidate, OAuthState, ProfileChanges, Resolved, Returned, ReturningSignIn, SessionStart,
     SignInStore, SignedInBy, StoreResult,
 };
-use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
-use std::collections::HashMap;
 
 #[async_trait]
 impl SignInStore for SqliteStore {
@@ -95,7 +96,7 @@ impl SignInStore for SqliteStore {
             .read(move |conn| {
                 let sql = format!(
                     "SELECT MAX(locked_until) FROM signin_failures WHERE key IN ({})",
-                    placeholders(1, keys.len())
+                    failure_limits::placeholders(1, keys.len())
                 );
                 Ok(conn
                     .prepare_cached(&sql)?
@@ -111,7 +112,7 @@ impl SignInStore for SqliteStore {
         now: i64,
     ) -> StoreResult<FailureSlots> {
         let keys = keys.to_vec();
-        self.write(move |conn| take_failure_slots(conn, &keys, now))
+        self.write(move |conn| failure_limits::take_slots(conn, &keys, now))
             .await
     }
 
@@ -123,13 +124,13 @@ impl SignInStore for SqliteStore {
         let keys = keys.to_vec();
         self.write(move |conn| {
             let names: Vec<&str> = keys.iter().map(|(k, _, _)| k.as_str()).collect();
-            let counts = failure_counts(conn, &names)?;
+            let counts = failure_limits::failure_counts(conn, &names)?;
             let settled: Vec<(&str, FailureCount)> = keys
                 .iter()
                 .zip(counts)
                 .map(|((key, limit, how), count)| (key.as_str(), limit.settle(count, *how, now)))
                 .collect();
-            write_failure_counts(conn, &settled)
+            failure_limits::write_failure_counts(conn, &settled)
         })
         .await
     }
@@ -150,16 +151,25 @@ impl SignInStore for SqliteStore {
     async fn sign_in_returning(&self, sign_in: &ReturningSignIn) -> StoreResult<Returned> {
         let s = sign_in.clone();
         let meta = stored_meta(&s.identity);
-        self.write(move |conn| {
-            sign_in_bound(conn, &s.identity, &meta, s.sync_profile, &s.start, s.now)
-        })
-        .await
+        let returned = self
+            .write(move |conn| {
+                sign_in_bound(conn, &s.identity, &meta, s.sync_profile, &s.start, s.now)
+            })
+            .await?;
+        if let Returned::SignedIn(user) = &returned {
+            self.forget_if_renamed(user, sign_in.now);
+        }
+        Ok(returned)
     }
 
     async fn sign_in_first_time(&self, sign_in: &FirstSignIn) -> StoreResult<Resolved> {
         let s = sign_in.clone();
         let meta = stored_meta(&s.identity);
-        self.write(move |conn| first_time(conn, &s, &meta)).await
+        let resolved = self.write(move |conn| first_time(conn, &s, &meta)).await?;
+        if let Resolved::Bound(user) = &resolved {
+            self.forget_if_renamed(user, sign_in.now);
+        }
+        Ok(resolved)
     }
 
     async fn link_identity(
@@ -173,6 +183,16 @@ impl SignInStore for SqliteStore {
         let meta = stored_meta(&identity);
         self.write(move |conn| link_to_account(conn, user_id, &identity, &meta, &audit, now))
             .await
+    }
+}
+
+impl SqliteStore {
+    /// A profile sync that renamed the user stamped `updated_at` with the sign-in's time:
+    /// their cached contexts hold the old nickname.
+    fn forget_if_renamed(&self, user: &authgate_core::model::User, now: i64) {
+        if user.updated_at == now {
+            self.caches.forget_user(user.id);
+        }
     }
 }
 
@@ -393,44 +413,6 @@ fn start_session(
     insert_session_rows(conn, &session, &token, &start.audit_for(user_id, by))
 }
 
-/// A session, its first token and the audit entries that record it: every sign-in's rows
-/// (a password sign-in's too, through `create_session`).
-pub(crate) fn insert_session_rows(
-    conn: &Connection,
-    s: &Session,
-    token: &IssuedToken,
-    audit: &[NewAuditEntry],
-) -> Result<(), DbError> {
-    conn.prepare_cached(
-        "INSERT INTO sessions (id, user_id, authenticator, signed_in_at, last_renewed_at, ip, \
-         user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute((
-        &s.id,
-        s.user_id,
-        &s.authenticator,
-        s.signed_in_at,
-        s.last_renewed_at,
-        &s.ip,
-        &s.user_agent,
-    ))?;
-    insert_token(conn, token)?;
-    for entry in audit {
-        insert_audit(conn, entry)?;
-    }
-    Ok(())
-}
-
-/// A session's first token, or a renewal's new one.
-pub(crate) fn insert_token(conn: &Connection, t: &IssuedToken) -> Result<(), DbError> {
-    conn.prepare_cached(
-        "INSERT INTO issued_tokens (jti, session_id, user_id, issued_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute((&t.jti, &t.session_id, t.user_id, t.issued_at, t.expires_at))?;
-    Ok(())
-}
-
 /// Links `identity` to the signed-in user `user_id` (from their account page), with its
 /// audit entry; refused when either side is linked already.
 fn link_to_account(
@@ -472,78 +454,4 @@ fn link_to_account(
     }
     insert_audit(conn, audit)?;
     Ok(LinkOutcome::Linked)
-}
-
-/// Takes one slot under every key, or none (`authgate_core::failure_limit` decides).
-fn take_failure_slots(
-    conn: &Connection,
-    keys: &[(String, FailureLimit)],
-    now: i64,
-) -> Result<FailureSlots, DbError> {
-    let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
-    let counts = failure_counts(conn, &names)?;
-    let (answer, changed) = authgate_store::take_failure_slots(keys, &counts, now);
-    write_failure_counts(conn, &changed)?;
-    Ok(answer)
-}
-
-/// The keys' counters, in the order of `keys` (a key never seen has the default), read in
-/// one statement.
-fn failure_counts(conn: &Connection, keys: &[&str]) -> Result<Vec<FailureCount>, DbError> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {FAILURE_COLUMNS} FROM signin_failures WHERE key IN ({})",
-        placeholders(1, keys.len())
-    );
-    let stored = conn
-        .prepare_cached(&sql)?
-        .query_map(params_from_iter(keys), rows::failure_count)?
-        .collect::<rusqlite::Result<HashMap<String, FailureCount>>>()?;
-    Ok(keys
-        .iter()
-        .map(|k| stored.get(*k).copied().unwrap_or_default())
-        .collect())
-}
-
-/// Stores the keys' new counters, in one statement.
-fn write_failure_counts(conn: &Connection, counts: &[(&str, FailureCount)]) -> Result<(), DbError> {
-    if counts.is_empty() {
-        return Ok(());
-    }
-    const COLUMNS: usize = 7;
-    let rows: Vec<String> = (0..counts.len())
-        .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
-        .collect();
-    let sql = format!(
-        "INSERT INTO signin_failures ({FAILURE_COLUMNS}) VALUES {} \
-         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
-         window_started_at = excluded.window_started_at, locked_until = excluded.locked_until, \
-         strikes = excluded.strikes, pending = excluded.pending, \
-         pending_until = excluded.pending_until",
-        rows.join(", ")
-    );
-    let values = counts.iter().flat_map(|(key, c)| {
-        [
-            Value::Text(key.to_string()),
-            c.failures.into(),
-            c.window_started_at.into(),
-            c.locked_until.into(),
-            c.strikes.into(),
-            c.pending.into(),
-            c.pending_until.into(),
-        ]
-    });
-    conn.prepare_cached(&sql)?
-        .execute(params_from_iter(values))?;
-    Ok(())
-}
-
-/// `?first, ?first+1, ...`: `n` numbered placeholders.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

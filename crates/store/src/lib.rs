@@ -20,14 +20,14 @@ pub mod short_cache;
 mod sign_in;
 mod users;
 
-pub use audit::{AuditQuery, AuditStore};
+pub use audit::{merge_repeat, AuditQuery, AuditStore};
 pub use authenticators::AuthenticatorStore;
-pub use encoding::{json_object, like_pattern, merge_repeat, stored_meta};
+pub use encoding::{json_object, like_pattern, stored_meta};
 pub use error::{conflict_field, StoreError, StoreResult};
 pub use sessions::{RenewOutcome, SessionInfo, SessionQuery, SessionStore, TokenContext};
 pub use settings::{SettingsStore, SigningKeyRecord};
 pub use sign_in::{
-    take_failure_slots, ConsumedState, ExternalIdentity, FailureSlots, FirstSignIn, LinkOutcome,
+    decide_failure_slots, ConsumedState, ExternalIdentity, FailureSlots, FirstSignIn, LinkOutcome,
     MatchCandidate, OAuthState, ProfileChanges, Resolved, Returned, ReturningSignIn, SessionStart,
     SignInStore, SignedInBy, StoredProfile,
 };

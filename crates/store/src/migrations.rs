@@ -9,7 +9,7 @@
 //! against its own history table all the same.
 
 use crate::error::StoreError;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384};
 
 /// One migration file, embedded with `include_str!`.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,11 @@ impl Migration {
     /// SHA-256 of the SQL text, hex: an applied file must not change.
     pub fn checksum(&self) -> String {
         hex::encode(Sha256::digest(self.sql.as_bytes()))
+    }
+
+    /// What sqlx's migrator recorded for this file: SHA-384 of its text.
+    pub fn sqlx_checksum(&self) -> Vec<u8> {
+        Sha384::digest(self.sql.as_bytes()).to_vec()
     }
 }
 
@@ -69,17 +74,49 @@ pub fn pending<'a>(
         .collect())
 }
 
-/// The history to record for a database that sqlx's migrator made: the versions it applied
-/// successfully (`_sqlx_migrations` rows with `success`), with this build's checksums (the
-/// files are unchanged since).
-pub fn adopted_from_sqlx(all: &[Migration], sqlx_versions: &[i64]) -> Vec<Applied> {
-    all.iter()
-        .filter(|m| sqlx_versions.contains(&m.version))
-        .map(|m| Applied {
+/// A row of `_sqlx_migrations`, the history sqlx's migrator kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlxApplied {
+    pub version: i64,
+    pub success: bool,
+    /// SHA-384 of the file's text.
+    pub checksum: Vec<u8>,
+}
+
+/// The history to record for a database that sqlx's migrator made, which must be one this
+/// build's files made: every row a success, of a migration this build has, with its text.
+pub fn adopted_from_sqlx(
+    all: &[Migration],
+    sqlx: &[SqlxApplied],
+) -> Result<Vec<Applied>, StoreError> {
+    let mut adopted = Vec::with_capacity(sqlx.len());
+    for row in sqlx {
+        let Some(m) = all.iter().find(|m| m.version == row.version) else {
+            return Err(StoreError::Migration(format!(
+                "the database has migration {} applied, which this authgate does not know: \
+                 it was migrated by a newer version",
+                row.version
+            )));
+        };
+        if !row.success {
+            return Err(StoreError::Migration(format!(
+                "migration {} ({}) failed part-way under an earlier authgate: restore the \
+                 database from a backup taken before that upgrade",
+                m.version, m.name
+            )));
+        }
+        if m.sqlx_checksum() != row.checksum {
+            return Err(StoreError::Migration(format!(
+                "migration {} ({}) was changed after it was applied",
+                m.version, m.name
+            )));
+        }
+        adopted.push(Applied {
             version: m.version,
             checksum: m.checksum(),
-        })
-        .collect()
+        });
+    }
+    Ok(adopted)
 }
 
 #[cfg(test)]
@@ -99,15 +136,43 @@ mod tests {
         },
     ];
 
+    /// sqlx's row for `m`, as its migrator wrote it.
+    fn sqlx_row(m: &Migration) -> SqlxApplied {
+        SqlxApplied {
+            version: m.version,
+            success: true,
+            checksum: m.sqlx_checksum(),
+        }
+    }
+
     #[test]
     fn only_what_is_missing_is_applied_in_order() {
         assert_eq!(pending(&ALL, &[]).unwrap().len(), 2);
-        let first = adopted_from_sqlx(&ALL, &[1]);
+        let first = adopted_from_sqlx(&ALL, &[sqlx_row(&ALL[0])]).unwrap();
         let left = pending(&ALL, &first).unwrap();
         assert_eq!(left.iter().map(|m| m.version).collect::<Vec<_>>(), [2]);
-        assert!(pending(&ALL, &adopted_from_sqlx(&ALL, &[1, 2]))
-            .unwrap()
-            .is_empty());
+        let both = adopted_from_sqlx(&ALL, &[sqlx_row(&ALL[0]), sqlx_row(&ALL[1])]).unwrap();
+        assert!(pending(&ALL, &both).unwrap().is_empty());
+    }
+
+    #[test]
+    fn sqlx_history_is_adopted_only_as_this_build_would_have_written_it() {
+        let failed = SqlxApplied {
+            success: false,
+            ..sqlx_row(&ALL[0])
+        };
+        let changed = SqlxApplied {
+            checksum: vec![0; 48],
+            ..sqlx_row(&ALL[0])
+        };
+        let newer = SqlxApplied {
+            version: 3,
+            ..sqlx_row(&ALL[0])
+        };
+        for (row, says) in [(failed, "part-way"), (changed, "changed"), (newer, "newer")] {
+            let e = adopted_from_sqlx(&ALL, &[row]).unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
     }
 
     #[test]

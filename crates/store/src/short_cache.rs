@@ -108,7 +108,8 @@ impl HotReads {
         self.contexts.forget_where(|c| c.user.id == id);
     }
 
-    /// After a write to session `id` (revocation, renewal).
+    /// After a write to session `id` (revocation). A renewal changes nothing a context is
+    /// judged by: the old token's renewal is claimed in the database, whatever the cache says.
     pub fn forget_session(&self, id: &str) {
         self.contexts.forget_where(|c| c.session.id == id);
     }

@@ -96,7 +96,7 @@ pub enum FailureSlots {
 /// What taking one slot under every key decided: the answer, and the counters to write (those
 /// of the keys the decision changed). Both backends hold the keys' counters, call this, write
 /// what it says and commit.
-pub fn take_failure_slots<'k>(
+pub fn decide_failure_slots<'k>(
     keys: &'k [(String, FailureLimit)],
     held: &[FailureCount],
     now: i64,

@@ -17,7 +17,7 @@ pub(super) async fn take(
     let keys = in_lock_order(keys, |k| &k.0);
     let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
     let held = hold(&mut tx, &names).await?;
-    let (answer, counts) = authgate_store::take_failure_slots(&keys, &held, now);
+    let (answer, counts) = authgate_store::decide_failure_slots(&keys, &held, now);
     if answer == FailureSlots::Busy {
         // Dropping the transaction rolls it back: nothing is taken.
         return Ok(answer);

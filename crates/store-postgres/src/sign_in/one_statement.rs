@@ -103,8 +103,19 @@ pub(super) async fn sign_up(
     let now = sql.param(r.now);
     let authenticator = sql.param(&r.identity.authenticator);
     let uuid = sql.param(&r.identity.uuid);
-    let (phones, emails) = candidate_values(&r.candidates);
-    let (phones, emails) = (sql.param(phones), sql.param(emails));
+    // One lookup per candidate, each on its column's unique index.
+    let unmatched: String = r
+        .candidates
+        .iter()
+        .map(|c| {
+            let column = match c {
+                MatchCandidate::Phone(_) => "phone",
+                MatchCandidate::Email { .. } => "email",
+            };
+            let value = sql.param(c.value());
+            format!(" AND NOT EXISTS (SELECT 1 FROM users WHERE {column} = {value}::text)")
+        })
+        .collect();
     // A username, e-mail or phone another user holds is left out (NULL): the one place that
     // rule is written, for every sign-up.
     sql.push(&format!(
@@ -118,9 +129,7 @@ pub(super) async fn sign_up(
          THEN NULL ELSE {phone}::text END, \
          {nickname}, {is_admin}, {enabled}, {password_hash}, {now}, {now} \
          WHERE NOT EXISTS (SELECT 1 FROM identities \
-                           WHERE authenticator = {authenticator} AND uuid = {uuid}) \
-         AND NOT EXISTS (SELECT 1 FROM users \
-                         WHERE phone = ANY({phones}::text[]) OR email = ANY({emails}::text[])) \
+                           WHERE authenticator = {authenticator} AND uuid = {uuid}){unmatched} \
          RETURNING {USER_COLUMNS}, id AS bound_id), "
     ));
     let session_rows = SessionRows {
@@ -137,17 +146,4 @@ pub(super) async fn sign_up(
     sql.push(&format!(" SELECT {USER_COLUMNS} FROM b"));
     let row = db.query_opt_sql(&sql).await?;
     row.map(|r| rows::user(&r)).transpose()
-}
-
-/// The candidates' phone numbers and e-mail addresses.
-fn candidate_values(candidates: &[MatchCandidate]) -> (Vec<&str>, Vec<&str>) {
-    let mut phones = Vec::new();
-    let mut emails = Vec::new();
-    for c in candidates {
-        match c {
-            MatchCandidate::Phone(v) => phones.push(v.as_str()),
-            MatchCandidate::Email { value, .. } => emails.push(value.as_str()),
-        }
-    }
-    (phones, emails)
 }

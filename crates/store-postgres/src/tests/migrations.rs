@@ -20,7 +20,7 @@ async fn made_by_sqlx(versions: &[i64]) -> String {
         db.execute(
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
              execution_time) VALUES ($1, $2, TRUE, $3, 1)",
-            &[&m.version, &m.name, &vec![0_u8; 48]],
+            &[&m.version, &m.name, &m.sqlx_checksum()],
         )
         .await
         .unwrap();

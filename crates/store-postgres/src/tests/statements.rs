@@ -279,6 +279,8 @@ async fn sessions_and_tokens() {
         store.renew_token("nope", &other, 21).await.unwrap(),
         RenewOutcome::Missing
     );
+    // Past the context cache's half second (a renewal leaves cached contexts alone).
+    tokio::time::sleep(authgate_store::short_cache::TTL).await;
     let context = store.token_context(&token.jti).await.unwrap().unwrap();
     assert_eq!(
         context.token.renewed_to.as_deref(),

@@ -79,11 +79,15 @@ pub async fn sign_in_in_client(
         }
         Err(failed) => {
             record_failed_sign_in(&state, &client, Some(&name), "inClient", &failed).await;
-            Err(ApiError::new(
+            let mut refused = ApiError::new(
                 failed.failure.status(),
                 failed.failure.code(),
                 failed.failure.message(lang),
-            ))
+            );
+            if failed.failure == Failure::DatabaseUnavailable {
+                refused.retry_after_secs = Some(crate::error::UNAVAILABLE_RETRY_AFTER_SECS);
+            }
+            Err(refused)
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Failure {
     DingTalkDown,
     DingTalkUnexpected,
     DingTalkRefused,
+    /// The database cannot be reached or is busy: worth trying again shortly.
+    DatabaseUnavailable,
     Internal,
 }
 
@@ -125,6 +127,7 @@ impl Failure {
             Failure::DingTalkDown => "dingtalk_unavailable",
             Failure::DingTalkUnexpected => "dingtalk_unexpected_answer",
             Failure::DingTalkRefused => "dingtalk_refused",
+            Failure::DatabaseUnavailable => "database_unavailable",
             Failure::Internal => "internal_error",
         }
     }
@@ -140,6 +143,7 @@ impl Failure {
             Failure::DingTalkDown | Failure::DingTalkUnexpected | Failure::DingTalkRefused => {
                 StatusCode::BAD_GATEWAY
             }
+            Failure::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::FORBIDDEN,
         }
@@ -153,6 +157,7 @@ impl Failure {
             Failure::DingTalkDown | Failure::DingTalkUnexpected | Failure::DingTalkRefused => {
                 "DINGTALK_UNAVAILABLE"
             }
+            Failure::DatabaseUnavailable => "UNAVAILABLE",
             Failure::Internal => "INTERNAL_ERROR",
             _ => "DINGTALK_SIGN_IN_FAILED",
         }
@@ -270,6 +275,10 @@ impl Failure {
                 "DingTalk refused the sign-in. Please try again; if it persists, your administrator can find DingTalk's explanation and request id in the audit log.",
                 "钉钉拒绝了本次登录。请重试；如问题持续，管理员可在审计日志中查看钉钉的说明和 requestid。",
             ),
+            Failure::DatabaseUnavailable => text(
+                "The sign-in service cannot reach its database right now. Please try again in a moment.",
+                "登录服务暂时无法访问数据库，请稍后重试。",
+            ),
             Failure::Internal => text(
                 "Something went wrong on our side. Please try again; the administrator can find details in the server log.",
                 "服务器内部错误，请重试；管理员可在服务器日志中查看详情。",
@@ -334,7 +343,29 @@ impl From<authgate_dingtalk::Error> for Failed {
     }
 }
 
+impl From<authgate_store::StoreError> for Failed {
+    /// A database that cannot be reached or is busy is told apart from a fault of ours.
+    fn from(e: authgate_store::StoreError) -> Self {
+        if e.is_temporary() {
+            tracing::error!(error = %e, "DingTalk sign-in: database unavailable");
+            return Failed {
+                detail: Some(e.to_string()),
+                ..Failure::DatabaseUnavailable.into()
+            };
+        }
+        Failed::internal(e)
+    }
+}
+
 impl Failed {
+    /// A failure of the API's own machinery (a session that could not be started).
+    pub fn from_api(e: crate::error::ApiError) -> Self {
+        if e.status == StatusCode::SERVICE_UNAVAILABLE {
+            return Failure::DatabaseUnavailable.into();
+        }
+        Failed::internal(e)
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "DingTalk sign-in failed on our side");
         Failed {

@@ -54,7 +54,7 @@ impl SignInWith {
         let authenticator = match state.store.get_authenticator_by_name(name).await {
             Ok(Some(a)) if a.enabled && a.auth_type == super::TYPE_NAME => a,
             Ok(_) => return Err(Failure::AuthenticatorUnavailable.into()),
-            Err(e) => return Err(Failed::internal(e)),
+            Err(e) => return Err(e.into()),
         };
         let options =
             DingTalkOptions::from_stored(&authenticator.options).map_err(Failed::internal)?;
@@ -159,7 +159,7 @@ impl Resolver<'_> {
         let name = &self.authenticator.name;
         let session = new_session(self.state, 0, name, client)
             .await
-            .map_err(Failed::internal)?;
+            .map_err(Failed::from_api)?;
         let start = SessionStart {
             session: session.session.clone(),
             token: session.token.clone(),
@@ -174,20 +174,22 @@ impl Resolver<'_> {
     }
 
     /// The user this DingTalk account signs in as, signed in with `start`'s session.
-    async fn resolve(&self, facts: &mut Facts, start: SessionStart) -> Result<User, Failed> {
+    async fn resolve(&self, facts: &mut Facts, mut start: SessionStart) -> Result<User, Failed> {
         let uuid = self.binding_key(facts).await?;
         // A returning user needs nothing more from DingTalk.
+        let now = now_ms();
+        start.audit.at = now;
         let returning = ReturningSignIn {
             identity: self.identity(facts, uuid.clone()),
             sync_profile: self.options.sync_profile,
             start,
-            now: now_ms(),
+            now,
         };
         match self.state.store.sign_in_returning(&returning).await {
             Ok(Returned::SignedIn(user)) => return Ok(user),
             Ok(Returned::Disabled(_)) => return Err(Failure::UserDisabled.into()),
             Ok(Returned::NotBound) => {}
-            Err(e) => return Err(Failed::internal(e)),
+            Err(e) => return Err(e.into()),
         }
         // Matching and sign-up may need the directory entry (more calls to DingTalk).
         if self.matching_needs_org_entry(facts) {
@@ -205,21 +207,20 @@ impl Resolver<'_> {
             enabled: true,
             ..Default::default()
         });
+        // The sign-in is recorded when it is decided, after DingTalk's answers.
+        let now = now_ms();
+        let mut start = returning.start;
+        start.audit.at = now;
         let first_time = FirstSignIn {
             identity: self.identity(facts, uuid),
             candidates,
             sync_profile: self.options.sync_profile,
             sign_up,
             link_requires_password: self.options.link_requires_password,
-            start: returning.start,
-            now: now_ms(),
+            start,
+            now,
         };
-        let resolved = self
-            .state
-            .store
-            .sign_in_first_time(&first_time)
-            .await
-            .map_err(Failed::internal)?;
+        let resolved = self.state.store.sign_in_first_time(&first_time).await?;
         outcome(resolved)
     }
 
@@ -246,8 +247,7 @@ impl Resolver<'_> {
             .state
             .store
             .link_identity(user_id, &identity, &audit, now_ms())
-            .await
-            .map_err(Failed::internal)?;
+            .await?;
         match linked {
             LinkOutcome::Linked | LinkOutcome::AlreadyYours => Ok(()),
             LinkOutcome::LinkedToAnother => Err(Failure::LinkedElsewhere.into()),

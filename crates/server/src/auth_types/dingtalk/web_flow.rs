@@ -163,7 +163,7 @@ pub async fn redirect(
         .await
     {
         Ok(c) => c,
-        Err(e) => return fail(None, "/".into(), Failed::internal(e)).await,
+        Err(e) => return fail(None, "/".into(), e.into()).await,
     };
     let stored = match consumed {
         ConsumedState::Valid(s) => s,
