@@ -6,7 +6,8 @@
 //! The interface is split by capability so that each caller sees a small surface:
 //! [`SignInStore`] (the sign-in path: one-time states, failure limits, identities),
 //! [`UserStore`], [`AuthenticatorStore`], [`SessionStore`] (sessions, tokens, token policy),
-//! [`AuditStore`] and [`SettingsStore`] (settings and signing keys). [`Store`] is all of them.
+//! [`AuditStore`], [`SettingsStore`] (settings and signing keys) and [`OidcStore`] (the OpenID
+//! Connect provider's clients, grants and tokens). [`Store`] is all of them.
 //! `use authgate_store::prelude::*` brings every trait into scope.
 
 mod audit;
@@ -14,6 +15,7 @@ mod authenticators;
 mod encoding;
 mod error;
 pub mod migrations;
+mod oidc;
 mod sessions;
 mod settings;
 pub mod short_cache;
@@ -24,6 +26,10 @@ pub use audit::{merge_repeat, AuditQuery, AuditStore};
 pub use authenticators::AuthenticatorStore;
 pub use encoding::{json_object, like_pattern, stored_meta};
 pub use error::{conflict_field, StoreError, StoreResult};
+pub use oidc::{
+    AccessTokenContext, CodeRedemption, GrantContext, GrantQuery, GrantSummary, OidcClientRecord,
+    OidcGrant, OidcStore, RefreshTokenRecord, Rotation,
+};
 pub use sessions::{RenewOutcome, SessionInfo, SessionQuery, SessionStore, TokenContext};
 pub use settings::{SettingsStore, SigningKeyRecord};
 pub use sign_in::{
@@ -38,14 +44,21 @@ use async_trait::async_trait;
 /// Every trait, for `use authgate_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, AuthenticatorStore, SessionStore, SettingsStore, SignInStore, Store, UserStore,
+        AuditStore, AuthenticatorStore, OidcStore, SessionStore, SettingsStore, SignInStore, Store,
+        UserStore,
     };
 }
 
 /// The whole store: every capability, plus what the process needs of the database itself.
 #[async_trait]
 pub trait Store:
-    SignInStore + UserStore + AuthenticatorStore + SessionStore + AuditStore + SettingsStore
+    SignInStore
+    + UserStore
+    + AuthenticatorStore
+    + SessionStore
+    + AuditStore
+    + SettingsStore
+    + OidcStore
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
