@@ -1,14 +1,17 @@
 //! authgate's benchmark harness.
 //!
-//! `authgate-bench all` measures every scenario on SQLite and PostgreSQL and writes
+//! `authgate-bench all` measures every scenario on SQLite and PostgreSQL (the OpenID Connect
+//! ones also against panva's oidc-provider, which needs node and npm) and writes
 //! BENCHMARKS.md; `authgate-bench smoke` runs each scenario for a moment (CI runs it so the
 //! harness cannot rot); `authgate-bench soak` holds a steady mixed load on two nodes sharing one
 //! PostgreSQL database and writes its report into RELIABILITY.md. PostgreSQL comes from
 //! AUTHGATE_TEST_PG_URL (scripts/with-postgres).
 
+mod anchor_op;
 mod ceiling;
 mod dingtalk;
 mod load;
+mod oidc;
 mod postgres;
 mod procs;
 mod report;
@@ -74,8 +77,9 @@ enum Cmd {
     /// One group of scenarios on one database, longer, for profiling: the PIDs of the
     /// processes under test are printed so `perf record -p` can attach
     Only {
-        /// check (a, e), password (d), dingtalk (b, c) or dingtalk-growth (b at 1,000 and
-        /// 1,000,000 users)
+        /// check (a, e), password (d), dingtalk (b, c), dingtalk-growth (b at 1,000 and
+        /// 1,000,000 users) or oidc (o0-o5 against authgate and oidc-provider, the RS256
+        /// signing bound, and authgate's idle memory (g))
         scenario: String,
         #[arg(long, default_value = "sqlite")]
         db: String,
@@ -304,7 +308,8 @@ fn run(cli: Cli, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
                 employees: 120_000,
                 rounds: 1,
             };
-            for row in rt.block_on(report::run_only(&scenario, &plan, db))? {
+            let rows = rt.block_on(report::run_only(&scenario, &plan, db))?;
+            for row in &rows {
                 println!(
                     "{:<80} {:>8.1}/s  p99 {:>7.2} ms  CPU {:.3} ms/op  peak {:.1} MiB  errors {}  {}",
                     row.scenario,
@@ -315,6 +320,12 @@ fn run(cli: Cli, rt: &tokio::runtime::Runtime) -> anyhow::Result<()> {
                     row.outcome.errors,
                     row.note
                 );
+                if let Some(e) = &row.outcome.first_error {
+                    println!("    first error: {e}");
+                }
+            }
+            if scenario == "oidc" {
+                print!("{}", report::oidc_targets_table(&rows));
             }
             Ok(())
         }
