@@ -57,6 +57,9 @@ pub enum Command {
     /// The way back in when a policy signs everyone out (tokens that die at once).
     #[command(subcommand)]
     TokenPolicy(TokenPolicyCommand),
+    /// List or rotate the signing keys (JWKS)
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Run the server with a built-in fake DingTalk, sample employees and a DingTalk
     /// authenticator already configured: try "Sign in with DingTalk" with no DingTalk account
     Demo(DemoArgs),
@@ -147,6 +150,27 @@ pub enum AuthenticatorsCommand {
         /// Name of the authenticator, as `authgate authenticators list` shows it
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Show every signing key: kid, algorithm, created, active or retired
+    List,
+    /// Make a new active key for an algorithm; the old one stays published until the tokens
+    /// it signed have expired. Restart every node afterwards.
+    Rotate {
+        /// Which key: RS256 (ID tokens by default) or EdDSA (sessions, access tokens)
+        #[arg(long, value_enum)]
+        alg: KeyAlg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum KeyAlg {
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "EdDSA")]
+    EdDsa,
 }
 
 #[derive(Debug, Subcommand)]

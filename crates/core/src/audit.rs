@@ -29,6 +29,10 @@ pub mod event {
     pub const IDENTITY_UNLINK: &str = "auth.unlinkIdentity";
     pub const ADMIN_CHANGE: &str = "admin.change";
     pub const SESSION_REVOKE: &str = "admin.sessionRevoke";
+    pub const OIDC_GRANT: &str = "oidc.grant";
+    pub const OIDC_TOKEN: &str = "oidc.token";
+    pub const OIDC_REVOKE: &str = "oidc.revoke";
+    pub const OIDC_LOGOUT: &str = "oidc.logout";
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,5 @@
-// The account page: my sessions (with revoke), change password, sign out.
+// The account page: my sessions (with revoke), the applications I let sign me in (with
+// remove access), change password, sign out.
 (function () {
   'use strict';
   var AG = window.AG;
@@ -18,12 +19,14 @@
         var action = s.current
           ? el('span', { className: 'muted' }, [AG.t('account.this_device')])
           : el('button', { type: 'button', className: 'revoke', onclick: function () { revoke(s.id); } }, [AG.t('session.revoke')]);
+        // Each cell names its column: a narrow screen shows the row as a card.
+        var td = function (key, value, cls) { return el('td', { className: cls || '', attrs: { 'data-label': AG.t(key) } }, [value]); };
         tbody.appendChild(el('tr', { dataset: { session: s.id } }, [
-          el('td', {}, [AG.time(s.signedInAt)]),
-          el('td', {}, [s.authenticator || '']),
-          el('td', {}, [s.ip || '']),
-          el('td', { className: 'ua' }, [s.userAgent || '']),
-          el('td', {}, [action])
+          td('session.signed_in', AG.time(s.signedInAt)),
+          td('session.authenticator', s.authenticator || ''),
+          td('session.ip', s.ip || ''),
+          td('session.device', s.userAgent || '', 'ua'),
+          td('common.actions', action, 'actions')
         ]));
       });
     });
@@ -86,5 +89,51 @@
     });
   });
 
+  // Applications I allowed: each with what it can read, and "Remove access" after a question.
+  var appsError = document.getElementById('apps-error');
+  var appsNotice = document.getElementById('apps-notice');
+
+  function scopeWords(scope) {
+    return String(scope || '').split(' ').filter(function (s) { return s; }).map(function (s) {
+      var key = 'scope.' + s;
+      var words = AG.t(key);
+      return words === key ? s : words;
+    });
+  }
+
+  function loadApps() {
+    AG.api('GET', '/api/auth:applications').then(function (r) {
+      if (r.status === 401) { location.assign('/signin?redirect=%2F'); return; }
+      if (!r.ok) { AG.show(appsError, r.message); return; }
+      var list = document.getElementById('my-apps');
+      list.textContent = '';
+      document.getElementById('my-apps-empty').hidden = r.data.length > 0;
+      r.data.forEach(function (g) {
+        var remove = el('button', { type: 'button', className: 'remove-app danger', onclick: function () { removeApp(g); } }, [AG.t('account.apps_remove')]);
+        list.appendChild(el('li', { className: 'app', dataset: { client: g.clientId } }, [
+          el('div', { className: 'app-head' }, [
+            el('span', { className: 'app-name' }, [g.clientName]),
+            remove
+          ]),
+          el('p', { className: 'muted app-since' }, [AG.t('account.apps_since', { time: AG.time(g.grantedAt) })]),
+          el('p', { className: 'app-can' }, [AG.t('account.apps_can_read')]),
+          el('ul', { className: 'scopes' }, scopeWords(g.scope).map(function (w) { return el('li', {}, [w]); }))
+        ]));
+      });
+    });
+  }
+
+  function removeApp(g) {
+    if (!window.confirm(AG.t('account.apps_remove_confirm', { name: g.clientName }))) return;
+    AG.hide(appsError); AG.hide(appsNotice);
+    AG.api('POST', '/api/auth:removeApplication', { clientId: g.clientId }).then(function (r) {
+      if (r.status === 401) { location.assign('/signin?redirect=%2F'); return; }
+      if (!r.ok) { AG.show(appsError, r.message); return; }
+      AG.show(appsNotice, AG.t('account.apps_removed'));
+      loadApps();
+    });
+  }
+
   loadSessions();
+  loadApps();
 })();

@@ -229,7 +229,7 @@
     openAuth({ authType: document.getElementById('add-type').value });
   });
 
-  Array.prototype.forEach.call(document.querySelectorAll('button.copy'), function (b) {
+  Array.prototype.forEach.call(document.querySelectorAll('#auth-form button.copy'), function (b) {
     b.addEventListener('click', function () {
       var input = document.getElementById(b.getAttribute('data-copy'));
       var done = function () {
@@ -286,11 +286,17 @@
     });
   }
 
+  // The applications a user allowed (admin_apps.js fills the box; hidden without a user).
+  function userGrants(box, userId) {
+    document.dispatchEvent(new CustomEvent('ag:user-grants', { detail: { box: box, userId: userId } }));
+  }
+
   function openUser(id) {
     clearMessages();
     AG.hide(userForm.querySelector('.form-error'));
     userForm.reset();
     var identitiesBox = document.getElementById('user-identities-box');
+    userGrants('user-grants-box', id);
     if (!id) {
       editingUser = null;
       document.getElementById('user-form-title').textContent = t('users.create');
@@ -369,6 +375,7 @@
   function loadSessions(page) {
     var qs = '?pageSize=20&page=' + (page || 1) + (sessionUser ? '&userId=' + encodeURIComponent(sessionUser) : '');
     document.getElementById('revoke-user').hidden = !sessionUser;
+    userGrants('session-grants-box', sessionUser);
     AG.api('GET', '/api/sessions:list' + qs).then(function (r) {
       if (!guard(r)) return;
       var tbody = document.querySelector('#session-table tbody');
@@ -507,6 +514,8 @@
   document.addEventListener('ag:tab', function (ev) {
     clearMessages();
     if (ev.detail === 'sec-sessions') { sessionUser = document.getElementById('session-filter').elements.userId.value.trim(); loadSessions(1); return; }
+    // Other sections (Applications: admin_apps.js) load themselves on this event.
+    if (!loaders[ev.detail]) return;
     if (!loaded[ev.detail] || ev.detail !== 'sec-authenticators') { loaded[ev.detail] = true; loaders[ev.detail](); }
   });
   loaded['sec-authenticators'] = true;

@@ -6,7 +6,8 @@ use crate::state::AppState;
 use authgate_core::clock::now_ms;
 use std::time::Duration;
 
-/// Expired OAuth states: each sign-in started and never finished leaves one.
+/// Expired OAuth states (each sign-in started and never finished leaves one), and expired
+/// OpenID Connect grants and revoked-token records.
 const OAUTH_STATES_EVERY: Duration = Duration::from_secs(60);
 const FAILURE_COUNTERS_EVERY: Duration = Duration::from_secs(600);
 
@@ -17,6 +18,7 @@ pub fn start(state: AppState) {
         loop {
             ticks.tick().await;
             purge_expired_oauth_states(&states).await;
+            purge_expired_oidc(&states).await;
         }
     });
     tokio::spawn(async move {
@@ -33,6 +35,14 @@ async fn purge_expired_oauth_states(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::debug!(deleted = n, "purged expired OAuth states"),
         Err(e) => tracing::warn!(error = %e, "could not purge expired OAuth states"),
+    }
+}
+
+async fn purge_expired_oidc(state: &AppState) {
+    match state.store.purge_expired_oidc(now_ms()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(deleted = n, "purged expired OpenID Connect grants"),
+        Err(e) => tracing::warn!(error = %e, "could not purge expired OpenID Connect grants"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! authgate's HTTP server: the NocoBase-compatible API, sessions and tokens, and the auth
-//! types (password first; others plug in through [`auth_types::AuthType`]).
+//! types (password first; others plug in through [`auth_types::AuthType`]), and the OpenID
+//! Connect provider ([`oidc`]).
 
 pub mod api;
 pub mod audit;
@@ -12,6 +13,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod lang;
 pub mod metrics;
+pub mod oidc;
 pub mod pages;
 pub mod passwords;
 pub mod random_id;

@@ -23,6 +23,7 @@ pub struct Inner {
     pub passwords: PasswordPool,
     pub auth_types: AuthTypes,
     pub metrics: Metrics,
+    pub oidc: crate::oidc::OidcState,
 }
 
 impl Deref for AppState {
@@ -39,8 +40,8 @@ impl AppState {
         store: Arc<dyn Store>,
         secrets: SecretBox,
     ) -> anyhow::Result<Self> {
-        let keys = SigningKeys::load_or_create(store.as_ref(), &secrets, now_ms()).await?;
-        let tokens = TokenCodec::new(Arc::new(keys), config.public_origin());
+        let keys = SigningKeys::load_or_create(store.clone(), &secrets, now_ms()).await?;
+        let tokens = TokenCodec::new(keys, config.public_origin());
         let passwords = PasswordPool::new(config.hashing).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Inner {
             auth_types: AuthTypes::builtin(&config),
@@ -50,6 +51,7 @@ impl AppState {
             tokens,
             passwords,
             metrics: Metrics::default(),
+            oidc: crate::oidc::OidcState::default(),
         })))
     }
 }

@@ -16,7 +16,8 @@
 //!   `inserts.rs` (a session's rows in one statement);
 //! - one file per capability: `sign_in.rs` (with `sign_in/`: failure limits, the one-statement
 //!   sign-ins, the resolution in a transaction), `users.rs`, `authenticators.rs`,
-//!   `sessions.rs`, `audit.rs`, `settings.rs`.
+//!   `sessions.rs`, `audit.rs`, `settings.rs`, `oidc/` (the OpenID Connect provider's clients,
+//!   grants and tokens, with its rows in `oidc_rows.rs`).
 
 mod audit;
 mod authenticators;
@@ -25,6 +26,8 @@ mod environment;
 mod errors;
 mod inserts;
 mod migrate;
+mod oidc;
+mod oidc_rows;
 mod pool;
 mod rows;
 mod sessions;

@@ -12,7 +12,7 @@ use authgate_store::migrations::{
 };
 use authgate_store::{StoreError, StoreResult};
 
-pub(crate) const MIGRATIONS: [Migration; 2] = [
+pub(crate) const MIGRATIONS: [Migration; 3] = [
     Migration {
         version: 1,
         name: "init",
@@ -22,6 +22,11 @@ pub(crate) const MIGRATIONS: [Migration; 2] = [
         version: 2,
         name: "sign_in_safety",
         sql: include_str!("../migrations/0002_sign_in_safety.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "oidc",
+        sql: include_str!("../migrations/0003_oidc.sql"),
     },
 ];
 

@@ -24,7 +24,7 @@ pub(crate) const IDENTITY_COLUMNS: &str =
 pub(crate) const AUDIT_COLUMNS: &str =
     "id, at, event, result, user_id, actor_id, authenticator, ip, user_agent, reason, detail";
 pub(crate) const SIGNING_KEY_COLUMNS: &str =
-    "kid, alg, private_key, public_key, active, created_at";
+    "kid, alg, private_key, public_key, active, created_at, retired_at";
 pub(crate) const OAUTH_STATE_COLUMNS: &str =
     "state_hash, authenticator, redirect, binding_hash, created_at, expires_at, link_user_id";
 pub(crate) const FAILURE_COUNT_COLUMNS: &str =
@@ -205,6 +205,7 @@ pub(crate) fn signing_key(row: &Row) -> StoreResult<SigningKeyRecord> {
         public_key: get(row, "public_key")?,
         active: get(row, "active")?,
         created_at: get(row, "created_at")?,
+        retired_at: get(row, "retired_at")?,
     })
 }
 

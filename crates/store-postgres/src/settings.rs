@@ -6,6 +6,13 @@ use crate::PgStore;
 use async_trait::async_trait;
 use authgate_store::{SettingsStore, SigningKeyRecord, StoreError, StoreResult};
 
+/// The advisory lock rotations hold (any constant of ours; see `migrate.rs`'s).
+const ROTATION_LOCK: i64 = 0x6175_7468_6b65_7973; // "authkeys"
+
+/// A key inserted as the active key of its algorithm (never retired): $1 to $5.
+const NEW_ACTIVE_KEY: &str = "INSERT INTO signing_keys (kid, alg, private_key, public_key, \
+     active, created_at) VALUES ($1, $2, $3, $4, TRUE, $5)";
+
 #[async_trait]
 impl SettingsStore for PgStore {
     async fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
@@ -42,16 +49,38 @@ impl SettingsStore for PgStore {
         k: &SigningKeyRecord,
     ) -> StoreResult<SigningKeyRecord> {
         let mut conn = self.conn().await?;
-        // At most one key is active (a unique index): a node that loses the race reads the
-        // winner's.
+        // At most one key per algorithm is active (a unique index): a node that loses the race
+        // reads the winner's.
+        let sql = format!("{NEW_ACTIVE_KEY} ON CONFLICT DO NOTHING");
         conn.execute(
-            "INSERT INTO signing_keys (kid, alg, private_key, public_key, active, created_at) \
-             VALUES ($1, $2, $3, $4, TRUE, $5) ON CONFLICT DO NOTHING",
+            &sql,
             &[&k.kid, &k.alg, &k.private_key, &k.public_key, &k.created_at],
         )
         .await?;
-        let sql = format!("SELECT {SIGNING_KEY_COLUMNS} FROM signing_keys WHERE active");
-        rows::signing_key(&conn.query_one(&sql, &[]).await?)
+        let sql =
+            format!("SELECT {SIGNING_KEY_COLUMNS} FROM signing_keys WHERE active AND alg = $1");
+        rows::signing_key(&conn.query_one(&sql, &[&k.alg]).await?)
+    }
+
+    async fn rotate_signing_key(&self, k: &SigningKeyRecord, now: i64) -> StoreResult<()> {
+        let mut conn = self.conn().await?;
+        let mut tx = conn.transaction().await?;
+        // Rotations take turns, so that one racing this one (another node) retires the key
+        // inserted here rather than failing on the unique index: its UPDATE, run after this
+        // transaction committed, sees it.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ROTATION_LOCK])
+            .await?;
+        tx.execute(
+            "UPDATE signing_keys SET active = FALSE, retired_at = $2 WHERE active AND alg = $1",
+            &[&k.alg, &now],
+        )
+        .await?;
+        tx.execute(
+            NEW_ACTIVE_KEY,
+            &[&k.kid, &k.alg, &k.private_key, &k.public_key, &k.created_at],
+        )
+        .await?;
+        tx.commit().await
     }
 
     async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {

@@ -1,5 +1,6 @@
-//! The list pages (users, sessions, audit): a WHERE clause built from the filters given, its
-//! values bound by number (`?1`, `?2`...), then one page of rows and the count of them all.
+//! The list pages (users, sessions, audit, OIDC grants): a WHERE clause built from the filters
+//! given, its values bound by number (`?1`, `?2`...), then one page of rows and the count of
+//! them all (or every row, for a list without pages).
 
 use crate::errors::DbError;
 use authgate_store::Page;
@@ -28,6 +29,12 @@ impl Filters {
     pub(crate) fn and(&mut self, condition: &str) {
         self.clause.push_str(" AND ");
         self.clause.push_str(condition);
+    }
+
+    /// `select` (up to its WHERE clause) with these filters, in `order`: every row, for lists
+    /// short enough to need no pages (a user's OIDC grants).
+    pub(crate) fn all(self, select: &str, order: &str) -> (String, Vec<Value>) {
+        (format!("{select}{}{order}", self.clause), self.values)
     }
 
     /// `select` and `count` (each up to its WHERE clause) with these filters: the page of

@@ -7,7 +7,7 @@
 //! writer. WAL checkpoints run on a thread of their own (`checkpointer.rs`), not at commits.
 //! Migrations are writes too (`migrate.rs`). Each capability of the store is one file
 //! (`sign_in.rs`, `users.rs`, `authenticators.rs`, `sessions.rs`, `audit.rs`,
-//! `settings.rs`), with SQLite's errors told in the store's words in `errors.rs` alone.
+//! `settings.rs`, `oidc/`), with SQLite's errors told in the store's words in `errors.rs` alone.
 //!
 //! Statements name their values by number (`?1`, `?2`...), which SQLite binds by number
 //! whatever the order they appear in.
@@ -19,6 +19,8 @@ mod connection;
 mod errors;
 mod filters;
 mod migrate;
+mod oidc;
+mod oidc_rows;
 mod readers;
 mod rows;
 mod rules;
@@ -42,7 +44,8 @@ use writer::Writer;
 pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
-    /// Token contexts, authenticators by name, the token policy.
+    /// Token contexts, authenticators by name, the token policy, OIDC clients and access
+    /// token contexts.
     caches: HotReads,
 }
 

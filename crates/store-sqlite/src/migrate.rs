@@ -16,7 +16,7 @@ use authgate_store::StoreError;
 use rusqlite::{Connection, OptionalExtension};
 
 /// Byte-identical to the files the previous releases applied.
-pub(crate) const MIGRATIONS: [Migration; 2] = [
+pub(crate) const MIGRATIONS: [Migration; 3] = [
     Migration {
         version: 1,
         name: "init",
@@ -26,6 +26,11 @@ pub(crate) const MIGRATIONS: [Migration; 2] = [
         version: 2,
         name: "sign_in_safety",
         sql: include_str!("../migrations/0002_sign_in_safety.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "oidc",
+        sql: include_str!("../migrations/0003_oidc.sql"),
     },
 ];
 
@@ -110,7 +115,13 @@ mod tests {
     use crate::SqliteStore;
     use authgate_store::prelude::*;
 
-    /// A database as the previous release left it: sqlx's history, both files applied.
+    /// The migrations sqlx's migrator applied, before this runner: 0001 and 0002.
+    fn sqlx_era() -> impl Iterator<Item = &'static Migration> {
+        MIGRATIONS.iter().filter(|m| m.version <= 2)
+    }
+
+    /// A database as the release before this runner left it: sqlx's history, both of its
+    /// files applied.
     fn made_by_sqlx(path: &std::path::Path) {
         let conn = Connection::open(path).unwrap();
         conn.execute_batch(
@@ -120,7 +131,7 @@ mod tests {
              checksum BLOB NOT NULL, execution_time BIGINT NOT NULL);",
         )
         .unwrap();
-        for m in &MIGRATIONS {
+        for m in sqlx_era() {
             conn.execute_batch(m.sql).unwrap();
             conn.execute(
                 "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
@@ -196,7 +207,7 @@ mod tests {
         store.migrate().await.unwrap();
         assert_eq!(
             history(&path).iter().map(|h| h.0).collect::<Vec<_>>(),
-            [1, 2]
+            [1, 2, 3]
         );
     }
 
@@ -209,9 +220,49 @@ mod tests {
         store.migrate().await.unwrap();
         assert_eq!(
             history(&path).iter().map(|h| h.0).collect::<Vec<_>>(),
-            [1, 2]
+            [1, 2, 3]
         );
         assert_eq!(store.count_enabled_admins().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_database_at_0002_gets_0003_and_keeps_its_signing_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("at2.db");
+        {
+            // As this runner left it under the release before OIDC.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&format!("PRAGMA journal_mode = WAL; {HISTORY_TABLE}"))
+                .unwrap();
+            for m in sqlx_era() {
+                conn.execute_batch(m.sql).unwrap();
+                record(&conn, m.version, m.name, &m.checksum()).unwrap();
+            }
+            conn.execute(
+                "INSERT INTO signing_keys (kid, alg, private_key, public_key, active, \
+                 created_at) VALUES ('old', 'EdDSA', 'sealed', 'pub', TRUE, 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::connect(&url(&path)).await.unwrap();
+        store.migrate().await.unwrap();
+        assert_eq!(
+            history(&path).iter().map(|h| h.0).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        let keys = store.list_signing_keys().await.unwrap();
+        assert_eq!(keys.len(), 1);
+        assert!(keys[0].active && keys[0].retired_at.is_none());
+        // The old index (one active key overall) is gone: RS256 has one of its own now.
+        let rsa = authgate_store::SigningKeyRecord {
+            kid: "rsa".into(),
+            alg: "RS256".into(),
+            retired_at: None,
+            ..keys[0].clone()
+        };
+        assert_eq!(store.ensure_active_signing_key(&rsa).await.unwrap(), rsa);
+        assert_eq!(store.list_oidc_clients().await.unwrap(), []);
     }
 
     #[tokio::test]

@@ -196,7 +196,7 @@ pub(crate) fn audit_entry(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
 }
 
 pub(crate) const SIGNING_KEY_COLUMNS: &str =
-    "kid, alg, private_key, public_key, active, created_at";
+    "kid, alg, private_key, public_key, active, created_at, retired_at";
 
 pub(crate) fn signing_key(r: &Row<'_>) -> rusqlite::Result<SigningKeyRecord> {
     Ok(SigningKeyRecord {
@@ -206,6 +206,7 @@ pub(crate) fn signing_key(r: &Row<'_>) -> rusqlite::Result<SigningKeyRecord> {
         public_key: r.get(3)?,
         active: r.get(4)?,
         created_at: r.get(5)?,
+        retired_at: r.get(6)?,
     })
 }
 
@@ -244,7 +245,7 @@ pub(crate) fn failure_count(r: &Row<'_>) -> rusqlite::Result<(String, FailureCou
 }
 
 /// A stored JSON object.
-fn object(r: &Row<'_>, column: usize) -> rusqlite::Result<Map<String, Value>> {
+pub(crate) fn object(r: &Row<'_>, column: usize) -> rusqlite::Result<Map<String, Value>> {
     let text: String = r.get(column)?;
     json_object(&text)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, Type::Text, Box::new(e)))

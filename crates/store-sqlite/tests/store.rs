@@ -655,30 +655,46 @@ async fn settings_and_signing_keys_keep_the_first_value() {
         store.get_setting("k").await.unwrap().as_deref(),
         Some("first")
     );
-    let key = |kid: &str| SigningKeyRecord {
+    let key = |kid: &str, alg: &str| SigningKeyRecord {
         kid: kid.into(),
-        alg: "EdDSA".into(),
+        alg: alg.into(),
         private_key: "sealed".into(),
         public_key: "pub".into(),
         active: true,
         created_at: 1,
+        retired_at: None,
     };
-    assert_eq!(
-        store
-            .ensure_active_signing_key(&key("a"))
-            .await
-            .unwrap()
-            .kid,
-        "a"
-    );
-    assert_eq!(
-        store
-            .ensure_active_signing_key(&key("b"))
-            .await
-            .unwrap()
-            .kid,
-        "a"
-    );
-    assert_eq!(store.list_signing_keys().await.unwrap().len(), 1);
+    let active = |kid: &str, alg: &str| {
+        let store = &store;
+        let candidate = key(kid, alg);
+        async move {
+            store
+                .ensure_active_signing_key(&candidate)
+                .await
+                .unwrap()
+                .kid
+        }
+    };
+    assert_eq!(active("a", "EdDSA").await, "a");
+    assert_eq!(active("b", "EdDSA").await, "a");
+    // One active key per algorithm: an RS256 key beside the EdDSA one.
+    assert_eq!(active("r", "RS256").await, "r");
+    assert_eq!(active("s", "RS256").await, "r");
+    assert_eq!(store.list_signing_keys().await.unwrap().len(), 2);
+    // A rotation retires the old key and keeps it; the other algorithm's is untouched.
+    store
+        .rotate_signing_key(&key("c", "EdDSA"), 5)
+        .await
+        .unwrap();
+    assert_eq!(active("d", "EdDSA").await, "c");
+    let keys = store.list_signing_keys().await.unwrap();
+    let state = |kid: &str| {
+        let k = keys.iter().find(|k| k.kid == kid).unwrap();
+        (k.active, k.retired_at)
+    };
+    assert_eq!(keys.len(), 3);
+    assert_eq!(state("a"), (false, Some(5)));
+    assert_eq!(state("c"), (true, None));
+    assert_eq!(state("r"), (true, None));
     assert_eq!(store.token_policy().await.unwrap(), Default::default());
 }

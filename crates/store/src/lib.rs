@@ -52,13 +52,7 @@ pub mod prelude {
 /// The whole store: every capability, plus what the process needs of the database itself.
 #[async_trait]
 pub trait Store:
-    SignInStore
-    + UserStore
-    + AuthenticatorStore
-    + SessionStore
-    + AuditStore
-    + SettingsStore
-    + OidcStore
+    SignInStore + UserStore + AuthenticatorStore + SessionStore + AuditStore + SettingsStore + OidcStore
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;

@@ -158,6 +158,9 @@ pub struct RefreshTokenRecord {
     pub used_at: Option<i64>,
 }
 
+// Answered once per token request and matched at once: boxing the context would only add an
+// allocation (and a `Box` to every match).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CodeRedemption {
     /// The grant as it stands after this redemption; `refresh_issued` says whether the
@@ -167,16 +170,22 @@ pub enum CodeRedemption {
         refresh_issued: bool,
     },
     /// The code had been redeemed before: its grant is now revoked.
-    Reused { grant_id: String },
+    Reused {
+        grant_id: String,
+    },
     Unknown,
 }
 
+// As `CodeRedemption`: the context is not boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rotation {
     /// The new token is stored; here is its grant.
     Rotated(GrantContext),
     /// The token had been rotated before: its grant (the whole family) is now revoked.
-    Reused { grant_id: String },
+    Reused {
+        grant_id: String,
+    },
     Unknown,
 }
 
@@ -190,6 +199,8 @@ pub struct AccessTokenContext {
 pub struct GrantQuery {
     pub user_id: Option<i64>,
     pub client_id: Option<String>,
+    /// Only those given in this authgate session.
+    pub session_id: Option<String>,
     /// Grants expiring before this instant (ms) are left out.
     pub now: i64,
 }
@@ -202,6 +213,8 @@ pub struct GrantSummary {
     pub client_name: String,
     pub user_id: i64,
     pub username: Option<String>,
+    /// The authgate session it was given in.
+    pub session_id: String,
     pub scope: String,
     pub offline: bool,
     pub created_at: i64,

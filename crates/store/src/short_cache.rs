@@ -1,6 +1,7 @@
 //! A short-lived, per-node cache of hot reads: token contexts (token + session + user, the read
-//! behind every authenticated request), authenticators (read by every sign-in) and the token
-//! policy (read by every session issued or renewed). An entry
+//! behind every authenticated request), authenticators (read by every sign-in), the token
+//! policy (read by every session issued or renewed), OpenID Connect clients (read by every OIDC
+//! request) and access token contexts (read by every OIDC resource request). An entry
 //! lives at most [`TTL`], so a change made by another node (or the CLI) is seen within it,
 //! inside DESIGN's 1 s promise; a change made through this store forgets the entries it may
 //! have changed at once.
@@ -95,23 +96,59 @@ impl<V: Clone> ShortCache<V> {
 }
 
 /// What each store keeps: token contexts by jti, authenticators (or their absence) by name,
-/// the token policy (one entry).
+/// the token policy (one entry), OIDC clients (or their absence) by id, and access token
+/// contexts by [`access_key`].
 pub struct HotReads {
     pub contexts: ShortCache<crate::TokenContext>,
     pub authenticators: ShortCache<Option<authgate_core::model::Authenticator>>,
     pub policy: ShortCache<authgate_core::token_policy::TokenPolicy>,
+    pub oidc_clients: ShortCache<Option<crate::OidcClientRecord>>,
+    pub access: ShortCache<crate::AccessTokenContext>,
+}
+
+/// The key of an access token context: its `jti` and the grant asked about, both, since the
+/// answer depends on each.
+pub fn access_key(jti: &str, grant_id: Option<&str>) -> String {
+    // A newline is in neither (both are URL-safe tokens).
+    format!("{jti}\n{}", grant_id.unwrap_or(""))
 }
 
 impl HotReads {
-    /// After a write to user `id` (profile, password, admin, enabled, deletion).
+    /// After a write to user `id` (profile, password, admin, enabled, deletion): token contexts
+    /// and OIDC grant contexts carry the user.
     pub fn forget_user(&self, id: i64) {
         self.contexts.forget_where(|c| c.user.id == id);
+        self.access
+            .forget_where(|c| c.grant.as_ref().is_some_and(|g| g.user.id == id));
     }
 
     /// After a write to session `id` (revocation). A renewal changes nothing a context is
     /// judged by: the old token's renewal is claimed in the database, whatever the cache says.
+    /// OIDC grants given in the session say whether it was revoked.
     pub fn forget_session(&self, id: &str) {
         self.contexts.forget_where(|c| c.session.id == id);
+        self.access
+            .forget_where(|c| c.grant.as_ref().is_some_and(|g| g.grant.session_id == id));
+    }
+
+    /// After a write to grant `id` (revocation, a reuse that revoked it).
+    pub fn forget_grant(&self, id: &str) {
+        self.access
+            .forget_where(|c| c.grant.as_ref().is_some_and(|g| g.grant.id == id));
+    }
+
+    /// After a write to user `id`'s grants (revoking them).
+    pub fn forget_user_grants(&self, id: i64) {
+        self.access
+            .forget_where(|c| c.grant.as_ref().is_some_and(|g| g.grant.user_id == id));
+    }
+
+    /// After a write to client `id` (update, deletion with its grants). Clients change rarely:
+    /// every cached client goes, absences included (they hold no id to pick them by).
+    pub fn forget_client(&self, id: &str) {
+        self.oidc_clients.forget_all();
+        self.access
+            .forget_where(|c| c.grant.as_ref().is_some_and(|g| g.grant.client_id == id));
     }
 }
 
@@ -122,6 +159,9 @@ impl Default for HotReads {
             // Names come from a request header: unknown ones are cached too, within a bound.
             authenticators: ShortCache::new(256),
             policy: ShortCache::new(1),
+            // Ids come from requests: unknown ones are cached too, within a bound.
+            oidc_clients: ShortCache::new(1_024),
+            access: ShortCache::new(50_000),
         }
     }
 }
@@ -199,6 +239,76 @@ mod tests {
         assert!(cache.contexts.get("k").is_some());
         cache.forget_session("s2");
         assert!(cache.contexts.get("k").is_none());
+    }
+
+    /// An access token context whose grant `grant_id` is of client `client_id`, given to
+    /// user 1 in session `s`.
+    fn access(grant_id: &str, client_id: &str) -> crate::AccessTokenContext {
+        let user = context().user;
+        crate::AccessTokenContext {
+            revoked: false,
+            grant: Some(crate::GrantContext {
+                grant: crate::OidcGrant {
+                    id: grant_id.into(),
+                    client_id: client_id.into(),
+                    user_id: user.id,
+                    session_id: "s".into(),
+                    offline: false,
+                    refreshable: false,
+                    scope: "openid".into(),
+                    claims: None,
+                    nonce: None,
+                    auth_time: 0,
+                    amr: "pwd".into(),
+                    redirect_uri: "https://rp/cb".into(),
+                    code_challenge: None,
+                    code_hash: format!("{grant_id}-code"),
+                    code_expires_at: 1,
+                    code_used_at: Some(0),
+                    created_at: 0,
+                    expires_at: 1,
+                    revoked_at: None,
+                },
+                user,
+                session_revoked: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn access_contexts_are_forgotten_by_grant_client_user_and_session() {
+        let cache = HotReads::default();
+        let put = |key: &str, value: &crate::AccessTokenContext| {
+            cache.access.put(key, value, cache.access.generation())
+        };
+        let keys = [access_key("j1", Some("g1")), access_key("j2", Some("g2"))];
+        let fill = || {
+            put(&keys[0], &access("g1", "app"));
+            put(&keys[1], &access("g2", "other"));
+            put(&access_key("j3", None), &Default::default());
+        };
+        let cached = |key: &str| cache.access.get(key).is_some();
+        fill();
+        cache.forget_grant("g1");
+        assert!(!cached(&keys[0]) && cached(&keys[1]));
+        fill();
+        cache.forget_client("other");
+        assert!(cached(&keys[0]) && !cached(&keys[1]));
+        let forgets: [&dyn Fn(); 3] = [
+            &|| cache.forget_user(1),
+            &|| cache.forget_user_grants(1),
+            &|| cache.forget_session("s"),
+        ];
+        for forget in forgets {
+            fill();
+            forget();
+            assert!(!cached(&keys[0]) && !cached(&keys[1]));
+            assert!(
+                cached(&access_key("j3", None)),
+                "no grant: nothing to forget"
+            );
+        }
+        assert_ne!(access_key("j", Some("g")), access_key("j", None));
     }
 
     #[test]

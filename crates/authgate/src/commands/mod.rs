@@ -4,6 +4,7 @@ mod admin;
 mod authenticators;
 mod demo;
 mod fake;
+mod keys;
 mod serve;
 mod token_policy;
 
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(cmd) => admin::run(settings, cmd).await,
         Command::Authenticators(cmd) => authenticators::run(settings, cmd).await,
         Command::TokenPolicy(cmd) => token_policy::run(settings, cmd).await,
+        Command::Keys(cmd) => keys::run(settings, cmd).await,
         Command::Demo(args) => demo::run(settings, args.fake_port).await,
         Command::FakeDingtalk(args) => fake::run(&args).await,
     }

@@ -126,6 +126,123 @@ async fn open_redirect_payloads_never_leave_the_allowed_origins(db: Db) {
         )
         .await;
     assert_eq!(done.location, "https://app.example.com/home?x=1");
+    oidc_redirect_payloads(s, &env.admin, &ours).await;
+}
+
+/// The same payloads where the OpenID Connect provider takes a URL to send the browser to:
+/// `redirect_uri` (by GET and POST, signed in or not) and `post_logout_redirect_uri` (with a
+/// valid `id_token_hint`, from a browser whose session it names and from one without a
+/// session). Only a client's registered URIs are ever a Location; `allowed_redirect_origins`
+/// does not widen them.
+async fn oidc_redirect_payloads(s: &Server, admin: &str, ours: &str) {
+    use crate::oidc_support::{query_param, Browser as OidcBrowser};
+    let registered = "https://app.example.com/cb";
+    let created = s
+        .post(
+            "/api/oidcClients:create",
+            Some(admin),
+            json!({"name": "App", "redirectUris": [registered],
+                   "postLogoutRedirectUris": ["https://app.example.com/bye"]}),
+        )
+        .await;
+    created.assert_ok();
+    let client_id = created.body["data"]["clientId"].as_str().unwrap();
+    let secret = created.body["data"]["clientSecret"].as_str().unwrap();
+    let authorize_query = |redirect_uri: &str| -> Vec<(String, String)> {
+        [
+            ("client_id", client_id),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("redirect_uri", redirect_uri),
+            ("state", "st"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let authorize_url = |redirect_uri: &str| {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(authorize_query(redirect_uri))
+            .finish();
+        s.url(&format!("/oidc/authorize?{q}"))
+    };
+    // Where a Location would take the browser: only here, or the registered URIs.
+    let check = |r: &Reply, what: &str, payload: &str, registered: &str| {
+        if let Some(l) = r.header("location") {
+            assert!(
+                landing_origin(&s.base, l) == ours || l.starts_with(registered),
+                "{what} with {payload:?} sent the browser to {l:?}"
+            );
+        }
+    };
+    let mut admin_browser = OidcBrowser::new();
+    let mut anonymous = OidcBrowser::new();
+    for payload in OPEN_REDIRECT_PAYLOADS.iter().copied().chain([
+        "https://app.example.com/home",
+        "https://app.example.com/cb/x",
+    ]) {
+        admin_browser
+            .sign_in(&s.base, "admin", ADMIN_PASSWORD)
+            .await;
+        for b in [&mut admin_browser, &mut anonymous] {
+            let r = b.get(&authorize_url(payload)).await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "redirect_uri {payload:?}"
+            );
+            check(&r, "redirect_uri", payload, "never");
+            let r = b
+                .post_form(&s.url("/oidc/authorize"), &authorize_query(payload))
+                .await;
+            check(&r, "a posted redirect_uri", payload, "never");
+        }
+        // A valid hint: the admin's ID token, through the registered URI.
+        let r = admin_browser.get(&authorize_url(registered)).await;
+        let code = query_param(r.header("location").unwrap(), "code").unwrap();
+        let tokens = s
+            .http
+            .post(s.url("/oidc/token"))
+            .basic_auth(client_id, Some(secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", registered),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let tokens = Reply::from(tokens).await;
+        tokens.assert_ok();
+        let hint = tokens.body["id_token"].as_str().unwrap();
+        let logout: Vec<(String, String)> = [
+            ("id_token_hint", hint),
+            ("post_logout_redirect_uri", payload),
+            ("state", "st"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&logout)
+            .finish();
+        for b in [&mut anonymous, &mut admin_browser] {
+            let r = b.get(&s.url(&format!("/oidc/end_session?{q}"))).await;
+            check(
+                &r,
+                "post_logout_redirect_uri",
+                payload,
+                "https://app.example.com/bye",
+            );
+            assert!(r.header("location").is_none(), "{payload:?}: {r:?}");
+            let r = b.post_form(&s.url("/oidc/end_session"), &logout).await;
+            check(&r, "a posted post_logout_redirect_uri", payload, "never");
+        }
+        assert!(
+            admin_browser.session().is_none(),
+            "the valid hint signed the admin out"
+        );
+    }
 }
 
 /// With NocoBase's `tokenInRedirect` on, a redirect that left the site would carry the session

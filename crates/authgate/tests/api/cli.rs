@@ -359,9 +359,65 @@ async fn token_policy_reset_recovers_from_a_policy_that_signs_everyone_out(db: D
     }
 }
 
+/// The RSA keys' ids in the JWKS.
+async fn rsa_kids(s: &Server) -> Vec<String> {
+    let jwks = s.get("/.well-known/jwks.json", None).await.body;
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kty"] == "RSA")
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn keys_rotate_publishes_the_new_key_beside_the_old(db: Db) {
+    let mut s = Server::start(db).await;
+    let env = [("AUTHGATE_DATABASE_URL", s.database_url.as_str())];
+    let before = rsa_kids(&s).await;
+    assert_eq!(before.len(), 1);
+    let (ok, text) = authgate(
+        s.dir.path(),
+        &["keys", "rotate", "--alg", "RS256"],
+        None,
+        &env,
+    );
+    assert!(ok, "{text}");
+    let (ok, listed) = authgate(s.dir.path(), &["keys", "list"], None, &env);
+    assert!(ok, "{listed}");
+    let old = listed.lines().find(|l| l.starts_with(&before[0])).unwrap();
+    assert!(old.contains("retired"), "{listed}");
+    assert_eq!(
+        listed.lines().filter(|l| l.contains("active")).count(),
+        2,
+        "one active key per algorithm: {listed}"
+    );
+    s.restart().await;
+    let after = rsa_kids(&s).await;
+    assert_eq!(after.len(), 2, "the old key stays published: {after:?}");
+    assert!(after.contains(&before[0]));
+    let new_kid = after.iter().find(|k| **k != before[0]).unwrap();
+    assert!(text.contains(new_kid.as_str()), "{text}");
+    // Without the secret key, nothing can be rotated.
+    let (ok, text) = authgate(
+        s.dir.path(),
+        &["keys", "rotate", "--alg", "EdDSA"],
+        None,
+        &[
+            ("AUTHGATE_DATABASE_URL", s.database_url.as_str()),
+            (
+                "AUTHGATE_SECRET_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+        ],
+    );
+    assert!(!ok, "{text}");
+}
+
 both_databases!(
     authenticators_commands_recover_a_disabled_password_sign_in,
     token_policy_reset_recovers_from_a_policy_that_signs_everyone_out,
+    keys_rotate_publishes_the_new_key_beside_the_old,
 );
 
 /// Waits (up to the second a running server may take to see another process's change) until

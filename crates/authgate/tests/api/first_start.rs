@@ -58,12 +58,39 @@ async fn secret_key_file_is_private_and_shared_keys_verify(db: Db) {
     let jwks = s.get("/.well-known/jwks.json", None).await;
     assert_eq!(jwks.body["keys"][0]["kty"], "OKP");
     assert_eq!(jwks.body["keys"][0]["crv"], "Ed25519");
-    // The stored signing key is sealed, not in clear.
-    let stored = s
-        .sql_text("SELECT private_key FROM signing_keys")
-        .await
-        .unwrap();
-    assert!(stored.starts_with("enc:v1:"));
+    // The RSA key (RS256 ID tokens) is made in the background just after the first start.
+    let since = std::time::Instant::now();
+    loop {
+        let jwks = s.get("/.well-known/jwks.json", None).await.body;
+        let kids: Vec<_> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].clone())
+            .collect();
+        if jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kty"] == "RSA")
+        {
+            assert_eq!(kids.len(), 2);
+            assert_ne!(kids[0], kids[1], "every key has its own kid");
+            break;
+        }
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(10),
+            "no RSA key: {jwks}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The stored signing keys are sealed, not in clear.
+    let all = s.sql_text("SELECT CAST(COUNT(*) AS TEXT) FROM signing_keys");
+    assert_eq!(all.await.unwrap(), "2");
+    let in_clear = s.sql_text(
+        "SELECT CAST(COUNT(*) AS TEXT) FROM signing_keys WHERE private_key NOT LIKE 'enc:v1:%'",
+    );
+    assert_eq!(in_clear.await.unwrap(), "0");
 }
 
 async fn a_node_with_another_secret_key_refuses_to_start(db: Db) {

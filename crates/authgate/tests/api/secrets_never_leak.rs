@@ -2,7 +2,8 @@
 //! DingTalk client secret saved, rotated, wrong and tested; DingTalk codes and access tokens;
 //! authgate's own tokens and secret key), with debug logging on. Afterwards none of those
 //! secrets appears in the logs, the audit log, any API response or any URL authgate produced;
-//! an authgate token appears only in the answer that issued it.
+//! an authgate token appears only in the answer that issued it. The same for the OpenID Connect
+//! provider: client secrets, codes, PKCE verifiers, refresh, access and ID tokens.
 
 use crate::both_databases;
 use crate::dingtalk_support::*;
@@ -232,6 +233,9 @@ async fn secrets_never_reach_logs_audit_answers_or_urls(db: Db) {
     )
     .await;
 
+    // An application signing people in through the OpenID Connect provider.
+    let (oidc_secrets, oidc_tokens) = oidc_tour(s, &admin, &mut seen).await;
+
     // What DingTalk handed to authgate: access tokens and codes are secrets too.
     let mut dingtalk_secrets = codes;
     for r in env.fake.requests() {
@@ -253,6 +257,13 @@ async fn secrets_never_reach_logs_audit_answers_or_urls(db: Db) {
     assert!(logs.contains("DEBUG"), "debug logging was on");
     let audit = audit_log_text(s).await;
     assert!(audit.contains("auth.signIn"));
+    for event in ["oidc.grant", "oidc.token", "oidc.revoke", "oidc.logout"] {
+        assert!(
+            audit.contains(event),
+            "the OIDC tour is in the audit log: {event}"
+        );
+    }
+    assert!(logs.contains("/oidc/token"), "the OIDC tour is in the logs");
     let mut secrets: Vec<(&str, String)> = vec![
         ("the admin password", ADMIN_PASSWORD.into()),
         ("a user password", USER_PASSWORD.into()),
@@ -273,6 +284,7 @@ async fn secrets_never_reach_logs_audit_answers_or_urls(db: Db) {
             .into_iter()
             .map(|v| ("a DingTalk code or token", v)),
     );
+    secrets.extend(oidc_secrets);
     for (what, secret) in &secrets {
         assert!(!logs.contains(secret.as_str()), "{what} is in the logs");
         assert!(
@@ -287,6 +299,21 @@ async fn secrets_never_reach_logs_audit_answers_or_urls(db: Db) {
         }
         for url in &seen.urls {
             assert!(!url.contains(secret.as_str()), "{what} is in the URL {url}");
+        }
+    }
+    for token in &oidc_tokens {
+        // Handed to the application, never written down.
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(!logs.contains(signature), "an OIDC token is in the logs");
+        assert!(
+            !audit.contains(signature),
+            "an OIDC token is in the audit log"
+        );
+        for (answer, text) in &seen.answers {
+            assert!(
+                !text.contains(signature),
+                "an OIDC token is in the answer to {answer}"
+            );
         }
     }
     for token in &tokens {
@@ -317,6 +344,137 @@ async fn secrets_never_reach_logs_audit_answers_or_urls(db: Db) {
             );
         }
     }
+}
+
+/// A relying party (openid-client) through everything the provider does with a secret: a
+/// client registered and its secret rotated, a wrong secret tried, codes redeemed and
+/// replayed, tokens refreshed (and a rotated one replayed), user info by header and by form
+/// body, introspection, revocation, client credentials, and a logout whose URL carries the ID
+/// token. Answers its secrets (codes, verifiers, refresh tokens, client secrets) and its JWTs
+/// (access and ID tokens). The answers that show a client secret (create, rotate) are the one
+/// place it may be, so they are not kept in `seen`.
+async fn oidc_tour(
+    s: &Server,
+    admin: &str,
+    seen: &mut Seen,
+) -> (Vec<(&'static str, String)>, Vec<String>) {
+    use crate::oidc_support::{Browser as OidcBrowser, Oidc, Registered, POST_LOGOUT_URI};
+    let oidc = Oidc::new(s, admin.to_string()).await;
+    let mut secrets: Vec<(&'static str, String)> = Vec::new();
+    let mut jwts = Vec::new();
+    let client = oidc
+        .register(json!({"name": "Leaky app", "clientCredentials": true}))
+        .await;
+    let secret = client.client_secret.clone().unwrap();
+    secrets.push(("an OIDC client secret", secret.clone()));
+    for path in [
+        "/api/oidcClients:list".to_string(),
+        format!("/api/oidcClients:get?filterByTk={}", client.client_id),
+    ] {
+        seen.call(s, Method::GET, &path, Some(admin), None)
+            .await
+            .assert_ok();
+    }
+    let rel = oidc.discover(&client).await;
+    let mut b = OidcBrowser::new();
+    let req = rel
+        .auth_request(json!({"scope": "openid profile email offline_access"}))
+        .await;
+    secrets.push(("a PKCE verifier", req.code_verifier.clone().unwrap()));
+    let cb = oidc
+        .authorize_as(&mut b, &req, "admin", ADMIN_PASSWORD)
+        .await;
+    let url = crate::oidc_support::callback_url(&cb);
+    secrets.push((
+        "an authorization code",
+        crate::oidc_support::query_param(url, "code").unwrap(),
+    ));
+    let t = rel.grant(&req, &cb).await.unwrap();
+    assert!(rel.grant(&req, &cb).await.is_err(), "a replayed code fails");
+    // The replay ended that grant: another sign-in for the rest.
+    let req = rel
+        .auth_request(json!({"scope": "openid profile email offline_access"}))
+        .await;
+    let cb = oidc
+        .authorize_as(&mut b, &req, "admin", ADMIN_PASSWORD)
+        .await;
+    let url = crate::oidc_support::callback_url(&cb);
+    secrets.push((
+        "an authorization code",
+        crate::oidc_support::query_param(url, "code").unwrap(),
+    ));
+    secrets.push(("a PKCE verifier", req.code_verifier.clone().unwrap()));
+    let t2 = rel.grant(&req, &cb).await.unwrap();
+    for method in ["GET", "POST-header", "POST-body"] {
+        rel.userinfo(&t2.access_token, method, Some(&t2.sub()))
+            .await
+            .unwrap();
+    }
+    let first = t2.refresh_token.clone().unwrap();
+    let t3 = rel.refresh(&first).await.unwrap();
+    let second = t3.refresh_token.clone().unwrap();
+    assert_eq!(rel.introspect(&second).await["active"], json!(true));
+    assert_eq!(
+        rel.introspect(&t3.access_token).await["active"],
+        json!(true)
+    );
+    assert!(
+        rel.refresh(&first).await.is_err(),
+        "a replayed refresh token fails"
+    );
+    rel.revoke(&t3.access_token).await.unwrap();
+    rel.revoke(&second).await.unwrap();
+    let wrong_secret = "Wrong-OIDC-Client-Secret-4242".to_string();
+    let wrong = oidc
+        .discover_with(&client, Some(&wrong_secret), json!({}))
+        .await
+        .unwrap();
+    assert!(wrong.client_credentials(json!({})).await.is_err());
+    secrets.push(("a wrong OIDC client secret", wrong_secret));
+    let cc = rel.client_credentials(json!({})).await.unwrap();
+    let rotated = s
+        .post(
+            &format!(
+                "/api/oidcClients:rotateSecret?filterByTk={}",
+                client.client_id
+            ),
+            Some(admin),
+            json!({}),
+        )
+        .await;
+    rotated.assert_ok();
+    let new_secret = rotated.body["data"]["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    secrets.push(("a rotated OIDC client secret", new_secret.clone()));
+    let renewed = oidc
+        .discover(&Registered {
+            client_secret: Some(new_secret),
+            ..client.clone()
+        })
+        .await;
+    let cc2 = renewed.client_credentials(json!({})).await.unwrap();
+    // RP-initiated logout: the ID token travels in the URL.
+    let logout = renewed
+        .end_session_url(json!({
+            "id_token_hint": t2.id_token.clone().unwrap(),
+            "post_logout_redirect_uri": POST_LOGOUT_URI,
+        }))
+        .await;
+    let r = b.get(&logout).await;
+    assert_eq!(r.header("location"), Some(POST_LOGOUT_URI), "{r:?}");
+    secrets.extend(
+        [&t, &t2, &t3]
+            .iter()
+            .filter_map(|t| t.refresh_token.clone())
+            .map(|r| ("an OIDC refresh token", r)),
+    );
+    for tokens in [&t, &t2, &t3, &cc, &cc2] {
+        jwts.push(tokens.access_token.clone());
+        jwts.extend(tokens.id_token.clone());
+    }
+    (secrets, jwts)
 }
 
 /// getAuthUrl -> DingTalk -> callback, keeping authgate's answers and DingTalk's code.

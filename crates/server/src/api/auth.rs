@@ -163,6 +163,7 @@ pub async fn sign_out(
         .store
         .revoke_session(&me.session_id, "signed out", Some(me.user.id), now_ms())
         .await?;
+    crate::oidc::backchannel::session_ended(&state, &me.session_id, me.user.id).await;
     state
         .audit(Entry {
             event: event::SIGN_OUT,
@@ -251,6 +252,7 @@ pub async fn change_password(
         .store
         .revoke_user_sessions(me.user.id, None, "password changed", Some(me.user.id), now)
         .await?;
+    crate::oidc::backchannel::sessions_ended(&state, me.user.id).await;
     state
         .audit(Entry {
             event: event::PASSWORD_CHANGE,

@@ -3,6 +3,7 @@
 pub mod audit_logs;
 pub mod auth;
 pub mod authenticators;
+pub mod oidc_clients;
 pub mod openapi;
 pub mod ops;
 pub mod sessions;
@@ -56,6 +57,22 @@ pub fn routes() -> Router<AppState> {
         .route("/api/sessions:list", get(sessions::list))
         .route("/api/sessions:revoke", post(sessions::revoke))
         .route("/api/sessions:revokeUser", post(sessions::revoke_user))
+        .route("/api/oidcClients:list", get(oidc_clients::list))
+        .route("/api/oidcClients:get", get(oidc_clients::get_one))
+        .route("/api/oidcClients:create", post(oidc_clients::create))
+        .route("/api/oidcClients:update", post(oidc_clients::update))
+        .route("/api/oidcClients:destroy", post(oidc_clients::destroy))
+        .route(
+            "/api/oidcClients:rotateSecret",
+            post(oidc_clients::rotate_secret),
+        )
+        .route("/api/oidcGrants:list", get(oidc_clients::list_grants))
+        .route("/api/oidcGrants:revoke", post(oidc_clients::revoke_grants))
+        .route("/api/auth:applications", get(oidc_clients::mine))
+        .route(
+            "/api/auth:removeApplication",
+            post(oidc_clients::remove_mine),
+        )
         .route("/api/openapi.json", get(openapi::document))
         .route("/.well-known/jwks.json", get(ops::jwks))
         .route("/healthz", get(ops::healthz))

@@ -47,7 +47,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(state.tokens.keys().jwks().clone()),
+        [
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            // A public document: browser applications verify tokens with it.
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        Json(state.tokens.keys().jwks()),
     )
 }

@@ -110,6 +110,7 @@ pub async fn revoke_mine(
         .store
         .revoke_session(id, "revoked by its user", Some(me.user.id), now_ms())
         .await?;
+    crate::oidc::backchannel::session_ended(&state, id, me.user.id).await;
     audit_revoke(&state, me.user.id, me.user.id, &client, "one session").await;
     Ok(data(SessionRef { id: id.into() }))
 }
@@ -168,6 +169,7 @@ pub async fn revoke(
             now_ms(),
         )
         .await?;
+    crate::oidc::backchannel::session_ended(&state, id, session.session.user_id).await;
     audit_revoke(
         &state,
         me.user.id,
@@ -206,6 +208,12 @@ pub async fn revoke_user(
             Some(me.user.id),
             now_ms(),
         )
+        .await?;
+    // Applications' offline access too: it outlives sign-outs, not an administrator.
+    crate::oidc::backchannel::sessions_ended(&state, user_id).await;
+    state
+        .store
+        .revoke_user_grants(user_id, None, now_ms())
         .await?;
     audit_revoke(&state, me.user.id, user_id, &client, "all sessions").await;
     Ok(data(Revoked { revoked: n }))

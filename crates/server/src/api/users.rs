@@ -331,6 +331,7 @@ pub async fn update(
                 now,
             )
             .await?;
+        crate::oidc::backchannel::sessions_ended(&state, current.id).await;
     }
     if patch.enabled == Some(false) {
         state
@@ -343,6 +344,7 @@ pub async fn update(
                 now,
             )
             .await?;
+        crate::oidc::backchannel::sessions_ended(&state, user.id).await;
     }
     audit_change(&state, &admin, &client, "users:update", user.id).await;
     Ok(data(user.into()))

@@ -56,6 +56,11 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// The OpenID Connect pages whose POSTs need no CSRF header (see `oidc::checks_csrf_itself`).
+fn is_cross_site_by_design(req: &Request) -> bool {
+    crate::oidc::checks_csrf_itself(req.uri().path())
+}
+
 pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let Some((token, source)) = presented_token(req.headers()) else {
         return next.run(req).await;
@@ -65,7 +70,11 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
             "EMPTY_TOKEN",
             "The token is empty, please sign in",
         ))
-    } else if source == TokenSource::Cookie && !is_safe(req.method()) && !csrf_ok(req.headers()) {
+    } else if source == TokenSource::Cookie
+        && !is_safe(req.method())
+        && !is_cross_site_by_design(&req)
+        && !csrf_ok(req.headers())
+    {
         Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
             "CSRF_TOKEN_INVALID",
@@ -112,6 +121,19 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
                 "Please sign in first",
             )),
         }
+    }
+}
+
+/// The signed-in user if there is one; a missing, expired or refused token is no session.
+pub struct MaybeUser(pub Option<Authenticated>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(match parts.extensions.get::<AuthOutcome>() {
+            Some(AuthOutcome(Ok(a))) => Some(a.clone()),
+            _ => None,
+        }))
     }
 }
 

@@ -114,7 +114,7 @@ impl TokenCodec {
             .as_deref()
             .and_then(|kid| self.keys.decoding_key(kid))
             .ok_or_else(invalid)?;
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
             .map(|data| data.claims)
             .map_err(|_| invalid())?;
         let mut cache = self.verified.lock().expect("not poisoned");

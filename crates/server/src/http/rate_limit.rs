@@ -33,6 +33,15 @@ impl RateLimit {
         self.check_at(key, Instant::now())
     }
 
+    /// `Some(seconds to wait)` when `key`'s budget is spent, without counting a call.
+    pub fn spent(&self, key: &str) -> Option<u64> {
+        let now = Instant::now();
+        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let (started, count) = windows.get(key)?;
+        let left = self.window.checked_sub(now.duration_since(*started))?;
+        (*count >= self.limit).then(|| left.as_secs().max(1))
+    }
+
     fn check_at(&self, key: &str, now: Instant) -> Result<(), u64> {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         if windows.len() >= SWEEP_AT && !windows.contains_key(key) {

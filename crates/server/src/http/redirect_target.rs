@@ -4,7 +4,7 @@
 //!
 //! The rule, applied to the target *after* the URL parser has resolved it against the public
 //! URL (dot segments, `%2e` dots and the like are gone by then, so they cannot hide anything):
-//! - the raw text is a path (`/...`) or an absolute URL, at most 2048 bytes, with no control
+//! - the raw text is a path (`/...`) or an absolute URL, at most 8192 bytes, with no control
 //!   character or backslash;
 //! - the resolved URL is http(s), carries no user name or password, and its origin is our own
 //!   or one listed in `allowed_redirect_origins`;
@@ -16,7 +16,9 @@
 use crate::config::ServerConfig;
 use url::Url;
 
-const MAX_LEN: usize = 2048;
+/// Room for a resumed OpenID Connect authorization request (an `id_token_hint` and a
+/// `claims` request take a few kilobytes).
+const MAX_LEN: usize = 8192;
 
 /// Why a target was refused (for the log: the target itself may be an attacker's text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +35,7 @@ pub enum Refusal {
 impl Refusal {
     pub fn reason(self) -> &'static str {
         match self {
-            Refusal::TooLong => "longer than 2048 bytes",
+            Refusal::TooLong => "longer than 8192 bytes",
             Refusal::ForbiddenCharacter => "contains a control character or backslash",
             Refusal::NotAUrl => "not a URL or path",
             Refusal::NotHttp => "not an http(s) URL",
@@ -184,7 +186,7 @@ mod tests {
             assert_eq!(check(raw, &c), Err(*why), "{raw:?}");
         }
         assert_eq!(
-            check(&format!("/{}", "a".repeat(2048)), &c),
+            check(&format!("/{}", "a".repeat(8192)), &c),
             Err(Refusal::TooLong)
         );
         assert_eq!(check("evil.com", &c), Err(Refusal::NotAUrl));

@@ -13,7 +13,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub fn build(state: AppState) -> Router {
-    let mut router = crate::api::routes().merge(crate::pages::routes());
+    let mut router = crate::api::routes()
+        .merge(crate::pages::routes())
+        .merge(crate::oidc::routes(state.clone()));
     for t in state.auth_types.all() {
         router = router.merge(t.routes());
     }

@@ -40,6 +40,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../assets/admin.js"),
     },
     Asset {
+        path: "admin_apps.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/admin_apps.js"),
+    },
+    Asset {
+        path: "form_post.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/form_post.js"),
+    },
+    Asset {
         path: "auto.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/auto.js"),

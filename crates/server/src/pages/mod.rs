@@ -45,7 +45,7 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    fn new(headers: &HeaderMap) -> Ctx {
+    pub(crate) fn new(headers: &HeaderMap) -> Ctx {
         let lang = Lang::from_request(headers);
         Ctx {
             lang,
@@ -69,13 +69,15 @@ impl Ctx {
 }
 
 fn page(status: StatusCode, t: &impl Template) -> Response {
+    page_with_csp(status, t, HeaderValue::from_static(PAGE_CSP))
+}
+
+/// A page whose policy differs from [`PAGE_CSP`] (one whose form leads to another site).
+pub(crate) fn page_with_csp(status: StatusCode, t: &impl Template, csp: HeaderValue) -> Response {
     match t.render() {
         Ok(body) => {
             let mut r = (status, Html(body)).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(PAGE_CSP),
-            );
+            r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
             r.headers_mut().insert(
                 header::VARY,
                 HeaderValue::from_static("Cookie, Accept-Language"),

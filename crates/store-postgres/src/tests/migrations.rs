@@ -87,6 +87,47 @@ async fn a_database_sqlx_migrated_halfway_gets_the_rest() {
 }
 
 #[tokio::test]
+async fn a_database_at_0002_gets_0003_and_keeps_its_signing_key() {
+    // As this runner left it under the release before OIDC.
+    let url = fresh_database().await;
+    let db = client(&url).await;
+    db.batch_execute(authgate_store::migrations::HISTORY_TABLE)
+        .await
+        .unwrap();
+    for m in MIGRATIONS.iter().filter(|m| m.version <= 2) {
+        db.batch_execute(m.sql).await.unwrap();
+        db.execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) \
+             VALUES ($1, $2, $3, 1)",
+            &[&m.version, &m.name, &m.checksum()],
+        )
+        .await
+        .unwrap();
+    }
+    db.batch_execute(
+        "INSERT INTO signing_keys (kid, alg, private_key, public_key, active, created_at) \
+         VALUES ('old', 'EdDSA', 'sealed', 'pub', TRUE, 1)",
+    )
+    .await
+    .unwrap();
+
+    let store = PgStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(history(&url).await, all_applied());
+    let keys = store.list_signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].active && keys[0].retired_at.is_none());
+    // The old index (one active key overall) is gone: RS256 has one of its own now.
+    let rsa = authgate_store::SigningKeyRecord {
+        kid: "rsa".into(),
+        alg: "RS256".into(),
+        ..keys[0].clone()
+    };
+    assert_eq!(store.ensure_active_signing_key(&rsa).await.unwrap(), rsa);
+    assert_eq!(store.list_oidc_clients().await.unwrap(), []);
+}
+
+#[tokio::test]
 async fn nodes_starting_at_once_migrate_once() {
     let url = fresh_database().await;
     let nodes = [

@@ -4,6 +4,7 @@
 
 mod connections;
 mod migrations;
+mod oidc;
 mod placeholders;
 mod rules;
 mod statements;

@@ -425,6 +425,67 @@ async fn settings_and_signing_keys() {
             .unwrap(),
         "first"
     );
+    let key = |kid: &str, alg: &str| SigningKeyRecord {
+        kid: kid.into(),
+        alg: alg.into(),
+        private_key: "sealed".into(),
+        public_key: "pub".into(),
+        active: true,
+        created_at: 1,
+        retired_at: None,
+    };
+    assert_eq!(
+        store
+            .ensure_active_signing_key(&key("a", "EdDSA"))
+            .await
+            .unwrap(),
+        key("a", "EdDSA")
+    );
+    assert_eq!(
+        store
+            .ensure_active_signing_key(&key("b", "EdDSA"))
+            .await
+            .unwrap(),
+        key("a", "EdDSA")
+    );
+    // One active key per algorithm: an RS256 key beside the EdDSA one.
+    assert_eq!(
+        store
+            .ensure_active_signing_key(&key("r", "RS256"))
+            .await
+            .unwrap(),
+        key("r", "RS256")
+    );
+    assert_eq!(
+        store.list_signing_keys().await.unwrap(),
+        vec![key("a", "EdDSA"), key("r", "RS256")]
+    );
+    // A rotation retires the old key and keeps it; the other algorithm's is untouched.
+    store
+        .rotate_signing_key(&key("c", "EdDSA"), 5)
+        .await
+        .unwrap();
+    let retired = SigningKeyRecord {
+        active: false,
+        retired_at: Some(5),
+        ..key("a", "EdDSA")
+    };
+    let mut keys = store.list_signing_keys().await.unwrap();
+    keys.sort_by(|x, y| x.kid.cmp(&y.kid));
+    assert_eq!(keys, vec![retired, key("c", "EdDSA"), key("r", "RS256")]);
+    assert_eq!(
+        store
+            .ensure_active_signing_key(&key("d", "EdDSA"))
+            .await
+            .unwrap(),
+        key("c", "EdDSA")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_key_rotations_racing_on_two_nodes_both_succeed() {
+    let (node_a, url) = store().await;
+    let node_b = crate::PgStore::connect(&url).await.unwrap();
     let key = |kid: &str| SigningKeyRecord {
         kid: kid.into(),
         alg: "EdDSA".into(),
@@ -432,14 +493,18 @@ async fn settings_and_signing_keys() {
         public_key: "pub".into(),
         active: true,
         created_at: 1,
+        retired_at: None,
     };
-    assert_eq!(
-        store.ensure_active_signing_key(&key("a")).await.unwrap(),
-        key("a")
+    node_a.ensure_active_signing_key(&key("a")).await.unwrap();
+    let (b, c) = (key("b"), key("c"));
+    let (b, c) = tokio::join!(
+        node_a.rotate_signing_key(&b, 2),
+        node_b.rotate_signing_key(&c, 2)
     );
-    assert_eq!(
-        store.ensure_active_signing_key(&key("b")).await.unwrap(),
-        key("a")
-    );
-    assert_eq!(store.list_signing_keys().await.unwrap(), vec![key("a")]);
+    b.unwrap();
+    c.unwrap();
+    let keys = node_a.list_signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 3);
+    assert_eq!(keys.iter().filter(|k| k.active).count(), 1);
+    assert_eq!(keys.iter().filter(|k| k.retired_at == Some(2)).count(), 2);
 }

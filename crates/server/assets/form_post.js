@@ -1,0 +1,2 @@
+// OAuth 2.0 Form Post Response Mode: carry the answer to the application at once.
+document.getElementById("form-post").submit();

@@ -1,0 +1,60 @@
+//! The reads that judging a code, a refresh token or an access token needs: a grant with its
+//! user and its session's revocation, each in one statement.
+
+use crate::connection::Db;
+use crate::oidc_rows::{self, GRANT_CONTEXT_COLUMNS};
+use crate::rows::get;
+use authgate_store::{AccessTokenContext, GrantContext, RefreshTokenRecord, StoreResult};
+
+/// Grant `grant_id`, which exists (the transaction just changed it).
+pub(super) async fn grant_context(db: &mut impl Db, grant_id: &str) -> StoreResult<GrantContext> {
+    let sql = format!(
+        "SELECT {GRANT_CONTEXT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
+         WHERE g.id = $1"
+    );
+    oidc_rows::grant_context(&db.query_one(&sql, &[&grant_id]).await?)
+}
+
+pub(super) async fn refresh_token_context(
+    db: &mut impl Db,
+    hash: &str,
+) -> StoreResult<Option<(RefreshTokenRecord, GrantContext)>> {
+    let sql = format!(
+        "SELECT t.hash, t.issued_at, t.used_at, {GRANT_CONTEXT_COLUMNS} \
+         FROM oidc_refresh_tokens t JOIN oidc_grants g ON g.id = t.grant_id \
+         JOIN users u ON u.id = g.user_id WHERE t.hash = $1"
+    );
+    let Some(row) = db.query_opt(&sql, &[&hash]).await? else {
+        return Ok(None);
+    };
+    let context = oidc_rows::grant_context(&row)?;
+    let token = RefreshTokenRecord {
+        hash: get(&row, "hash")?,
+        grant_id: context.grant.id.clone(),
+        issued_at: get(&row, "issued_at")?,
+        used_at: get(&row, "used_at")?,
+    };
+    Ok(Some((token, context)))
+}
+
+pub(super) async fn access_token_context(
+    db: &mut impl Db,
+    jti: &str,
+    grant_id: Option<&str>,
+) -> StoreResult<AccessTokenContext> {
+    // One row whatever is found: the grant's columns are NULL when there is none.
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM oidc_revoked_tokens WHERE jti = $1) AS revoked, \
+         {GRANT_CONTEXT_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN oidc_grants g ON g.id = $2 \
+         LEFT JOIN users u ON u.id = g.user_id"
+    );
+    let row = db.query_one(&sql, &[&jti, &grant_id]).await?;
+    let found: Option<&str> = get(&row, "grant_id")?;
+    Ok(AccessTokenContext {
+        revoked: get(&row, "revoked")?,
+        grant: match found {
+            Some(_) => Some(oidc_rows::grant_context(&row)?),
+            None => None,
+        },
+    })
+}
