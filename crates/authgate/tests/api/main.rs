@@ -31,6 +31,7 @@ mod oidc_admin;
 mod oidc_apache;
 mod oidc_backchannel;
 mod oidc_conformance;
+mod oidc_cors;
 mod oidc_in_dingtalk;
 mod oidc_logout;
 mod oidc_multi_node;
