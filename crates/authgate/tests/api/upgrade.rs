@@ -67,7 +67,7 @@ async fn a_database_made_by_0_1_opens_and_keeps_everything(db: Db) {
     let s = Server::start_on_filled(db, opts, |url| load(db, url)).await;
     assert_eq!(
         s.sql_count("SELECT COUNT(*) FROM schema_migrations").await,
-        2
+        3
     );
 
     // Users and their password hashes.

@@ -46,6 +46,9 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    // On a brand-new database the RSA key is still being made for a moment: a JWKS without
+    // it would send relying parties away with an incomplete set. (After the wait, what there is.)
+    state.tokens.keys().rsa_ready().await;
     (
         [
             (header::CACHE_CONTROL, "public, max-age=300"),

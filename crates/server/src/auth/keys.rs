@@ -28,6 +28,8 @@ const PKCS8_ED25519_PREFIX: [u8; 16] = [
 ];
 const RSA_BITS: usize = 2048;
 pub const ED25519: &str = "EdDSA";
+/// How long a request waits for the RSA key being made on a new database.
+const RSA_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 pub const RS256: &str = "RS256";
 
 /// The algorithms tokens are signed with.
@@ -94,8 +96,10 @@ impl SigningKeys {
         if rsa.is_none() {
             let (keys, secrets) = (keys.clone(), secrets.clone());
             tokio::spawn(async move {
-                if let Err(e) = keys.make_rsa_key(store, &secrets, now).await {
-                    tracing::error!(error = %e, "the RSA signing key could not be made");
+                // A database that fails now (first start during an outage) is tried again.
+                while let Err(e) = keys.make_rsa_key(store.clone(), &secrets, now).await {
+                    tracing::error!(error = %e, "the RSA signing key could not be made; trying again");
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 }
             });
         }
@@ -136,15 +140,18 @@ impl SigningKeys {
     }
 
     /// Waits until the RSA key is there (at once, except in the first moments of a new
-    /// database).
-    pub async fn rsa_ready(&self) {
-        loop {
-            let made = self.rsa_made.notified();
-            if self.rsa.get().is_some() {
-                return;
+    /// database), for at most [`RSA_WAIT`]; false if it is still missing then.
+    pub async fn rsa_ready(&self) -> bool {
+        let wait = async {
+            loop {
+                let made = self.rsa_made.notified();
+                if self.rsa.get().is_some() {
+                    return;
+                }
+                made.await;
             }
-            made.await;
-        }
+        };
+        tokio::time::timeout(RSA_WAIT, wait).await.is_ok()
     }
 
     /// Replaces the active key of `alg` by a new one; the old one stays published until the

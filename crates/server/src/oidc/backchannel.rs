@@ -58,7 +58,10 @@ async fn notify(state: &AppState, user_id: i64, session_id: Option<String>) {
             continue;
         };
         if let Some(uri) = client.settings.backchannel_logout_uri.clone() {
-            state.tokens.keys().rsa_ready().await;
+            if !state.tokens.keys().rsa_ready().await {
+                tracing::warn!(client = %client.id, "back-channel logout skipped: no RSA key yet");
+                continue;
+            }
             let token = logout_token(state, &client, user_id, &session);
             tokio::spawn(deliver(
                 state.oidc.http.clone(),

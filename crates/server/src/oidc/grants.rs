@@ -79,8 +79,10 @@ pub async fn issue(
     id.insert("sid".into(), json!(session_sid(&g.session_id)));
     id.insert("azp".into(), json!(client.id));
     let alg = client.settings.id_token_signed_response_alg.into();
-    if alg == crate::auth::keys::JwsAlg::RS256 {
-        keys.rsa_ready().await;
+    if alg == crate::auth::keys::JwsAlg::RS256 && !keys.rsa_ready().await {
+        return Err(crate::error::ApiError::unavailable(
+            "the RSA signing key is not ready",
+        ));
     }
     id.insert("at_hash".into(), json!(jwt::at_hash(alg, &access_token)));
     // Claims asked for in the ID token by the `claims` parameter (scope claims come from
