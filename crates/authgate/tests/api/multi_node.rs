@@ -260,11 +260,17 @@ async fn failure_limits_count_across_nodes(db: Db) {
 async fn keys_and_client_secrets_sealed_by_one_node_are_read_by_the_other(db: Db) {
     let env = DingEnv::start_with(db, json!({}), node_options()).await;
     let b = env.start_node().await;
-    // One signing key, published identically by both.
+    // One signing key per algorithm (Ed25519, RSA), published identically by both.
     let jwks_a = env.s.get("/.well-known/jwks.json", None).await;
     let jwks_b = b.get("/.well-known/jwks.json", None).await;
     assert_eq!(jwks_a.body, jwks_b.body);
-    assert_eq!(jwks_a.body["keys"].as_array().unwrap().len(), 1);
+    let types: Vec<_> = jwks_a.body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kty"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(types, ["OKP", "RSA"]);
     // A token B signs is accepted by A.
     let token = b.sign_in("admin", ADMIN_PASSWORD).await;
     env.s.get("/api/auth:check", Some(&token)).await.assert_ok();
