@@ -1,6 +1,6 @@
 //! The reference OpenID Provider the OIDC scenarios are measured against: panva's
 //! `oidc-provider` (npm, OpenID Certified), from the read-only launcher folder
-//! `../shared/anchors/oidc-provider` (or `AUTHGATE_BENCH_ANCHOR_OP`). The folder is copied to a
+//! `../shared/anchors/oidc-provider` (or `/work/shared/...`, or `AUTHGATE_BENCH_ANCHOR_OP`). The folder is copied to a
 //! temporary directory, its launcher gets a `client_credentials` client (and the feature
 //! turned on), and `npm install` runs there once per harness run; each round then starts its
 //! own `node anchor_op.mjs PORT` (an in-memory store).
@@ -35,12 +35,19 @@ pub struct Install {
     pub version: String,
 }
 
+/// `AUTHGATE_BENCH_ANCHOR_OP`, else the repository's sibling `shared` folder, else the
+/// workplace's (`/work/shared`: a clone elsewhere, such as CI's, has no sibling).
 fn source_dir() -> PathBuf {
-    match std::env::var_os("AUTHGATE_BENCH_ANCHOR_OP") {
-        Some(dir) => PathBuf::from(dir),
-        // crates/bench -> the repository -> its sibling `shared`.
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/anchors/oidc-provider"),
+    if let Some(dir) = std::env::var_os("AUTHGATE_BENCH_ANCHOR_OP") {
+        return PathBuf::from(dir);
     }
+    let sibling =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/anchors/oidc-provider");
+    let workplace = PathBuf::from("/work/shared/anchors/oidc-provider");
+    if !sibling.join("anchor_op.mjs").exists() && workplace.join("anchor_op.mjs").exists() {
+        return workplace;
+    }
+    sibling
 }
 
 /// `program --version`, or an error that says the OIDC scenarios need it.
