@@ -36,20 +36,26 @@ fn presented_token(parts: &axum::http::HeaderMap) -> Option<(String, TokenSource
     cookies::read(parts, TOKEN_COOKIE).map(|t| (t, TokenSource::Cookie))
 }
 
-fn bearer_token(authorization: &str) -> Option<&str> {
+pub(crate) fn bearer_token(authorization: &str) -> Option<&str> {
     let (scheme, token) = authorization.split_once(' ').unwrap_or((authorization, ""));
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 fn csrf_ok(headers: &axum::http::HeaderMap) -> bool {
-    let Some(cookie) = cookies::read(headers, CSRF_COOKIE) else {
-        return false;
-    };
     let header = headers
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    !header.is_empty() && bool::from(header.as_bytes().ct_eq(cookie.as_bytes()))
+    csrf_matches(headers, header)
+}
+
+/// Whether `value` (from the header, or a form field where a form cannot send headers) is the
+/// CSRF cookie's, compared in constant time.
+pub(crate) fn csrf_matches(headers: &axum::http::HeaderMap, value: &str) -> bool {
+    let Some(cookie) = cookies::read(headers, CSRF_COOKIE) else {
+        return false;
+    };
+    !value.is_empty() && bool::from(value.as_bytes().ct_eq(cookie.as_bytes()))
 }
 
 fn is_safe(method: &Method) -> bool {

@@ -12,6 +12,7 @@ use crate::error::ApiResult;
 use crate::http::client::ClientInfo;
 use crate::oidc::claims::subject;
 use crate::oidc::pages;
+use crate::oidc::params::parse;
 use crate::oidc::request::{
     self, client_error, AuthorizationRequest, Checked, ClientError, ReplyTo, ResponseMode,
 };
@@ -61,10 +62,6 @@ pub async fn post(
         }
     }
     respond(&state, &headers, me, &client, parse(&body)).await
-}
-
-pub fn parse(bytes: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(bytes).into_owned().collect()
 }
 
 async fn respond(

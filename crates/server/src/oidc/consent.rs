@@ -1,11 +1,11 @@
 //! The answer to the consent question (a form on the consent page, with the CSRF value as a
 //! field): remembered and the request resumed, or `access_denied` for the client.
 
-use crate::auth::cookies::{self, CSRF_COOKIE};
 use crate::auth::request_auth::MaybeUser;
 use crate::error::ApiError;
-use crate::oidc::authorize::{answer_error, parse};
+use crate::oidc::authorize::answer_error;
 use crate::oidc::pages;
+use crate::oidc::params::parse;
 use crate::oidc::request::{self, client_error, Checked};
 use crate::oidc::AUTHORIZE_PATH;
 use crate::state::AppState;
@@ -14,7 +14,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use subtle::ConstantTimeEq;
 
 pub async fn answer(
     State(state): State<AppState>,
@@ -74,8 +73,5 @@ pub async fn answer(
 
 /// Forms cannot send the CSRF header: they carry the cookie's value as a field instead.
 pub fn form_csrf_ok(headers: &HeaderMap, field: &str) -> bool {
-    let Some(cookie) = cookies::read(headers, CSRF_COOKIE) else {
-        return false;
-    };
-    !field.is_empty() && bool::from(field.as_bytes().ct_eq(cookie.as_bytes()))
+    crate::auth::request_auth::csrf_matches(headers, field)
 }

@@ -9,11 +9,11 @@ use crate::auth::request_auth::MaybeUser;
 use crate::auth::sessions::Authenticated;
 use crate::error::ApiResult;
 use crate::http::client::ClientInfo;
-use crate::oidc::authorize::parse;
 use crate::oidc::claims::subject;
 use crate::oidc::client::Client;
 use crate::oidc::consent::form_csrf_ok;
 use crate::oidc::jwt::{verify_signed, IdTokenClaims};
+use crate::oidc::params::{param, parse};
 use crate::oidc::{pages, END_SESSION_PATH};
 use crate::state::AppState;
 use authgate_core::audit::event;
@@ -67,14 +67,6 @@ async fn respond(
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
 }
 
 fn audiences(claims: &IdTokenClaims) -> Vec<String> {

@@ -4,10 +4,10 @@
 use crate::audit::Entry;
 use crate::http::client::ClientInfo;
 use crate::oidc::access::judge;
-use crate::oidc::authorize::parse;
 use crate::oidc::client_auth;
 use crate::oidc::errors::OAuthError;
 use crate::oidc::grants::standing;
+use crate::oidc::params::parse;
 use crate::oidc::token::no_store;
 use crate::oidc::{claims::subject, hash_code};
 use crate::state::AppState;

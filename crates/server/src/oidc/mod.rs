@@ -18,6 +18,7 @@ pub mod grants;
 mod introspection;
 pub mod jwt;
 mod pages;
+mod params;
 mod request;
 mod token;
 mod userinfo;

@@ -4,6 +4,7 @@
 
 use crate::oidc::client::Client;
 use crate::oidc::jwt::{self, IdTokenClaims};
+use crate::oidc::params::{first_repeated, param};
 use crate::state::AppState;
 use serde_json::Value;
 
@@ -85,14 +86,6 @@ pub enum Checked {
     Unanswerable(Unanswerable),
 }
 
-fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
-}
-
 /// Reads and checks the request's parameters.
 pub async fn check(
     state: &AppState,
@@ -104,7 +97,7 @@ pub async fn check(
     if repeated("client_id") || repeated("redirect_uri") {
         return Ok(Checked::Unanswerable(Unanswerable::RepeatedParameter));
     }
-    let Some(client_id) = get(&params, "client_id") else {
+    let Some(client_id) = param(&params, "client_id") else {
         return Ok(Checked::Unanswerable(Unanswerable::MissingClient));
     };
     if client_id.len() > 200 {
@@ -117,19 +110,19 @@ pub async fn check(
     if !client.enabled {
         return Ok(Checked::Unanswerable(Unanswerable::DisabledClient));
     }
-    let Some(redirect_uri) = get(&params, "redirect_uri") else {
+    let Some(redirect_uri) = param(&params, "redirect_uri") else {
         return Ok(Checked::Unanswerable(Unanswerable::MissingRedirectUri));
     };
     if !client.has_redirect_uri(redirect_uri) {
         return Ok(Checked::Unanswerable(Unanswerable::UnregisteredRedirectUri));
     }
-    let mode = match get(&params, "response_mode") {
+    let mode = match param(&params, "response_mode") {
         Some("form_post") => ResponseMode::FormPost,
         _ => ResponseMode::Query,
     };
     let reply = ReplyTo {
         redirect_uri: redirect_uri.to_string(),
-        state: get(&params, "state").map(str::to_string),
+        state: param(&params, "state").map(str::to_string),
         mode,
         client,
     };
@@ -148,12 +141,7 @@ fn check_rest(
     params: &[(String, String)],
 ) -> Result<AuthorizationRequest, ClientError> {
     let invalid = |d: &str| client_error("invalid_request", d);
-    if let Some((name, _)) = params
-        .iter()
-        .enumerate()
-        .find(|(i, (k, _))| params[..*i].iter().any(|(seen, _)| seen == k))
-        .map(|(_, p)| p)
-    {
+    if let Some(name) = first_repeated(params) {
         return Err(invalid(&format!("the parameter {name} is repeated")));
     }
     if params.iter().any(|(_, v)| v.len() > MAX_PARAM) {
@@ -162,24 +150,24 @@ fn check_rest(
     if reply.state.as_ref().is_some_and(|s| s.len() > MAX_STATE) {
         return Err(invalid("state is longer than 2048 bytes"));
     }
-    if let Some(mode) = get(params, "response_mode") {
+    if let Some(mode) = param(params, "response_mode") {
         if !matches!(mode, "query" | "form_post") {
             return Err(invalid("response_mode must be query or form_post"));
         }
     }
-    if get(params, "request").is_some() {
+    if param(params, "request").is_some() {
         return Err(client_error(
             "request_not_supported",
             "request objects are not supported",
         ));
     }
-    if get(params, "request_uri").is_some() {
+    if param(params, "request_uri").is_some() {
         return Err(client_error(
             "request_uri_not_supported",
             "request_uri is not supported",
         ));
     }
-    match get(params, "response_type") {
+    match param(params, "response_type") {
         None => return Err(invalid("response_type is missing")),
         Some("code") => {}
         Some(_) => {
@@ -189,7 +177,7 @@ fn check_rest(
             ))
         }
     }
-    let asked: Vec<&str> = get(params, "scope")
+    let asked: Vec<&str> = param(params, "scope")
         .unwrap_or_default()
         .split(' ')
         .filter(|s| !s.is_empty())
@@ -203,13 +191,13 @@ fn check_rest(
             scope.push(s.to_string());
         }
     }
-    let nonce = get(params, "nonce").map(str::to_string);
+    let nonce = param(params, "nonce").map(str::to_string);
     if nonce.as_ref().is_some_and(|n| n.len() > MAX_NONCE) {
         return Err(invalid("nonce is longer than 512 bytes"));
     }
     let code_challenge = match (
-        get(params, "code_challenge"),
-        get(params, "code_challenge_method"),
+        param(params, "code_challenge"),
+        param(params, "code_challenge_method"),
     ) {
         (None, None) => None,
         (None, Some(_)) => return Err(invalid("code_challenge_method without code_challenge")),
@@ -234,7 +222,7 @@ fn check_rest(
             "this client must use PKCE (code_challenge with S256)",
         ));
     }
-    let prompt: Vec<String> = get(params, "prompt")
+    let prompt: Vec<String> = param(params, "prompt")
         .unwrap_or_default()
         .split(' ')
         .filter(|p| !p.is_empty())
@@ -249,7 +237,7 @@ fn check_rest(
     if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
         return Err(invalid("prompt=none cannot be combined with other values"));
     }
-    let max_age = match get(params, "max_age") {
+    let max_age = match param(params, "max_age") {
         None => None,
         Some(v) => Some(
             v.parse::<i64>()
@@ -258,14 +246,14 @@ fn check_rest(
                 .ok_or_else(|| invalid("max_age must be a non-negative number of seconds"))?,
         ),
     };
-    let claims = match get(params, "claims") {
+    let claims = match param(params, "claims") {
         None => None,
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(v @ Value::Object(_)) => Some(v),
             _ => return Err(invalid("claims must be a JSON object")),
         },
     };
-    let id_token_hint = match get(params, "id_token_hint") {
+    let id_token_hint = match param(params, "id_token_hint") {
         None => None,
         Some(hint) => Some(
             jwt::verify_signed::<IdTokenClaims>(

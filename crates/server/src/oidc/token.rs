@@ -3,13 +3,13 @@
 
 use crate::audit::Entry;
 use crate::http::client::ClientInfo;
-use crate::oidc::authorize::parse;
 use crate::oidc::client::Client;
 use crate::oidc::client_auth;
 use crate::oidc::errors::OAuthError;
 use crate::oidc::grants::{self, standing};
 use crate::oidc::hash_code;
 use crate::oidc::jwt::{self, AccessClaims};
+use crate::oidc::params::{first_repeated, param, parse};
 use crate::state::AppState;
 use authgate_core::audit::{event, Outcome};
 use authgate_core::clock::now_ms;
@@ -65,26 +65,13 @@ pub fn no_store(mut r: Response) -> Response {
     r
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
-}
-
 async fn exchange(
     state: &AppState,
     headers: &HeaderMap,
     params: &[(String, String)],
     from: &ClientInfo,
 ) -> Result<Value, OAuthError> {
-    if let Some((name, _)) = params
-        .iter()
-        .enumerate()
-        .find(|(i, (k, _))| params[..*i].iter().any(|(seen, _)| seen == k))
-        .map(|(_, p)| p)
-    {
+    if let Some(name) = first_repeated(params) {
         return Err(OAuthError::invalid_request(format!(
             "the parameter {name} is repeated"
         )));
@@ -144,9 +131,8 @@ async fn authorization_code(
             context,
             refresh_issued,
         } => (context, refresh_issued),
-        CodeRedemption::Reused { grant_id } => {
+        CodeRedemption::Reused { .. } => {
             tracing::warn!(client = %client.id, "an authorization code was used twice: its grant is revoked");
-            let _ = grant_id;
             return Err(OAuthError::invalid_grant(
                 "the code was already used; every token issued from it is now revoked",
             ));

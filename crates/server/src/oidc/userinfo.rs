@@ -1,10 +1,11 @@
 //! The UserInfo endpoint (OIDC Core 5.3): GET or POST, the access token in the
 //! `Authorization: Bearer` header or (POST) the `access_token` form field.
 
+use crate::auth::request_auth::bearer_token;
 use crate::oidc::access::judge;
-use crate::oidc::authorize::parse;
 use crate::oidc::claims;
 use crate::oidc::errors::OAuthError;
+use crate::oidc::params::parse;
 use crate::oidc::token::no_store;
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
@@ -32,10 +33,9 @@ async fn answer(state: &AppState, headers: &HeaderMap, body: Option<&[u8]>) -> R
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
+    bearer_token(value)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
 }
 
 async fn userinfo(
