@@ -81,17 +81,21 @@ impl SigningKeys {
         secrets: &SecretBox,
         now: i64,
     ) -> anyhow::Result<Arc<Self>> {
-        let existing = store.list_signing_keys().await?;
-        let active = |alg: &str| existing.iter().find(|k| k.active && k.alg == alg).cloned();
-        let ed = match active(ED25519) {
+        let mut all = store.list_signing_keys().await?;
+        let active = |all: &[SigningKeyRecord], alg: &str| {
+            all.iter().find(|k| k.active && k.alg == alg).cloned()
+        };
+        let ed = match active(&all, ED25519) {
             Some(k) => k,
             None => {
                 let candidate = ed25519_record(rand::random(), secrets, now);
-                store.ensure_active_signing_key(&candidate).await?
+                let ed = store.ensure_active_signing_key(&candidate).await?;
+                // Only a new database gets here: read the set again to publish the new key.
+                all = store.list_signing_keys().await?;
+                ed
             }
         };
-        let rsa = active(RS256);
-        let all = store.list_signing_keys().await?;
+        let rsa = active(&all, RS256);
         let keys = Arc::new(Self::from_records(&ed, rsa.as_ref(), &all, secrets, now)?);
         if rsa.is_none() {
             let (keys, secrets) = (keys.clone(), secrets.clone());
