@@ -35,7 +35,7 @@ pub mod event {
     pub const OIDC_LOGOUT: &str = "oidc.logout";
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewAuditEntry {
     pub at: i64,
     pub event: String,

@@ -14,10 +14,20 @@ pub const LANG_COOKIE: &str = "lang";
 impl Lang {
     /// The `lang` cookie when set (the switch), else the best of `Accept-Language`, else English.
     pub fn from_request(headers: &HeaderMap) -> Lang {
+        Lang::from_request_hinted(headers, None)
+    }
+
+    /// As [`Lang::from_request`], except that `hint` (an application's preference, OIDC's
+    /// `ui_locales`: tags by preference, space-separated), when it names a language we have,
+    /// comes before `Accept-Language`; the reader's own switch still wins.
+    pub fn from_request_hinted(headers: &HeaderMap, hint: Option<&str>) -> Lang {
         if let Some(c) = crate::auth::cookies::read(headers, LANG_COOKIE) {
             if let Some(l) = Lang::parse_tag(&c) {
                 return l;
             }
+        }
+        if let Some(l) = hint.and_then(|h| h.split(' ').find_map(Lang::parse_tag)) {
+            return l;
         }
         let accept = headers
             .get(header::ACCEPT_LANGUAGE)
@@ -71,6 +81,16 @@ impl Lang {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn an_application_s_hint_comes_before_the_browser_s_but_not_the_switch() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en"));
+        assert_eq!(Lang::from_request_hinted(&h, Some("fr zh-CN en")), Lang::Zh);
+        assert_eq!(Lang::from_request_hinted(&h, Some("fr de")), Lang::En);
+        h.insert(header::COOKIE, HeaderValue::from_static("lang=en"));
+        assert_eq!(Lang::from_request_hinted(&h, Some("zh-CN")), Lang::En);
+    }
 
     #[test]
     fn picks_the_preferred_language() {

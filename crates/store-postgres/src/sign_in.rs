@@ -159,7 +159,9 @@ impl SignInStore for PgStore {
     ) -> StoreResult<LinkOutcome> {
         let mut conn = self.conn().await?;
         let tx = conn.transaction().await?;
-        in_transaction::link(tx, user_id, identity, audit, now).await
+        let outcome = in_transaction::link(tx, user_id, identity, audit, now).await?;
+        self.caches.forget_identities(user_id);
+        Ok(outcome)
     }
 }
 

@@ -181,10 +181,7 @@ impl UserStore for PgStore {
     }
 
     async fn list_identities(&self, user_id: i64) -> StoreResult<Vec<Identity>> {
-        let sql =
-            format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE user_id = $1 ORDER BY id");
-        let rows = self.conn().await?.query(&sql, &[&user_id]).await?;
-        rows.iter().map(rows::identity).collect()
+        identities_of(&mut self.conn().await?, user_id).await
     }
 
     async fn delete_identity(&self, user_id: i64, identity_id: i64) -> StoreResult<bool> {
@@ -200,6 +197,7 @@ impl UserStore for PgStore {
             .await?;
         keep_every_admin_a_way_in(&mut tx, &before).await?;
         tx.commit().await?;
+        self.caches.forget_identities(user_id);
         Ok(deleted == 1)
     }
 }
@@ -251,4 +249,11 @@ fn push_user_filters<'a>(sql: &mut Sql<'a>, q: &'a UserQuery) {
     if let Some(v) = q.enabled {
         sql.push(" AND enabled = ").bind(v);
     }
+}
+
+/// User `user_id`'s identities, in the order they were linked.
+pub(crate) async fn identities_of(db: &mut impl Db, user_id: i64) -> StoreResult<Vec<Identity>> {
+    let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE user_id = $1 ORDER BY id");
+    let rows = db.query(&sql, &[&user_id]).await?;
+    rows.iter().map(rows::identity).collect()
 }

@@ -181,8 +181,11 @@ impl SignInStore for SqliteStore {
     ) -> StoreResult<LinkOutcome> {
         let (identity, audit) = (identity.clone(), audit.clone());
         let meta = stored_meta(&identity);
-        self.write(move |conn| link_to_account(conn, user_id, &identity, &meta, &audit, now))
-            .await
+        let outcome = self
+            .write(move |conn| link_to_account(conn, user_id, &identity, &meta, &audit, now))
+            .await?;
+        self.caches.forget_identities(user_id);
+        Ok(outcome)
     }
 }
 

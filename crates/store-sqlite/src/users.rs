@@ -236,26 +236,30 @@ impl UserStore for SqliteStore {
     }
 
     async fn list_identities(&self, user_id: i64) -> StoreResult<Vec<Identity>> {
-        self.read(move |conn| {
-            let sql =
-                format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE user_id = ?1 ORDER BY id");
-            Ok(conn
-                .prepare_cached(&sql)?
-                .query_map([user_id], rows::identity)?
-                .collect::<rusqlite::Result<_>>()?)
-        })
-        .await
+        self.read(move |conn| identities_of(conn, user_id)).await
     }
 
     async fn delete_identity(&self, user_id: i64, identity_id: i64) -> StoreResult<bool> {
-        self.write(move |conn| {
-            let before = stranded_admins(conn)?;
-            let rows = conn
-                .prepare_cached("DELETE FROM identities WHERE id = ?1 AND user_id = ?2")?
-                .execute((identity_id, user_id))?;
-            keep_every_admin_a_way_in(conn, &before)?;
-            Ok(rows == 1)
-        })
-        .await
+        let deleted = self
+            .write(move |conn| {
+                let before = stranded_admins(conn)?;
+                let rows = conn
+                    .prepare_cached("DELETE FROM identities WHERE id = ?1 AND user_id = ?2")?
+                    .execute((identity_id, user_id))?;
+                keep_every_admin_a_way_in(conn, &before)?;
+                Ok(rows == 1)
+            })
+            .await?;
+        self.caches.forget_identities(user_id);
+        Ok(deleted)
     }
+}
+
+/// User `user_id`'s identities, in the order they were linked.
+pub(crate) fn identities_of(conn: &Connection, user_id: i64) -> Result<Vec<Identity>, DbError> {
+    let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE user_id = ?1 ORDER BY id");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_map([user_id], rows::identity)?
+        .collect::<rusqlite::Result<_>>()?)
 }

@@ -1,10 +1,11 @@
 //! The OpenID Connect provider's part of the SQLite store, through its public interface.
 
+use authgate_core::audit::{event, NewAuditEntry, Outcome};
 use authgate_core::model::{IssuedToken, NewUser, Session};
 use authgate_store::prelude::*;
 use authgate_store::{
-    CodeRedemption, GrantQuery, OidcClientRecord, OidcGrant, RefreshTokenRecord, Rotation,
-    StoreError,
+    AuditQuery, CodeRedemption, GrantQuery, OidcClientRecord, OidcGrant, Page, RefreshTokenRecord,
+    Rotation, StoreError,
 };
 use authgate_store_sqlite::SqliteStore;
 use std::sync::Arc;
@@ -132,9 +133,19 @@ fn refresh(hash: &str) -> RefreshTokenRecord {
     }
 }
 
+/// The audit entry of a grant given at 10.
+fn granted() -> NewAuditEntry {
+    NewAuditEntry {
+        at: 10,
+        event: event::OIDC_GRANT.into(),
+        outcome: Outcome::Success,
+        ..Default::default()
+    }
+}
+
 /// Stores `g` and redeems its code at 20, with refresh token `{id}-r1`.
 async fn redeemed(store: &SqliteStore, g: &OidcGrant) {
-    store.create_grant(g).await.unwrap();
+    store.create_grant(g, &granted()).await.unwrap();
     let r = refresh(&format!("{}-r1", g.id));
     let outcome = store
         .redeem_code(&g.code_hash, &g.client_id, Some(&r), 20)
@@ -195,7 +206,17 @@ async fn a_code_is_redeemed_once_and_a_reuse_revokes_its_grant() {
     let f = Fixture::new().await;
     let store = &f.store;
     let g = grant("g1", "app", f.alice, "s-alice");
-    store.create_grant(&g).await.unwrap();
+    store.create_grant(&g, &granted()).await.unwrap();
+    // The grant's audit entry is written with it.
+    let (entries, total) = store
+        .list_audit(&AuditQuery {
+            event: Some(event::OIDC_GRANT.into()),
+            page: Page::new(1, 10),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((total, entries[0].entry.at), (1, 10));
     // Another client's attempt changes nothing.
     let r1 = refresh("r1");
     assert_eq!(
@@ -247,7 +268,7 @@ async fn expired_unknown_and_unrefreshable_codes() {
     let f = Fixture::new().await;
     let store = &f.store;
     store
-        .create_grant(&grant("g1", "app", f.alice, "s-alice"))
+        .create_grant(&grant("g1", "app", f.alice, "s-alice"), &granted())
         .await
         .unwrap();
     assert_eq!(
@@ -274,7 +295,7 @@ async fn expired_unknown_and_unrefreshable_codes() {
         refreshable: false,
         ..grant("g2", "app", f.alice, "s-alice")
     };
-    store.create_grant(&fixed).await.unwrap();
+    store.create_grant(&fixed, &granted()).await.unwrap();
     let CodeRedemption::Redeemed { refresh_issued, .. } = store
         .redeem_code("g2-code", "app", Some(&refresh("r")), 20)
         .await
@@ -348,7 +369,7 @@ async fn concurrent_redemptions_and_rotations_succeed_once_across_processes() {
         Arc::new(f.another_process().await),
     ];
     let g = grant("g1", "app", f.alice, "s-alice");
-    f.store.create_grant(&g).await.unwrap();
+    f.store.create_grant(&g, &granted()).await.unwrap();
     let redemptions: Vec<_> = (0..16)
         .map(|n| {
             let store = stores[n % 2].clone();
@@ -502,7 +523,7 @@ async fn live_redeemed_grants_are_listed_newest_first() {
     redeemed(store, &at(grant("b1", "app", f.bob, "s-bob"), 13)).await;
     // Left out: a code not redeemed, a revoked grant, an expired one.
     store
-        .create_grant(&grant("pending", "app", f.alice, "s-alice"))
+        .create_grant(&grant("pending", "app", f.alice, "s-alice"), &granted())
         .await
         .unwrap();
     redeemed(store, &grant("revoked", "app", f.alice, "s-alice")).await;

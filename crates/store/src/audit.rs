@@ -54,14 +54,7 @@ mod tests {
         let mut entry = NewAuditEntry {
             at: 5,
             event: "e".into(),
-            outcome: Default::default(),
-            user_id: None,
-            actor_id: None,
-            authenticator: None,
-            ip: None,
-            user_agent: None,
-            reason: None,
-            detail: Map::new(),
+            ..Default::default()
         };
         entry.detail.insert("via".into(), "web".into());
         let first = merge_repeat(r#"{"via":"web"}"#, &entry).unwrap();

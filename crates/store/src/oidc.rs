@@ -8,6 +8,7 @@
 
 use crate::error::StoreResult;
 use async_trait::async_trait;
+use authgate_core::audit::NewAuditEntry;
 use authgate_core::model::User;
 use serde_json::{Map, Value};
 
@@ -25,8 +26,9 @@ pub trait OidcStore: Send + Sync + 'static {
     /// Deletes the client with its grants, refresh tokens and consents; false if unknown.
     async fn delete_oidc_client(&self, client_id: &str) -> StoreResult<bool>;
 
-    /// Stores a grant with its (unused) code: the authorization endpoint's one write.
-    async fn create_grant(&self, grant: &OidcGrant) -> StoreResult<()>;
+    /// Stores a grant with its (unused) code, and its audit entry: the authorization
+    /// endpoint's one write.
+    async fn create_grant(&self, grant: &OidcGrant, audit: &NewAuditEntry) -> StoreResult<()>;
     /// Marks the code used, once, for this client only; in the same unit of work inserts
     /// `refresh` (when given and the grant is `refreshable`). A code already used revokes its
     /// grant (and so every token issued from it) and answers `Reused`. An expired code, a code
@@ -193,6 +195,9 @@ pub enum Rotation {
 pub struct AccessTokenContext {
     pub revoked: bool,
     pub grant: Option<GrantContext>,
+    /// The grant's user's linked identities (UserInfo's `picture` and DingTalk claims come from
+    /// them), in the order they were linked; none without a grant.
+    pub identities: Vec<authgate_core::model::Identity>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -122,6 +122,14 @@ impl HotReads {
             .forget_where(|c| c.grant.as_ref().is_some_and(|g| g.user.id == id));
     }
 
+    /// After a write to user `id`'s identities (linking, unlinking): access token contexts
+    /// carry them for UserInfo. A sign-in's profile sync is not forgotten here: its new
+    /// avatar or DingTalk ids reach UserInfo within [`TTL`], as another node's would.
+    pub fn forget_identities(&self, user_id: i64) {
+        self.access
+            .forget_where(|c| c.grant.as_ref().is_some_and(|g| g.user.id == user_id));
+    }
+
     /// After a write to session `id` (revocation). A renewal changes nothing a context is
     /// judged by: the old token's renewal is claimed in the database, whatever the cache says.
     /// OIDC grants given in the session say whether it was revoked.
@@ -272,6 +280,7 @@ mod tests {
                 user,
                 session_revoked: false,
             }),
+            identities: Vec::new(),
         }
     }
 

@@ -107,20 +107,7 @@ async fn signing_out_tells_the_applications_of_that_session(db: Db) {
         .unwrap()
         .1
         .into_owned();
-    let tokens: Value = browser
-        .post(s.url("/oidc/token"))
-        .basic_auth(&client_id, Some(&secret))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = redeem_code(&browser, &s, (&client_id, &secret), &code, CALLBACK).await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let sid = decode_part(id_token, 1)["sid"].clone();
     assert!(sid.is_string());

@@ -320,14 +320,48 @@ async fn oidcc_unknown_parameter(db: Db) {
     flow_with(db, json!({"extra": "foobar"})).await;
 }
 
-/// oidcc-login-hint.
-async fn oidcc_login_hint(db: Db) {
-    flow_with(db, json!({"login_hint": ALICE})).await;
+/// A flow with `params` added that passes through the sign-in page: answers that page's HTML
+/// once the flow has succeeded.
+async fn flow_through_sign_in_with(db: Db, params: Value) -> String {
+    let env = OidcEnv::start(db).await;
+    let rel = env.relying(json!({})).await;
+    let req = rel.auth_request(params).await;
+    let mut b = Browser::new();
+    let first = b.get(&req.url).await;
+    let sign_in = location(&env.base, &first).expect("to the sign-in page");
+    let page = b.get(&sign_in).await.text;
+    let target = env
+        .sign_in_page(&mut b, &sign_in, ALICE, ALICE_PASSWORD)
+        .await;
+    let cb = env.callback(&b.get(&env.url(&target)).await);
+    let t = rel.grant(&req, &cb).await.expect("the flow succeeds");
+    assert_eq!(t.sub(), env.alice_id.to_string());
+    page
 }
 
-/// oidcc-ui-locales.
+/// oidcc-login-hint: the hinted account is filled in on the sign-in page.
+async fn oidcc_login_hint(db: Db) {
+    let page = flow_through_sign_in_with(db, json!({"login_hint": ALICE})).await;
+    assert!(
+        page.contains(&format!(
+            r#"name="account" autocomplete="username" value="{ALICE}""#
+        )),
+        "{page}"
+    );
+    // A hint is text, never markup.
+    let page = flow_through_sign_in_with(Db::Sqlite, json!({"login_hint": "\"><b>x"})).await;
+    assert!(
+        !page.contains("<b>x") && page.contains("name=\"account\""),
+        "{page}"
+    );
+}
+
+/// oidcc-ui-locales: the sign-in page speaks the first language asked for that it has.
 async fn oidcc_ui_locales(db: Db) {
-    flow_with(db, json!({"ui_locales": "zh-CN en"})).await;
+    let page = flow_through_sign_in_with(db, json!({"ui_locales": "fr zh-CN en"})).await;
+    assert!(page.contains(r#"<html lang="zh-CN""#), "{page}");
+    let page = flow_through_sign_in_with(Db::Sqlite, json!({"ui_locales": "fr"})).await;
+    assert!(page.contains(r#"<html lang="en""#), "{page}");
 }
 
 /// oidcc-claims-locales.

@@ -12,7 +12,8 @@ use serde_json::json;
 const IN_DINGTALK: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 AliApp(DingTalk/7.6.0) com.laiwang.DingTalk/32812345 Channel/201200 language/zh-Hans-CN";
 const CALLBACK: &str = "http://127.0.0.1:9/cb";
 
-async fn client(env: &DingEnv) -> String {
+/// A confidential client: its id and secret.
+async fn client_with_secret(env: &DingEnv) -> (String, String) {
     let r = env
         .s
         .post(
@@ -22,7 +23,12 @@ async fn client(env: &DingEnv) -> String {
         )
         .await;
     r.assert_ok();
-    r.body["data"]["clientId"].as_str().unwrap().to_string()
+    let text = |k: &str| r.body["data"][k].as_str().unwrap().to_string();
+    (text("clientId"), text("clientSecret"))
+}
+
+async fn client(env: &DingEnv) -> String {
+    client_with_secret(env).await.0
 }
 
 /// What `auto.js` does on the login-free page: a code from the DingTalk client, posted to
@@ -136,11 +142,76 @@ async fn a_failed_login_free_attempt_ends_like_any_other(db: Db) {
         .starts_with("/signin?redirect="));
 }
 
+/// The `dingtalk` scope tells the application who the person is in DingTalk; unlinking
+/// DingTalk takes those claims away at once.
+async fn the_dingtalk_scope_answers_the_person_s_dingtalk_ids(db: Db) {
+    let env = DingEnv::start(
+        db,
+        json!({"autoLoginInClient": true, "corpId": "dingcorp001"}),
+    )
+    .await;
+    let (client_id, secret) = client_with_secret(&env).await;
+    let mut browser = Browser::new();
+    let request = format!(
+        "/oidc/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20dingtalk&state=s3&nonce=n3",
+        urlencode(CALLBACK)
+    );
+    let (_, to_page) = authorize(&mut browser, &env, &request).await;
+    let resume = login_free_page(&env, &mut browser, &to_page, "alice").await;
+    let (_, back) = authorize(&mut browser, &env, &resume).await;
+    let code = query_param(&back, "code").expect("a code");
+    let http = reqwest::Client::new();
+    let tokens = redeem_code(&http, &env.s, (&client_id, &secret), &code, CALLBACK).await;
+    let access = tokens["access_token"].as_str().expect("an access token");
+    let userinfo = || async {
+        let r = http
+            .get(env.s.url("/oidc/userinfo"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json::<serde_json::Value>().await.unwrap()
+    };
+    let info = userinfo().await;
+    assert_eq!(info["dingtalk_userid"], json!("alice"), "{info}");
+    assert_eq!(info["dingtalk_corpid"], json!("dingcorp001"), "{info}");
+    assert!(
+        info["dingtalk_unionid"]
+            .as_str()
+            .is_some_and(|u| !u.is_empty()),
+        "{info}"
+    );
+
+    let user_id = info["sub"].as_str().unwrap();
+    let user = env
+        .s
+        .get(
+            &format!("/api/users:get?filterByTk={user_id}"),
+            Some(&env.admin),
+        )
+        .await;
+    user.assert_ok();
+    let identity = user.body["data"]["identities"][0]["id"].as_i64().unwrap();
+    env.s
+        .post(
+            &format!("/api/users:unlinkIdentity?filterByTk={user_id}&identityId={identity}"),
+            Some(&env.admin),
+            json!({}),
+        )
+        .await
+        .assert_ok();
+    let info = userinfo().await;
+    assert_eq!(info["sub"], json!(user_id));
+    assert!(info.get("dingtalk_unionid").is_none(), "{info}");
+}
+
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 both_databases!(
     opened_from_the_workbench_the_app_gets_a_code_without_a_click,
-    a_failed_login_free_attempt_ends_like_any_other
+    a_failed_login_free_attempt_ends_like_any_other,
+    the_dingtalk_scope_answers_the_person_s_dingtalk_ids
 );

@@ -543,3 +543,27 @@ impl Reply {
         self
     }
 }
+
+/// The token endpoint's answer to authorization code `code`, redeemed by a confidential client
+/// (client_secret_basic).
+pub async fn redeem_code(
+    http: &reqwest::Client,
+    s: &Server,
+    (client_id, secret): (&str, &str),
+    code: &str,
+    redirect_uri: &str,
+) -> Value {
+    http.post(s.url("/oidc/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

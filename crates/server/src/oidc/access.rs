@@ -5,12 +5,15 @@
 use crate::oidc::grants::standing;
 use crate::oidc::jwt::AccessClaims;
 use crate::state::AppState;
+use authgate_core::model::Identity;
 use authgate_store::GrantContext;
 
-/// A live access token: its claims, and its grant (none for `client_credentials`).
+/// A live access token: its claims, and its grant (none for `client_credentials`) with its
+/// user's identities.
 pub struct LiveToken {
     pub claims: AccessClaims,
     pub grant: Option<GrantContext>,
+    pub identities: Vec<Identity>,
 }
 
 pub async fn judge(
@@ -44,12 +47,14 @@ pub async fn judge(
         (None, _) => Ok(Ok(LiveToken {
             claims,
             grant: None,
+            identities: Vec::new(),
         })),
         (Some(_), None) => Ok(Err("the token's grant is gone")),
         (Some(_), Some(grant)) => match standing(&grant, now) {
             Ok(()) => Ok(Ok(LiveToken {
                 claims,
                 grant: Some(grant),
+                identities: context.identities,
             })),
             Err(why) => Ok(Err(why)),
         },

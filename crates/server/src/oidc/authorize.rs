@@ -244,6 +244,12 @@ fn to_sign_in(request: &AuthorizationRequest, now: i64) -> Response {
     let resume = resume_path(request, Some(now), &["login", "select_account"]);
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("redirect", &resume);
+    // The client's hints carry over to the sign-in page: its language and the account asked for.
+    for (name, value) in &request.params {
+        if matches!(name.as_str(), "ui_locales" | "login_hint") && !value.is_empty() {
+            q.append_pair(name, value);
+        }
+    }
     Redirect::to(&format!("/signin?{}", q.finish())).into_response()
 }
 
@@ -269,6 +275,11 @@ fn ask_consent(
             request: resume,
             csrf,
             redirect_uri: &request.reply.redirect_uri,
+            ui_locales: request
+                .params
+                .iter()
+                .find(|(k, _)| k == "ui_locales")
+                .map(|(_, v)| v.as_str()),
         },
     )
 }
@@ -310,20 +321,21 @@ async fn issue_code(
         expires_at,
         revoked_at: None,
     };
-    state.store.create_grant(&grant).await?;
+    let audit = Entry {
+        event: event::OIDC_GRANT,
+        user_id: Some(me.user.id),
+        authenticator: Some(me.authenticator.clone()),
+        client: Some(client),
+        detail: serde_json::json!({"clientId": c.id, "scope": grant.scope})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        ..Default::default()
+    };
     state
-        .audit(Entry {
-            event: event::OIDC_GRANT,
-            user_id: Some(me.user.id),
-            authenticator: Some(me.authenticator.clone()),
-            client: Some(client),
-            detail: serde_json::json!({"clientId": c.id, "scope": grant.scope})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            ..Default::default()
-        })
-        .await;
+        .store
+        .create_grant(&grant, &audit.into_record())
+        .await?;
     Ok(answer(
         state,
         headers,

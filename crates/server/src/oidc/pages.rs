@@ -111,10 +111,12 @@ pub struct Consent<'a> {
     pub request: String,
     pub csrf: String,
     pub redirect_uri: &'a str,
+    /// The client's `ui_locales`.
+    pub ui_locales: Option<&'a str>,
 }
 
 pub fn consent(headers: &HeaderMap, c: Consent<'_>) -> Response {
-    let ctx = Ctx::new(headers);
+    let ctx = Ctx::hinted(headers, c.ui_locales);
     let scopes = c
         .scope
         .iter()

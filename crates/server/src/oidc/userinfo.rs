@@ -74,12 +74,7 @@ async fn userinfo(
         .as_deref()
         .and_then(|c| serde_json::from_str(c).ok());
     let names = claims::requested(&live.claims.scope, asked.as_ref(), "userinfo");
-    let identities = if names.is_empty() {
-        Vec::new()
-    } else {
-        state.store.list_identities(grant.user.id).await?
-    };
-    let mut out = claims::values(&grant.user, &identities, &names);
+    let mut out = claims::values(&grant.user, &live.identities, &names);
     out.insert("sub".into(), json!(live.claims.sub));
     Ok(Value::Object(out))
 }

@@ -46,7 +46,12 @@ pub struct Ctx {
 
 impl Ctx {
     pub(crate) fn new(headers: &HeaderMap) -> Ctx {
-        let lang = Lang::from_request(headers);
+        Ctx::hinted(headers, None)
+    }
+
+    /// In the language [`Lang::from_request_hinted`] picks.
+    pub(crate) fn hinted(headers: &HeaderMap, lang_hint: Option<&str>) -> Ctx {
+        let lang = Lang::from_request_hinted(headers, lang_hint);
         Ctx {
             lang,
             catalog: i18n::catalog_json(lang),
@@ -97,6 +102,9 @@ fn to_signin(redirect: &str) -> Response {
 
 // ---------------------------------------------------------------------------- sign-in
 
+/// A longer `login_hint` is no account name: the field is left empty.
+const MAX_LOGIN_HINT_CHARS: usize = 256;
+
 #[derive(Debug, Deserialize, Default)]
 pub struct SignInQuery {
     redirect: Option<String>,
@@ -105,6 +113,10 @@ pub struct SignInQuery {
     error: Option<String>,
     /// The permissions a `permission_missing` failure names.
     scopes: Option<String>,
+    /// Preferred languages of the application that sent the person here (OIDC `ui_locales`).
+    ui_locales: Option<String>,
+    /// The account the application expects (OIDC `login_hint`): fills in the account field.
+    login_hint: Option<String>,
 }
 
 pub struct FormAuth {
@@ -124,6 +136,8 @@ pub struct ButtonAuth {
 pub struct SignInPage {
     pub ctx: Ctx,
     pub redirect: String,
+    /// Filled into the account field (empty for none).
+    pub login_hint: String,
     pub forms: Vec<FormAuth>,
     pub buttons: Vec<ButtonAuth>,
     /// An error for an authenticator that has no button on this page.
@@ -169,7 +183,7 @@ async fn signin(
     headers: HeaderMap,
     Query(q): Query<SignInQuery>,
 ) -> Response {
-    let ctx = Ctx::new(&headers);
+    let ctx = Ctx::hinted(&headers, q.ui_locales.as_deref());
     let all = match enabled_authenticators(&state).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
@@ -178,7 +192,7 @@ async fn signin(
     let error =
         q.error.as_deref().filter(|e| !e.is_empty()).map(|reason| {
             match Failure::from_reason(reason, q.scopes.as_deref()) {
-                Some(f) => f.message(Lang::from_request(&headers)),
+                Some(f) => f.message(ctx.lang),
                 None => ctx.t("signin.failed").to_string(),
             }
         });
@@ -210,6 +224,10 @@ async fn signin(
     }
     let p = SignInPage {
         redirect: redirect_target(q.redirect.as_deref(), &state.config),
+        login_hint: q
+            .login_hint
+            .filter(|h| h.chars().count() <= MAX_LOGIN_HINT_CHARS)
+            .unwrap_or_default(),
         ctx,
         forms,
         buttons,

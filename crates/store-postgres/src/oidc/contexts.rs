@@ -1,19 +1,12 @@
 //! The reads that judging a code, a refresh token or an access token needs: a grant with its
-//! user and its session's revocation, each in one statement.
+//! user and its session's revocation, each in one statement (and, for an access token, the
+//! user's identities, which UserInfo answers from).
 
 use crate::connection::Db;
 use crate::oidc_rows::{self, GRANT_CONTEXT_COLUMNS};
 use crate::rows::get;
+use crate::users::identities_of;
 use authgate_store::{AccessTokenContext, GrantContext, RefreshTokenRecord, StoreResult};
-
-/// Grant `grant_id`, which exists (the transaction just changed it).
-pub(super) async fn grant_context(db: &mut impl Db, grant_id: &str) -> StoreResult<GrantContext> {
-    let sql = format!(
-        "SELECT {GRANT_CONTEXT_COLUMNS} FROM oidc_grants g JOIN users u ON u.id = g.user_id \
-         WHERE g.id = $1"
-    );
-    oidc_rows::grant_context(&db.query_one(&sql, &[&grant_id]).await?)
-}
 
 pub(super) async fn refresh_token_context(
     db: &mut impl Db,
@@ -50,11 +43,17 @@ pub(super) async fn access_token_context(
     );
     let row = db.query_one(&sql, &[&jti, &grant_id]).await?;
     let found: Option<&str> = get(&row, "grant_id")?;
+    let grant = match found {
+        Some(_) => Some(oidc_rows::grant_context(&row)?),
+        None => None,
+    };
+    let identities = match &grant {
+        Some(g) => identities_of(db, g.user.id).await?,
+        None => Vec::new(),
+    };
     Ok(AccessTokenContext {
         revoked: get(&row, "revoked")?,
-        grant: match found {
-            Some(_) => Some(oidc_rows::grant_context(&row)?),
-            None => None,
-        },
+        grant,
+        identities,
     })
 }

@@ -1,7 +1,7 @@
 //! The OpenID Connect provider's clients, grants, tokens and consents ([`OidcStore`]).
 //!
 //! What must happen once, on any node (a code redeemed, a refresh token rotated), is decided
-//! by a conditional UPDATE in a transaction (`redemption.rs`). The grant contexts read with
+//! by a statement that starts with a conditional UPDATE (`redemption.rs`). The grant contexts read with
 //! tokens are in `contexts.rs`. Clients and access token contexts are kept briefly on this node
 //! (`authgate_store::short_cache`), and forgotten by the writes made here that change them.
 
@@ -9,11 +9,13 @@ mod contexts;
 mod redemption;
 
 use crate::connection::Db;
+use crate::inserts::{push_audit, UserFrom};
 use crate::oidc_rows::{self, CLIENT_COLUMNS, GRANT_SUMMARY_SELECT};
 use crate::rows::get;
 use crate::sql::Sql;
 use crate::PgStore;
 use async_trait::async_trait;
+use authgate_core::audit::NewAuditEntry;
 use authgate_store::short_cache::access_key;
 use authgate_store::{
     AccessTokenContext, CodeRedemption, GrantContext, GrantQuery, GrantSummary, OidcClientRecord,
@@ -104,38 +106,42 @@ impl OidcStore for PgStore {
         Ok(deleted == 1)
     }
 
-    async fn create_grant(&self, g: &OidcGrant) -> StoreResult<()> {
-        self.conn()
-            .await?
-            .execute(
-                "INSERT INTO oidc_grants (id, client_id, user_id, session_id, offline, \
-                 refreshable, scope, claims, nonce, auth_time, amr, redirect_uri, \
-                 code_challenge, code_hash, code_expires_at, code_used_at, created_at, \
-                 expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-                 $12, $13, $14, $15, $16, $17, $18, $19)",
-                &[
-                    &g.id,
-                    &g.client_id,
-                    &g.user_id,
-                    &g.session_id,
-                    &g.offline,
-                    &g.refreshable,
-                    &g.scope,
-                    &g.claims,
-                    &g.nonce,
-                    &g.auth_time,
-                    &g.amr,
-                    &g.redirect_uri,
-                    &g.code_challenge,
-                    &g.code_hash,
-                    &g.code_expires_at,
-                    &g.code_used_at,
-                    &g.created_at,
-                    &g.expires_at,
-                    &g.revoked_at,
-                ],
-            )
-            .await?;
+    async fn create_grant(&self, g: &OidcGrant, audit: &NewAuditEntry) -> StoreResult<()> {
+        // One statement: one round trip, one commit.
+        let mut sql = Sql::new(
+            "WITH g AS (INSERT INTO oidc_grants (id, client_id, user_id, session_id, offline, \
+             refreshable, scope, claims, nonce, auth_time, amr, redirect_uri, code_challenge, \
+             code_hash, code_expires_at, code_used_at, created_at, expires_at, revoked_at) \
+             VALUES (",
+        );
+        sql.bind(&g.id).push(", ").bind(&g.client_id);
+        sql.push(", ")
+            .bind(g.user_id)
+            .push(", ")
+            .bind(&g.session_id);
+        sql.push(", ")
+            .bind(g.offline)
+            .push(", ")
+            .bind(g.refreshable);
+        sql.push(", ").bind(&g.scope).push(", ").bind(&g.claims);
+        sql.push(", ").bind(&g.nonce).push(", ").bind(g.auth_time);
+        sql.push(", ").bind(&g.amr).push(", ").bind(&g.redirect_uri);
+        sql.push(", ")
+            .bind(&g.code_challenge)
+            .push(", ")
+            .bind(&g.code_hash);
+        sql.push(", ")
+            .bind(g.code_expires_at)
+            .push(", ")
+            .bind(g.code_used_at);
+        sql.push(", ")
+            .bind(g.created_at)
+            .push(", ")
+            .bind(g.expires_at);
+        sql.push(", ").bind(g.revoked_at).push(")), a AS (");
+        push_audit(&mut sql, std::slice::from_ref(audit), UserFrom::Values);
+        sql.push(") SELECT 1");
+        self.conn().await?.execute_sql(&sql).await?;
         Ok(())
     }
 

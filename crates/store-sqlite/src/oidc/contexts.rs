@@ -1,8 +1,10 @@
 //! The reads that judging a code, a refresh token or an access token needs: a grant with its
-//! user and its session's revocation, each in one statement.
+//! user and its session's revocation, each in one statement (and, for an access token, the
+//! user's identities, which UserInfo answers from).
 
 use crate::errors::DbError;
 use crate::oidc_rows::{self, GRANT_CONTEXT_COLUMNS};
+use crate::users::identities_of;
 use authgate_store::{AccessTokenContext, GrantContext, RefreshTokenRecord};
 use rusqlite::{Connection, OptionalExtension};
 
@@ -52,14 +54,21 @@ pub(super) fn access_token_context(
          {GRANT_CONTEXT_COLUMNS} FROM (SELECT 1) LEFT JOIN oidc_grants g ON g.id = ?2 \
          LEFT JOIN users u ON u.id = g.user_id"
     );
-    Ok(conn.prepare_cached(&sql)?.query_row((jti, grant_id), |r| {
+    let (revoked, grant) = conn.prepare_cached(&sql)?.query_row((jti, grant_id), |r| {
         let found: Option<String> = r.get(1)?;
-        Ok(AccessTokenContext {
-            revoked: r.get(0)?,
-            grant: match found {
-                Some(_) => Some(oidc_rows::grant_context(r, 1)?),
-                None => None,
-            },
-        })
-    })?)
+        let grant = match found {
+            Some(_) => Some(oidc_rows::grant_context(r, 1)?),
+            None => None,
+        };
+        Ok((r.get(0)?, grant))
+    })?;
+    let identities = match &grant {
+        Some(g) => identities_of(conn, g.user.id)?,
+        None => Vec::new(),
+    };
+    Ok(AccessTokenContext {
+        revoked,
+        grant,
+        identities,
+    })
 }

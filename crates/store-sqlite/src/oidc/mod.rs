@@ -10,10 +10,12 @@
 mod contexts;
 mod redemption;
 
+use crate::audit::insert_audit;
 use crate::filters::Filters;
 use crate::oidc_rows::{self, CLIENT_COLUMNS, GRANT_SUMMARY_SELECT};
 use crate::SqliteStore;
 use async_trait::async_trait;
+use authgate_core::audit::NewAuditEntry;
 use authgate_store::short_cache::access_key;
 use authgate_store::{
     AccessTokenContext, CodeRedemption, GrantContext, GrantQuery, GrantSummary, OidcClientRecord,
@@ -128,8 +130,8 @@ impl OidcStore for SqliteStore {
         Ok(deleted)
     }
 
-    async fn create_grant(&self, grant: &OidcGrant) -> StoreResult<()> {
-        let g = grant.clone();
+    async fn create_grant(&self, grant: &OidcGrant, audit: &NewAuditEntry) -> StoreResult<()> {
+        let (g, audit) = (grant.clone(), audit.clone());
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO oidc_grants (id, client_id, user_id, session_id, offline, \
@@ -159,7 +161,7 @@ impl OidcStore for SqliteStore {
                 g.expires_at,
                 g.revoked_at,
             ])?;
-            Ok(())
+            insert_audit(conn, &audit)
         })
         .await
     }
