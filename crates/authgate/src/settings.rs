@@ -24,6 +24,9 @@ pub struct Settings {
     pub secret_key: Option<String>,
     #[serde(deserialize_with = "list_or_commas")]
     pub allowed_redirect_origins: Vec<String>,
+    /// The parent domain the session cookie covers (e.g. `.corp.example`), for single sign-on
+    /// across its subdomains (forward auth).
+    pub cookie_domain: Option<String>,
     pub dingtalk: DingTalkSettings,
     pub admin_username: String,
     pub admin_password: Option<String>,
@@ -89,6 +92,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("./data"),
             secret_key: None,
             allowed_redirect_origins: Vec::new(),
+            cookie_domain: None,
             dingtalk: DingTalkSettings {
                 login_base: "https://login.dingtalk.com".into(),
                 api_base: "https://api.dingtalk.com".into(),
@@ -228,6 +232,7 @@ impl Settings {
                 .allowed_redirect_origins
                 .push(u.origin().ascii_serialization());
         }
+        config.cookie_domain = self.cookie_domain(&config.public_url)?;
         config.dingtalk = DingTalkBases {
             login_base: parse_base_url("dingtalk.login_base", &self.dingtalk.login_base)?,
             api_base: parse_base_url("dingtalk.api_base", &self.dingtalk.api_base)?,
@@ -291,6 +296,37 @@ impl Settings {
 }
 
 impl Settings {
+    /// `cookie_domain` without its leading dot, lower case; refused unless the public URL's host
+    /// is under it (a browser would drop the cookie) or when it is a bare top-level name.
+    fn cookie_domain(&self, public_url: &Url) -> anyhow::Result<Option<String>> {
+        let Some(raw) = self.cookie_domain.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let domain = raw.trim_start_matches('.').to_ascii_lowercase();
+        let valid = domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !valid {
+            bail!(
+                "cookie_domain must be a domain name such as .corp.example (two labels or more), \
+                 not '{raw}'"
+            );
+        }
+        let host = public_url.host_str().unwrap_or_default();
+        if !authgate_server::config::host_is_under(host, &domain) {
+            bail!(
+                "cookie_domain '{raw}' does not cover public_url's host '{host}': browsers would \
+                 refuse the session cookie (set public_url to a host under it, e.g. \
+                 https://auth.{domain})"
+            );
+        }
+        Ok(Some(domain))
+    }
+
     fn trusted_proxies(&self) -> anyhow::Result<TrustedProxies> {
         match self.trust_proxy_headers {
             None => {}

@@ -13,6 +13,10 @@ pub struct ServerConfig {
     pub public_url: Url,
     /// Origins (scheme://host[:port]) besides our own that redirects may go to.
     pub allowed_redirect_origins: Vec<String>,
+    /// The parent domain the session cookie covers (`corp.example`, stored without a leading
+    /// dot), so that one sign-in serves every app under it; its hosts are redirect targets too.
+    /// The public URL's host is under it (checked when the configuration is read).
+    pub cookie_domain: Option<String>,
     pub dingtalk: DingTalkBases,
     pub data_dir: PathBuf,
     pub hashing: HashingConfig,
@@ -177,6 +181,7 @@ impl ServerConfig {
         Self {
             public_url,
             allowed_redirect_origins: Vec::new(),
+            cookie_domain: None,
             dingtalk: DingTalkBases::default(),
             data_dir,
             hashing: HashingConfig::default(),
@@ -209,8 +214,40 @@ impl ServerConfig {
         self.public_url.scheme() == "https"
     }
 
+    /// Whether `host` (lower case, no port) is the cookie domain or one of its subdomains.
+    pub fn is_under_cookie_domain(&self, host: &str) -> bool {
+        self.cookie_domain
+            .as_deref()
+            .is_some_and(|domain| host_is_under(host, domain))
+    }
+
     /// `public_url` without a trailing slash, for building absolute URLs.
     pub fn public_origin(&self) -> String {
         self.public_url.as_str().trim_end_matches('/').to_string()
+    }
+}
+
+/// Whether `host` is `domain` or a subdomain of it (a dot-suffix: `evil-corp.example` is not
+/// under `corp.example`).
+pub fn host_is_under(host: &str, domain: &str) -> bool {
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|prefix| prefix.ends_with('.') && prefix.len() > 1)
+}
+
+#[cfg(test)]
+mod cookie_domain_tests {
+    use super::host_is_under;
+
+    #[test]
+    fn only_the_domain_and_its_subdomains_are_under_it() {
+        assert!(host_is_under("corp.example", "corp.example"));
+        assert!(host_is_under("wiki.corp.example", "corp.example"));
+        assert!(host_is_under("a.b.corp.example", "corp.example"));
+        assert!(!host_is_under("evil-corp.example", "corp.example"));
+        assert!(!host_is_under("corp.example.evil.com", "corp.example"));
+        assert!(!host_is_under(".corp.example", "corp.example"));
+        assert!(!host_is_under("example", "corp.example"));
     }
 }

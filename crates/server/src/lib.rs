@@ -9,6 +9,7 @@ pub mod auth_types;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
+pub mod forward_auth;
 pub mod housekeeping;
 pub mod http;
 pub mod lang;

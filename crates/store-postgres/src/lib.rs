@@ -19,6 +19,7 @@
 //!   `sessions.rs`, `audit.rs`, `settings.rs`, `oidc/` (the OpenID Connect provider's clients,
 //!   grants and tokens, with its rows in `oidc_rows.rs`).
 
+mod access_rules;
 mod audit;
 mod authenticators;
 mod connection;

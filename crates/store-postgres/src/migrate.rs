@@ -12,7 +12,7 @@ use authgate_store::migrations::{
 };
 use authgate_store::{StoreError, StoreResult};
 
-pub(crate) const MIGRATIONS: [Migration; 3] = [
+pub(crate) const MIGRATIONS: [Migration; 4] = [
     Migration {
         version: 1,
         name: "init",
@@ -27,6 +27,11 @@ pub(crate) const MIGRATIONS: [Migration; 3] = [
         version: 3,
         name: "oidc",
         sql: include_str!("../migrations/0003_oidc.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "access_rules",
+        sql: include_str!("../migrations/0004_access_rules.sql"),
     },
 ];
 

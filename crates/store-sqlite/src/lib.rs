@@ -12,6 +12,7 @@
 //! Statements name their values by number (`?1`, `?2`...), which SQLite binds by number
 //! whatever the order they appear in.
 
+mod access_rules;
 mod audit;
 mod authenticators;
 mod checkpointer;

@@ -16,7 +16,7 @@ use authgate_store::StoreError;
 use rusqlite::{Connection, OptionalExtension};
 
 /// Byte-identical to the files the previous releases applied.
-pub(crate) const MIGRATIONS: [Migration; 3] = [
+pub(crate) const MIGRATIONS: [Migration; 4] = [
     Migration {
         version: 1,
         name: "init",
@@ -31,6 +31,11 @@ pub(crate) const MIGRATIONS: [Migration; 3] = [
         version: 3,
         name: "oidc",
         sql: include_str!("../migrations/0003_oidc.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "access_rules",
+        sql: include_str!("../migrations/0004_access_rules.sql"),
     },
 ];
 

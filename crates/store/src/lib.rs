@@ -6,10 +6,12 @@
 //! The interface is split by capability so that each caller sees a small surface:
 //! [`SignInStore`] (the sign-in path: one-time states, failure limits, identities),
 //! [`UserStore`], [`AuthenticatorStore`], [`SessionStore`] (sessions, tokens, token policy),
-//! [`AuditStore`], [`SettingsStore`] (settings and signing keys) and [`OidcStore`] (the OpenID
-//! Connect provider's clients, grants and tokens). [`Store`] is all of them.
+//! [`AuditStore`], [`SettingsStore`] (settings and signing keys), [`OidcStore`] (the OpenID
+//! Connect provider's clients, grants and tokens) and [`AccessRuleStore`] (forward auth's
+//! rules). [`Store`] is all of them.
 //! `use authgate_store::prelude::*` brings every trait into scope.
 
+mod access_rules;
 mod audit;
 mod authenticators;
 mod encoding;
@@ -22,6 +24,7 @@ pub mod short_cache;
 mod sign_in;
 mod users;
 
+pub use access_rules::{order_after_move, AccessRuleRecord, AccessRuleStore};
 pub use audit::{merge_repeat, AuditQuery, AuditStore};
 pub use authenticators::AuthenticatorStore;
 pub use encoding::{json_object, like_pattern, stored_meta};
@@ -44,15 +47,22 @@ use async_trait::async_trait;
 /// Every trait, for `use authgate_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, AuthenticatorStore, OidcStore, SessionStore, SettingsStore, SignInStore, Store,
-        UserStore,
+        AccessRuleStore, AuditStore, AuthenticatorStore, OidcStore, SessionStore, SettingsStore,
+        SignInStore, Store, UserStore,
     };
 }
 
 /// The whole store: every capability, plus what the process needs of the database itself.
 #[async_trait]
 pub trait Store:
-    SignInStore + UserStore + AuthenticatorStore + SessionStore + AuditStore + SettingsStore + OidcStore
+    SignInStore
+    + UserStore
+    + AuthenticatorStore
+    + SessionStore
+    + AuditStore
+    + SettingsStore
+    + OidcStore
+    + AccessRuleStore
 {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;

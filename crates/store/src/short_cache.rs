@@ -1,7 +1,8 @@
 //! A short-lived, per-node cache of hot reads: token contexts (token + session + user, the read
 //! behind every authenticated request), authenticators (read by every sign-in), the token
 //! policy (read by every session issued or renewed), OpenID Connect clients (read by every OIDC
-//! request) and access token contexts (read by every OIDC resource request). An entry
+//! request), access token contexts (read by every OIDC resource request) and the access rules
+//! (read by every forward-auth check). An entry
 //! lives at most [`TTL`], so a change made by another node (or the CLI) is seen within it,
 //! inside DESIGN's 1 s promise; a change made through this store forgets the entries it may
 //! have changed at once.
@@ -104,7 +105,12 @@ pub struct HotReads {
     pub policy: ShortCache<authgate_core::token_policy::TokenPolicy>,
     pub oidc_clients: ShortCache<Option<crate::OidcClientRecord>>,
     pub access: ShortCache<crate::AccessTokenContext>,
+    /// The access rules, in order, under the key [`ACCESS_RULES_KEY`].
+    pub access_rules: ShortCache<Vec<crate::AccessRuleRecord>>,
 }
+
+/// The one key of [`HotReads::access_rules`].
+pub const ACCESS_RULES_KEY: &str = "";
 
 /// The key of an access token context: its `jti` and the grant asked about, both, since the
 /// answer depends on each.
@@ -170,6 +176,7 @@ impl Default for HotReads {
             // Ids come from requests: unknown ones are cached too, within a bound.
             oidc_clients: ShortCache::new(1_024),
             access: ShortCache::new(50_000),
+            access_rules: ShortCache::new(1),
         }
     }
 }

@@ -3,6 +3,7 @@
 use super::authenticator_from_header;
 use super::views::{Id, UserView};
 use crate::audit::Entry;
+use crate::auth::sign_out::{end_session, Ending};
 use crate::auth::cookies;
 use crate::auth::sessions::{issue_session, IssuedSession};
 use crate::auth::CurrentUser;
@@ -159,20 +160,13 @@ pub async fn sign_out(
     client: ClientInfo,
     CurrentUser(me): CurrentUser,
 ) -> ApiResult<WithCookies<Data<Empty>>> {
-    state
-        .store
-        .revoke_session(&me.session_id, "signed out", Some(me.user.id), now_ms())
-        .await?;
-    crate::oidc::backchannel::session_ended(&state, &me.session_id, me.user.id).await;
-    state
-        .audit(Entry {
-            event: event::SIGN_OUT,
-            user_id: Some(me.user.id),
-            authenticator: Some(me.authenticator.clone()),
-            client: Some(&client),
-            ..Default::default()
-        })
-        .await;
+    let how = Ending {
+        reason: "signed out",
+        event: event::SIGN_OUT,
+        detail: Default::default(),
+        from: &client,
+    };
+    end_session(&state, &me, how).await?;
     Ok(WithCookies {
         cookies: cookies::clearing_cookies(&state.config),
         body: data(Empty {}),

@@ -1,5 +1,6 @@
 //! The NocoBase-compatible `/api/<resource>:<action>` API.
 
+pub mod access_rules;
 pub mod audit_logs;
 pub mod auth;
 pub mod authenticators;
@@ -73,6 +74,12 @@ pub fn routes() -> Router<AppState> {
             "/api/auth:removeApplication",
             post(oidc_clients::remove_mine),
         )
+        .route("/api/accessRules:list", get(access_rules::list))
+        .route("/api/accessRules:create", post(access_rules::create))
+        .route("/api/accessRules:update", post(access_rules::update))
+        .route("/api/accessRules:destroy", post(access_rules::destroy))
+        .route("/api/accessRules:move", post(access_rules::move_rule))
+        .route("/api/accessRules:explain", get(access_rules::explain))
         .route("/api/openapi.json", get(openapi::document))
         .route("/.well-known/jwks.json", get(ops::jwks))
         .route("/healthz", get(ops::healthz))

@@ -14,6 +14,11 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 fn base(name: &'static str, value: String, config: &ServerConfig) -> Cookie<'static> {
     let mut c = Cookie::new(name, value);
     c.set_path("/");
+    // With a cookie domain, every app under it receives the session (forward auth); without
+    // one, the cookie is host-only.
+    if let Some(domain) = &config.cookie_domain {
+        c.set_domain(domain.clone());
+    }
     c.set_same_site(SameSite::Lax);
     c.set_secure(config.is_https());
     c

@@ -6,6 +6,7 @@ pub mod failure_limits;
 pub mod keys;
 pub mod request_auth;
 pub mod sessions;
+pub mod sign_out;
 pub mod tokens;
 
 pub use request_auth::{AdminUser, CurrentUser};

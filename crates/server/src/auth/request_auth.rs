@@ -62,9 +62,11 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The OpenID Connect pages whose POSTs need no CSRF header (see `oidc::checks_csrf_itself`).
+/// The pages whose POSTs are forms that carry the CSRF token themselves (see
+/// `oidc::checks_csrf_itself` and `pages::signout`).
 fn is_cross_site_by_design(req: &Request) -> bool {
-    crate::oidc::checks_csrf_itself(req.uri().path())
+    let path = req.uri().path();
+    crate::oidc::checks_csrf_itself(path) || path == crate::pages::signout::PATH
 }
 
 pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {

@@ -6,12 +6,14 @@
 //! URL (dot segments, `%2e` dots and the like are gone by then, so they cannot hide anything):
 //! - the raw text is a path (`/...`) or an absolute URL, at most 8192 bytes, with no control
 //!   character or backslash;
-//! - the resolved URL is http(s), carries no user name or password, and its origin is our own
-//!   or one listed in `allowed_redirect_origins`;
+//! - the resolved URL is http(s), carries no user name or password, and its origin is our own,
+//!   one listed in `allowed_redirect_origins`, or one whose host is `cookie_domain` or under it
+//!   (https only, unless the public URL itself is http);
 //! - a target on our own origin that was given as a path is answered as a path, and that path
 //!   never begins with `//` or `/\` (a browser would read either as another host).
 //!
-//! Anything else is refused with its reason (logged at info level) and becomes `/`.
+//! Anything else is refused with its reason (logged at info level) and becomes `/`; the
+//! sign-in page also says why ([`checked_redirect_target`]).
 
 use crate::config::ServerConfig;
 use url::Url;
@@ -29,6 +31,8 @@ pub enum Refusal {
     NotHttp,
     HasCredentials,
     OtherOrigin,
+    /// http to a host under the cookie domain while authgate itself is served over https.
+    InsecureScheme,
     SchemeRelative,
 }
 
@@ -40,7 +44,11 @@ impl Refusal {
             Refusal::NotAUrl => "not a URL or path",
             Refusal::NotHttp => "not an http(s) URL",
             Refusal::HasCredentials => "carries a user name or password",
-            Refusal::OtherOrigin => "origin is neither this site nor in allowed_redirect_origins",
+            Refusal::OtherOrigin => {
+                "origin is neither this site, nor under cookie_domain, nor in \
+                 allowed_redirect_origins"
+            }
+            Refusal::InsecureScheme => "http while authgate is served over https",
             Refusal::SchemeRelative => "resolves to a path another host could be read from",
         }
     }
@@ -48,14 +56,22 @@ impl Refusal {
 
 /// The target to send the browser to, or `/` (the refusal is logged).
 pub fn redirect_target(raw: Option<&str>, config: &ServerConfig) -> String {
+    checked_redirect_target(raw, config).0
+}
+
+/// As [`redirect_target`], with the refusal, if any, for pages that explain it.
+pub fn checked_redirect_target(
+    raw: Option<&str>,
+    config: &ServerConfig,
+) -> (String, Option<Refusal>) {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
-        return "/".into();
+        return ("/".into(), None);
     };
     match check(raw, config) {
-        Ok(target) => target,
+        Ok(target) => (target, None),
         Err(refusal) => {
             tracing::info!(reason = refusal.reason(), "redirect target refused");
-            "/".into()
+            ("/".into(), Some(refusal))
         }
     }
 }
@@ -83,7 +99,13 @@ fn check(raw: &str, config: &ServerConfig) -> Result<String, Refusal> {
     let origin = resolved.origin().ascii_serialization();
     let ours = base.origin().ascii_serialization() == origin;
     if !ours && !config.allowed_redirect_origins.contains(&origin) {
-        return Err(Refusal::OtherOrigin);
+        let host = resolved.host_str().unwrap_or_default();
+        if !config.is_under_cookie_domain(host) {
+            return Err(Refusal::OtherOrigin);
+        }
+        if resolved.scheme() == "http" && config.is_https() {
+            return Err(Refusal::InsecureScheme);
+        }
     }
     if ours && raw.starts_with('/') {
         let path = path_of(&resolved);
@@ -142,6 +164,54 @@ mod tests {
             "https://auth.example.com/x"
         );
         assert_eq!(redirect_target(None, &c), "/");
+    }
+
+    #[test]
+    fn hosts_under_the_cookie_domain_pass_and_look_alikes_do_not() {
+        let mut c = config();
+        c.cookie_domain = Some("example.com".into());
+        for raw in [
+            "https://wiki.example.com/page?x=1",
+            "https://a.b.example.com/",
+            "https://example.com:8443/x",
+        ] {
+            assert_eq!(check(raw, &c), Ok(Url::parse(raw).unwrap().to_string()));
+        }
+        let cases: &[(&str, Refusal)] = &[
+            ("https://evil-example.com/", Refusal::OtherOrigin),
+            ("https://example.com.evil.com/", Refusal::OtherOrigin),
+            ("https://wiki.example.com@evil.com/", Refusal::HasCredentials),
+            (
+                "https://evil.com\\@wiki.example.com/",
+                Refusal::ForbiddenCharacter,
+            ),
+            ("https://evil.com#@wiki.example.com/", Refusal::OtherOrigin),
+            ("//evil.com/wiki.example.com", Refusal::OtherOrigin),
+            ("http://wiki.example.com/", Refusal::InsecureScheme),
+            ("ftp://wiki.example.com/", Refusal::NotHttp),
+            ("https://user@wiki.example.com/", Refusal::HasCredentials),
+            (
+                "https://wiki.example.com\t.evil.com/",
+                Refusal::ForbiddenCharacter,
+            ),
+        ];
+        for (raw, why) in cases {
+            assert_eq!(check(raw, &c), Err(*why), "{raw:?}");
+        }
+        // A scheme without slashes is a relative path on our own origin, as browsers read it.
+        assert_eq!(
+            check("https:evil.com", &c),
+            Ok("https://auth.example.com/evil.com".into())
+        );
+        // Over plain http (a test or an intranet), http targets under it pass.
+        c.public_url = Url::parse("http://auth.example.com").unwrap();
+        assert!(check("http://wiki.example.com/", &c).is_ok());
+        // Without a cookie domain, its hosts are other origins.
+        c.cookie_domain = None;
+        assert_eq!(
+            check("http://wiki.example.com/", &c),
+            Err(Refusal::OtherOrigin)
+        );
     }
 
     #[test]

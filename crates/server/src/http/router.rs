@@ -15,7 +15,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 pub fn build(state: AppState) -> Router {
     let mut router = crate::api::routes()
         .merge(crate::pages::routes())
-        .merge(crate::oidc::routes(state.clone()));
+        .merge(crate::oidc::routes(state.clone()))
+        .merge(crate::forward_auth::routes());
     for t in state.auth_types.all() {
         router = router.merge(t.routes());
     }

@@ -3,7 +3,7 @@
 //! registered `post_logout_redirect_uri`. Anything less (no hint, a forged or foreign one) asks
 //! the person first, and never redirects to a URI it could not vouch for.
 
-use crate::audit::Entry;
+use crate::auth::sign_out::{end_session, Ending};
 use crate::auth::cookies::{self, CSRF_COOKIE};
 use crate::auth::request_auth::MaybeUser;
 use crate::auth::sessions::Authenticated;
@@ -159,29 +159,16 @@ async fn end_session(
             target.as_deref(),
         ));
     }
-    state
-        .store
-        .revoke_session(
-            &me.session_id,
-            "signed out by an application",
-            Some(me.user.id),
-            now_ms(),
-        )
-        .await?;
-    crate::oidc::backchannel::session_ended(state, &me.session_id, me.user.id).await;
-    state
-        .audit(Entry {
-            event: event::OIDC_LOGOUT,
-            user_id: Some(me.user.id),
-            authenticator: Some(me.authenticator.clone()),
-            client: Some(from),
-            detail: serde_json::json!({"clientId": client.as_ref().map(|c| c.id.clone())})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            ..Default::default()
-        })
-        .await;
+    let how = Ending {
+        reason: "signed out by an application",
+        event: event::OIDC_LOGOUT,
+        detail: serde_json::json!({"clientId": client.as_ref().map(|c| c.id.clone())})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        from,
+    };
+    end_session(state, &me, how).await?;
     Ok(leave(state, headers, target.as_deref(), true))
 }
 

@@ -5,12 +5,13 @@
 
 pub mod assets;
 pub mod i18n;
+pub mod signout;
 
 use crate::auth::CurrentUser;
 use crate::auth_types::dingtalk::messages::Failure;
 use crate::auth_types::SignInStyle;
 use crate::error::ApiError;
-use crate::http::redirect_target::redirect_target;
+use crate::http::redirect_target::{checked_redirect_target, redirect_target};
 use crate::lang::Lang;
 use crate::state::AppState;
 use askama::Template;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(account))
         .route("/signin", get(signin))
         .route("/signup", get(signup))
+        .route(signout::PATH, get(signout::ask).post(signout::confirm))
         .route("/admin", get(admin))
         .route("/dingtalk/auto", get(dingtalk_auto))
         .route("/assets/{*path}", get(assets::serve))
@@ -73,7 +75,7 @@ impl Ctx {
     }
 }
 
-fn page(status: StatusCode, t: &impl Template) -> Response {
+pub(crate) fn page(status: StatusCode, t: &impl Template) -> Response {
     page_with_csp(status, t, HeaderValue::from_static(PAGE_CSP))
 }
 
@@ -138,6 +140,8 @@ pub struct SignInPage {
     pub redirect: String,
     /// Filled into the account field (empty for none).
     pub login_hint: String,
+    /// Why the return address was refused, for the administrator who set it up.
+    pub redirect_refused: Option<String>,
     pub forms: Vec<FormAuth>,
     pub buttons: Vec<ButtonAuth>,
     /// An error for an authenticator that has no button on this page.
@@ -222,8 +226,14 @@ async fn signin(
             None => {}
         }
     }
+    let (redirect, refused) = checked_redirect_target(q.redirect.as_deref(), &state.config);
+    let redirect_refused = refused.map(|r| {
+        ctx.t("signin.redirect_refused")
+            .replace("{reason}", r.reason())
+    });
     let p = SignInPage {
-        redirect: redirect_target(q.redirect.as_deref(), &state.config),
+        redirect,
+        redirect_refused,
         login_hint: q
             .login_hint
             .filter(|h| h.chars().count() <= MAX_LOGIN_HINT_CHARS)
