@@ -10,6 +10,7 @@
 mod anchor_op;
 mod ceiling;
 mod dingtalk;
+mod forward;
 mod load;
 mod oidc;
 mod postgres;
@@ -78,8 +79,9 @@ enum Cmd {
     /// processes under test are printed so `perf record -p` can attach
     Only {
         /// check (a, e), password (d), dingtalk (b, c), dingtalk-growth (b at 1,000 and
-        /// 1,000,000 users) or oidc (o0-o5 against authgate and oidc-provider, the RS256
-        /// signing bound, and authgate's idle memory (g))
+        /// 1,000,000 users), oidc (o0-o5 against authgate and oidc-provider, the RS256
+        /// signing bound, and authgate's idle memory (g)) or forward (a, f1-f3: forward auth
+        /// beside auth:check, and a static file through nginx with and without it)
         scenario: String,
         #[arg(long, default_value = "sqlite")]
         db: String,

@@ -43,6 +43,7 @@ pub async fn run_all(plan: &Plan) -> anyhow::Result<(Vec<Row>, Vec<f64>)> {
 /// the OIDC rows against oidc-provider's and the RS256 signing bound.
 fn relate(rows: &mut [Row]) {
     oidc::relate(rows);
+    crate::forward::relate(rows);
     let rate = |r: &Row| r.outcome.per_second();
     let Some(ceiling) = rows
         .iter()
@@ -90,6 +91,7 @@ async fn run_round(plan: &Plan, anchor: &anchor_op::Install) -> anyhow::Result<V
         rows.push(check);
         rows.push(scenarios::password_sign_in(&t, plan, db, &users, ", 1,000 users").await?);
         rows.push(scenarios::isolation(&t, plan, db, &users).await?);
+        rows.extend(crate::forward::rows(&t, plan, db, &users).await?);
 
         let dt = crate::dingtalk::DingTalkTarget::start(db, plan.employees).await?;
         crate::seed::grow(&dt.target.database_url, 0, 1_000, 0).await?;
@@ -178,9 +180,17 @@ pub async fn run_only(scenario: &str, plan: &Plan, db: Db) -> anyhow::Result<Vec
         "password" => {
             vec![scenarios::password_sign_in(&t, plan, db, &users, ", 1,000 users").await?]
         }
+        "forward" => {
+            let mut rows =
+                vec![scenarios::auth_check(&t, plan, db, &users, ", 1,000 users").await?];
+            rows.extend(crate::forward::rows(&t, plan, db, &users).await?);
+            crate::forward::relate(&mut rows);
+            rows
+        }
         other => {
             anyhow::bail!(
-                "unknown scenario {other}: check, password, dingtalk, dingtalk-growth or oidc"
+                "unknown scenario {other}: check, password, dingtalk, dingtalk-growth, oidc or \
+                 forward"
             )
         }
     })
@@ -213,6 +223,7 @@ pub fn markdown(
     let _ = writeln!(s, "Command (from the repository root):\n\n```sh\ncargo build --release -p authgate -p authgate-bench\nscripts/with-postgres target/release/authgate-bench all\n```\n");
     let _ = writeln!(s, "Each scenario: closed loop, {} s warm-up, {} s measured; a fresh authgate process per database. CPU is authgate's own user+system time per operation (from /proc), memory its peak resident set so far. SQLite runs with authgate's own settings (WAL, synchronous=NORMAL: no fsync at each commit); the PostgreSQL server had {pg_durability}. Every scenario ran {} times (rounds one after another, each with its own processes, databases and ceiling); each row is the round with the median throughput for it, with the highest memory of all rounds.\n", plan.warmup.as_secs(), plan.duration.as_secs(), plan.rounds.max(1));
     let _ = writeln!(s, "Rows (o0)-(o5) are OpenID Connect: each scenario ran against a fresh authgate per database (with the baseline 1,000 users) and, in the same round, against panva's oidc-provider (the reference provider, OpenID Certified; node, in-memory store; its launcher from `shared/anchors/oidc-provider` with a `client_credentials` client added), on the same number of connections, each connection with its own signed-in session. For the oidc-provider rows, CPU and memory are the node process's. The `bound: one RS256 signature` row is cores / the time of one RS256 signature of a typical ID token (2048-bit key, ring, as authgate signs), measured in the same run: the most silent code flows (o5) per second this machine could complete if signing the ID token were all they did.\n");
+    let _ = writeln!(s, "Rows (f1)-(f3) are forward auth, on the authgate of rows (a)-(e) with a rule for the protected host: (f1) asks `/api/authz/auth-request` as nginx does (`X-Original-URL`, the bearer token passed on); (f2) is a 2 KiB static file served by nginx alone (Debian's nginx, 2 workers), and (f3) the same file behind authgate through `auth_request` (keep-alive connections to authgate, as the README's recipe). Their CPU is authgate's plus nginx's (master and workers).\n");
     let steal: Vec<String> = steal.iter().map(|f| format!("{:.1}%", f * 100.0)).collect();
     let _ = writeln!(s, "CPU time the hypervisor gave to other guests (steal) during each round: {}. This machine is shared: its speed drifts from minute to minute, which the ceiling and the hash-bound limit, measured in the same run, follow.\n", steal.join(", "));
     let _ = writeln!(s, "| scenario | database | ops/s | of ceiling | p50 ms | p90 ms | p99 ms | max ms | errors | CPU ms/op | peak RSS MiB | notes |");
@@ -254,6 +265,7 @@ pub fn targets(rows: &[Row]) -> String {
     targets_table(|line| {
         general_targets(rows, line);
         oidc_targets(rows, line);
+        forward_targets(rows, line);
     })
 }
 
@@ -425,6 +437,46 @@ fn oidc_targets(rows: &[Row], line: &mut Line) {
                 format!(
                     "authgate {idle:.1} MiB idle; oidc-provider {their_idle:.1} MiB idle, \
                      {their_peak:.1} MiB peak"
+                ),
+            ))
+        },
+    );
+}
+
+/// Forward auth: the check costs no more than auth:check; a protected file keeps half of
+/// nginx's unprotected rate.
+fn forward_targets(rows: &[Row], line: &mut Line) {
+    line(
+        "forward auth: auth-request costs no more authgate CPU per request than auth:check",
+        &|db| {
+            let ours = find(rows, crate::forward::CHECK_ROW, db, false)?;
+            let check = find(rows, "(a)", db, false)?;
+            Some((
+                ours.cpu_ms_per_op <= check.cpu_ms_per_op * 1.05,
+                format!(
+                    "{:.3} vs {:.3} ms; {:.0}/s vs {:.0}/s",
+                    ours.cpu_ms_per_op,
+                    check.cpu_ms_per_op,
+                    ours.outcome.per_second(),
+                    check.outcome.per_second()
+                ),
+            ))
+        },
+    );
+    line(
+        "forward auth: a protected static file >= 50% of nginx's unprotected rate",
+        &|db| {
+            let open = find(rows, crate::forward::OPEN_ROW, db, false)?
+                .outcome
+                .per_second();
+            let protected = find(rows, crate::forward::PROTECTED_ROW, db, false)?
+                .outcome
+                .per_second();
+            Some((
+                protected >= 0.5 * open,
+                format!(
+                    "{:.0}% ({protected:.0}/s of {open:.0}/s)",
+                    100.0 * protected / open
                 ),
             ))
         },

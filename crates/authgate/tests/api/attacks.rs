@@ -686,8 +686,109 @@ async fn security_headers_and_cookie_flags(db: Db) {
     }
 }
 
+/// With a cookie domain, hosts under it become targets too: the payloads, and the known
+/// bypasses of other forward-auth servers (look-alike and suffix hosts, `@`, backslash,
+/// fragment and query tricks, encoded and whitespace variants), against the sign-in page and
+/// the sign-out page. Only this site and hosts under `example.com` may be landed on.
+async fn open_redirect_payloads_under_a_cookie_domain(db: Db) {
+    let s = Server::start_with(
+        db,
+        ServerOptions::default()
+            .public_host("auth.example.com")
+            .env("AUTHGATE_COOKIE_DOMAIN", ".example.com"),
+    )
+    .await;
+    let public = format!("http://auth.example.com:{}", s.port);
+    let allowed = |origin: &str| -> bool {
+        let Ok(u) = url::Url::parse(origin) else {
+            return false;
+        };
+        let host = u.host_str().unwrap_or_default();
+        matches!(u.scheme(), "http" | "https")
+            && (host == "example.com" || host.ends_with(".example.com"))
+    };
+    let bypasses = [
+        "https://evil-example.com/",
+        "https://example.com.evil.com/",
+        "https://wiki.example.com.evil.com/",
+        "https://wiki.example.com@evil.com/",
+        "https://wiki.example.com%40evil.com/",
+        "https://evil.com#.example.com",
+        "https://evil.com?.example.com",
+        "https://evil.com\\.example.com",
+        "https://evil.com%5C.example.com",
+        "https://evil.com/.example.com",
+        "https://evil.com%2F.example.com",
+        "https://evil.com%23.example.com",
+        "//evil.com/.example.com",
+        "///evil.com/.example.com",
+        "https:/\\evil.com/.example.com",
+        "https://wiki.example.com\t.evil.com/",
+        "https://wiki.example.com%09.evil.com/",
+        "https://wiki.example.com%0a.evil.com/",
+        "https://example.com\n.evil.com/",
+        "https://evil.com%E3%80%82example.com",
+        "https://evil.com\u{3002}example.com",
+        "https://xn--evil-example-.com/",
+        "https://[::1].example.com/",
+        "https://127.0.0.1/.example.com",
+        "ftp://wiki.example.com/",
+        "javascript://wiki.example.com/%0aalert(1)",
+    ];
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for payload in OPEN_REDIRECT_PAYLOADS.iter().copied().chain(bypasses) {
+        let page = s
+            .http
+            .get(s.url("/signin"))
+            .query(&[("redirect", payload)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        let target = html
+            .split("data-redirect=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .replace("&amp;", "&");
+        let landed = landing_origin(&public, &target);
+        assert!(
+            allowed(&landed),
+            "sign-in page kept {payload:?} as {target:?}"
+        );
+        let out = no_redirects
+            .get(s.url("/signout"))
+            .query(&[("redirect", payload)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), StatusCode::SEE_OTHER);
+        let location = out.headers()["location"].to_str().unwrap().to_string();
+        let landed = landing_origin(&public, &location);
+        assert!(
+            allowed(&landed),
+            "sign-out page sent {payload:?} to {location:?}"
+        );
+    }
+    // Hosts under the domain do pass, exactly as given.
+    for ok in ["http://wiki.example.com/a?b=1", "http://example.com:8080/"] {
+        let out = no_redirects
+            .get(s.url("/signout"))
+            .query(&[("redirect", ok)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.headers()["location"], ok);
+    }
+}
+
 both_databases!(
     open_redirect_payloads_never_leave_the_allowed_origins,
+    open_redirect_payloads_under_a_cookie_domain,
     a_token_in_the_redirect_never_goes_to_another_host,
     a_proxy_basic_header_does_not_hide_the_session_cookie,
     the_sign_in_page_shows_only_its_own_error_texts,

@@ -22,6 +22,7 @@ mod dingtalk_options;
 mod dingtalk_support;
 mod file_permissions;
 mod first_start;
+mod forward_auth;
 mod guess_limits;
 mod jwt_tampering;
 mod language_choice;

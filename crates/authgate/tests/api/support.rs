@@ -126,6 +126,9 @@ pub struct ServerOptions {
     pub secret_key: Option<String>,
     /// The file-creation mask the process starts with (otherwise the test runner's).
     pub umask: Option<u32>,
+    /// Serve as `http://<host>:<port>` (AUTHGATE_PUBLIC_URL with the port the node listens
+    /// on), e.g. a host under a cookie domain; clients resolve it to 127.0.0.1 themselves.
+    pub public_host: Option<String>,
 }
 
 impl Default for ServerOptions {
@@ -136,6 +139,7 @@ impl Default for ServerOptions {
             admin_password: true,
             secret_key: None,
             umask: None,
+            public_host: None,
         }
     }
 }
@@ -143,6 +147,11 @@ impl Default for ServerOptions {
 impl ServerOptions {
     pub fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn public_host(mut self, host: &str) -> Self {
+        self.public_host = Some(host.into());
         self
     }
 }
@@ -296,6 +305,9 @@ impl Server {
         }
         if let Some(k) = &opts.secret_key {
             cmd.env("AUTHGATE_SECRET_KEY", k);
+        }
+        if let Some(host) = &opts.public_host {
+            cmd.env("AUTHGATE_PUBLIC_URL", format!("http://{host}:{port}"));
         }
         for (k, v) in &opts.env {
             cmd.env(k, v);

@@ -3,9 +3,9 @@
 use super::authenticator_from_header;
 use super::views::{Id, UserView};
 use crate::audit::Entry;
-use crate::auth::sign_out::{end_session, Ending};
 use crate::auth::cookies;
 use crate::auth::sessions::{issue_session, IssuedSession};
+use crate::auth::sign_out::{end_session, Ending};
 use crate::auth::CurrentUser;
 use crate::auth_types::password::TYPE_NAME as PASSWORD_TYPE;
 use crate::auth_types::SignInContext;

@@ -73,6 +73,9 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
     let Some((token, source)) = presented_token(req.headers()) else {
         return next.run(req).await;
     };
+    if source == TokenSource::Bearer && crate::oidc::takes_access_tokens(req.uri().path()) {
+        return next.run(req).await;
+    }
     let outcome = if token.is_empty() {
         Err(ApiError::unauthorized(
             "EMPTY_TOKEN",

@@ -180,7 +180,10 @@ mod tests {
         let cases: &[(&str, Refusal)] = &[
             ("https://evil-example.com/", Refusal::OtherOrigin),
             ("https://example.com.evil.com/", Refusal::OtherOrigin),
-            ("https://wiki.example.com@evil.com/", Refusal::HasCredentials),
+            (
+                "https://wiki.example.com@evil.com/",
+                Refusal::HasCredentials,
+            ),
             (
                 "https://evil.com\\@wiki.example.com/",
                 Refusal::ForbiddenCharacter,

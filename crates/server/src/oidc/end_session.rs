@@ -3,10 +3,10 @@
 //! registered `post_logout_redirect_uri`. Anything less (no hint, a forged or foreign one) asks
 //! the person first, and never redirects to a URI it could not vouch for.
 
-use crate::auth::sign_out::{end_session, Ending};
 use crate::auth::cookies::{self, CSRF_COOKIE};
 use crate::auth::request_auth::MaybeUser;
 use crate::auth::sessions::Authenticated;
+use crate::auth::sign_out::{self, Ending};
 use crate::error::ApiResult;
 use crate::http::client::ClientInfo;
 use crate::oidc::claims::subject;
@@ -17,7 +17,6 @@ use crate::oidc::params::{param, parse};
 use crate::oidc::{pages, END_SESSION_PATH};
 use crate::state::AppState;
 use authgate_core::audit::event;
-use authgate_core::clock::now_ms;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -168,7 +167,7 @@ async fn end_session(
             .unwrap_or_default(),
         from,
     };
-    end_session(state, &me, how).await?;
+    sign_out::end_session(state, &me, how).await?;
     Ok(leave(state, headers, target.as_deref(), true))
 }
 

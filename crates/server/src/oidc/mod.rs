@@ -18,7 +18,7 @@ pub mod grants;
 mod introspection;
 pub mod jwt;
 mod pages;
-mod params;
+pub mod params;
 mod request;
 mod token;
 mod userinfo;
@@ -116,6 +116,13 @@ async fn configuration(State(state): State<AppState>) -> impl IntoResponse {
 /// which their handlers check.
 pub fn checks_csrf_itself(path: &str) -> bool {
     matches!(path, AUTHORIZE_PATH | CONSENT_PATH | END_SESSION_PATH)
+}
+
+/// The endpoint whose bearer token is an OpenID Connect access token, not an authgate session:
+/// the session middleware leaves it to the endpoint (judging it as a session would cost a
+/// signature check and a database read, and fail).
+pub fn takes_access_tokens(path: &str) -> bool {
+    path == USERINFO_PATH
 }
 
 /// Codes and refresh tokens are kept as SHA-256 hashes: 256 random bits need no slow hash, and
