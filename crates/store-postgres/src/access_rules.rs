@@ -5,7 +5,7 @@ use crate::connection::Db;
 use crate::rows::get;
 use crate::PgStore;
 use async_trait::async_trait;
-use authgate_store::short_cache::ACCESS_RULES_KEY;
+use authgate_store::short_cache::ALL_KEY;
 use authgate_store::{
     json_object, order_after_move, AccessRuleRecord, AccessRuleStore, StoreResult,
 };
@@ -32,14 +32,14 @@ fn text(rule: &Map<String, Value>) -> String {
 impl AccessRuleStore for PgStore {
     async fn list_access_rules(&self) -> StoreResult<Vec<AccessRuleRecord>> {
         let cache = &self.caches.access_rules;
-        if let Some(hit) = cache.get(ACCESS_RULES_KEY) {
+        if let Some(hit) = cache.get(ALL_KEY) {
             return Ok(hit);
         }
         let generation = cache.generation();
         let sql = format!("SELECT {COLUMNS} FROM access_rules ORDER BY position, id");
         let rows = self.conn().await?.query(&sql, &[]).await?;
         let rules = rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?;
-        cache.put(ACCESS_RULES_KEY, &rules, generation);
+        cache.put(ALL_KEY, &rules, generation);
         Ok(rules)
     }
 

@@ -4,7 +4,7 @@ use crate::errors::DbError;
 use crate::rows::object;
 use crate::SqliteStore;
 use async_trait::async_trait;
-use authgate_store::short_cache::ACCESS_RULES_KEY;
+use authgate_store::short_cache::ALL_KEY;
 use authgate_store::{order_after_move, AccessRuleRecord, AccessRuleStore, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
@@ -37,12 +37,12 @@ fn text(rule: &Map<String, Value>) -> String {
 impl AccessRuleStore for SqliteStore {
     async fn list_access_rules(&self) -> StoreResult<Vec<AccessRuleRecord>> {
         let cache = &self.caches.access_rules;
-        if let Some(hit) = cache.get(ACCESS_RULES_KEY) {
+        if let Some(hit) = cache.get(ALL_KEY) {
             return Ok(hit);
         }
         let generation = cache.generation();
         let rules = self.read(all).await?;
-        cache.put(ACCESS_RULES_KEY, &rules, generation);
+        cache.put(ALL_KEY, &rules, generation);
         Ok(rules)
     }
 

@@ -104,13 +104,15 @@ pub struct HotReads {
     pub authenticators: ShortCache<Option<authgate_core::model::Authenticator>>,
     pub policy: ShortCache<authgate_core::token_policy::TokenPolicy>,
     pub oidc_clients: ShortCache<Option<crate::OidcClientRecord>>,
+    /// Every OIDC client, under [`ALL_KEY`] (read by every cross-origin OIDC call).
+    pub oidc_client_list: ShortCache<Vec<crate::OidcClientRecord>>,
     pub access: ShortCache<crate::AccessTokenContext>,
-    /// The access rules, in order, under the key [`ACCESS_RULES_KEY`].
+    /// The access rules, in order, under [`ALL_KEY`].
     pub access_rules: ShortCache<Vec<crate::AccessRuleRecord>>,
 }
 
-/// The one key of [`HotReads::access_rules`].
-pub const ACCESS_RULES_KEY: &str = "";
+/// The one key of the caches that hold a whole list.
+pub const ALL_KEY: &str = "";
 
 /// The key of an access token context: its `jti` and the grant asked about, both, since the
 /// answer depends on each.
@@ -157,10 +159,11 @@ impl HotReads {
             .forget_where(|c| c.grant.as_ref().is_some_and(|g| g.grant.user_id == id));
     }
 
-    /// After a write to client `id` (update, deletion with its grants). Clients change rarely:
-    /// every cached client goes, absences included (they hold no id to pick them by).
+    /// After a write to client `id` (creation, update, deletion with its grants). Clients change
+    /// rarely: every cached client goes, absences included (they hold no id to pick them by).
     pub fn forget_client(&self, id: &str) {
         self.oidc_clients.forget_all();
+        self.oidc_client_list.forget_all();
         self.access
             .forget_where(|c| c.grant.as_ref().is_some_and(|g| g.grant.client_id == id));
     }
@@ -177,6 +180,7 @@ impl Default for HotReads {
             oidc_clients: ShortCache::new(1_024),
             access: ShortCache::new(50_000),
             access_rules: ShortCache::new(1),
+            oidc_client_list: ShortCache::new(1),
         }
     }
 }

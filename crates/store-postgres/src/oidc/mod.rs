@@ -16,7 +16,7 @@ use crate::sql::Sql;
 use crate::PgStore;
 use async_trait::async_trait;
 use authgate_core::audit::NewAuditEntry;
-use authgate_store::short_cache::access_key;
+use authgate_store::short_cache::{access_key, ALL_KEY};
 use authgate_store::{
     AccessTokenContext, CodeRedemption, GrantContext, GrantQuery, GrantSummary, OidcClientRecord,
     OidcGrant, OidcStore, RefreshTokenRecord, Rotation, StoreError, StoreResult,
@@ -50,8 +50,8 @@ impl OidcStore for PgStore {
         if inserted == 0 {
             return Err(StoreError::Conflict("clientId"));
         }
-        // Its absence may be cached.
-        self.caches.oidc_clients.forget_all();
+        // Its absence may be cached, and the list lacks it.
+        self.caches.forget_client(&c.id);
         Ok(())
     }
 
@@ -69,9 +69,19 @@ impl OidcStore for PgStore {
     }
 
     async fn list_oidc_clients(&self) -> StoreResult<Vec<OidcClientRecord>> {
+        let cache = &self.caches.oidc_client_list;
+        if let Some(hit) = cache.get(ALL_KEY) {
+            return Ok(hit);
+        }
+        let generation = cache.generation();
         let sql = format!("SELECT {CLIENT_COLUMNS} FROM oidc_clients ORDER BY created_at, id");
         let rows = self.conn().await?.query(&sql, &[]).await?;
-        rows.iter().map(oidc_rows::client).collect()
+        let clients = rows
+            .iter()
+            .map(oidc_rows::client)
+            .collect::<StoreResult<Vec<_>>>()?;
+        cache.put(ALL_KEY, &clients, generation);
+        Ok(clients)
     }
 
     async fn update_oidc_client(&self, c: &OidcClientRecord) -> StoreResult<bool> {

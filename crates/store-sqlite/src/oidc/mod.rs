@@ -16,7 +16,7 @@ use crate::oidc_rows::{self, CLIENT_COLUMNS, GRANT_SUMMARY_SELECT};
 use crate::SqliteStore;
 use async_trait::async_trait;
 use authgate_core::audit::NewAuditEntry;
-use authgate_store::short_cache::access_key;
+use authgate_store::short_cache::{access_key, ALL_KEY};
 use authgate_store::{
     AccessTokenContext, CodeRedemption, GrantContext, GrantQuery, GrantSummary, OidcClientRecord,
     OidcGrant, OidcStore, RefreshTokenRecord, Rotation, StoreError, StoreResult,
@@ -54,8 +54,8 @@ impl OidcStore for SqliteStore {
         if !inserted {
             return Err(StoreError::Conflict("clientId"));
         }
-        // Its absence may be cached.
-        self.caches.oidc_clients.forget_all();
+        // Its absence may be cached, and the list lacks it.
+        self.caches.forget_client(&client.id);
         Ok(())
     }
 
@@ -80,14 +80,23 @@ impl OidcStore for SqliteStore {
     }
 
     async fn list_oidc_clients(&self) -> StoreResult<Vec<OidcClientRecord>> {
-        self.read(|conn| {
-            let sql = format!("SELECT {CLIENT_COLUMNS} FROM oidc_clients ORDER BY created_at, id");
-            Ok(conn
-                .prepare_cached(&sql)?
-                .query_map([], oidc_rows::client)?
-                .collect::<rusqlite::Result<_>>()?)
-        })
-        .await
+        let cache = &self.caches.oidc_client_list;
+        if let Some(hit) = cache.get(ALL_KEY) {
+            return Ok(hit);
+        }
+        let generation = cache.generation();
+        let clients = self
+            .read(|conn| {
+                let sql =
+                    format!("SELECT {CLIENT_COLUMNS} FROM oidc_clients ORDER BY created_at, id");
+                Ok(conn
+                    .prepare_cached(&sql)?
+                    .query_map([], oidc_rows::client)?
+                    .collect::<rusqlite::Result<_>>()?)
+            })
+            .await?;
+        cache.put(ALL_KEY, &clients, generation);
+        Ok(clients)
     }
 
     async fn update_oidc_client(&self, client: &OidcClientRecord) -> StoreResult<bool> {
