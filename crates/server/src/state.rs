@@ -24,6 +24,7 @@ pub struct Inner {
     pub auth_types: AuthTypes,
     pub metrics: Metrics,
     pub oidc: crate::oidc::OidcState,
+    pub forward_auth: crate::forward_auth::ForwardAuthState,
 }
 
 impl Deref for AppState {
@@ -52,6 +53,7 @@ impl AppState {
             passwords,
             metrics: Metrics::default(),
             oidc: crate::oidc::OidcState::default(),
+            forward_auth: Default::default(),
         })))
     }
 }

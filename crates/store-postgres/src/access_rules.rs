@@ -10,6 +10,7 @@ use authgate_store::{
     json_object, order_after_move, AccessRuleRecord, AccessRuleStore, StoreResult,
 };
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use tokio_postgres::Row;
 
 const COLUMNS: &str = "id, position, rule, created_at, updated_at";
@@ -30,7 +31,7 @@ fn text(rule: &Map<String, Value>) -> String {
 
 #[async_trait]
 impl AccessRuleStore for PgStore {
-    async fn list_access_rules(&self) -> StoreResult<Vec<AccessRuleRecord>> {
+    async fn list_access_rules(&self) -> StoreResult<Arc<Vec<AccessRuleRecord>>> {
         let cache = &self.caches.access_rules;
         if let Some(hit) = cache.get(ALL_KEY) {
             return Ok(hit);
@@ -38,7 +39,7 @@ impl AccessRuleStore for PgStore {
         let generation = cache.generation();
         let sql = format!("SELECT {COLUMNS} FROM access_rules ORDER BY position, id");
         let rows = self.conn().await?.query(&sql, &[]).await?;
-        let rules = rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?;
+        let rules = Arc::new(rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?);
         cache.put(ALL_KEY, &rules, generation);
         Ok(rules)
     }

@@ -8,6 +8,7 @@ use authgate_store::short_cache::ALL_KEY;
 use authgate_store::{order_after_move, AccessRuleRecord, AccessRuleStore, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 const COLUMNS: &str = "id, position, rule, created_at, updated_at";
 
@@ -35,13 +36,13 @@ fn text(rule: &Map<String, Value>) -> String {
 
 #[async_trait]
 impl AccessRuleStore for SqliteStore {
-    async fn list_access_rules(&self) -> StoreResult<Vec<AccessRuleRecord>> {
+    async fn list_access_rules(&self) -> StoreResult<Arc<Vec<AccessRuleRecord>>> {
         let cache = &self.caches.access_rules;
         if let Some(hit) = cache.get(ALL_KEY) {
             return Ok(hit);
         }
         let generation = cache.generation();
-        let rules = self.read(all).await?;
+        let rules = Arc::new(self.read(all).await?);
         cache.put(ALL_KEY, &rules, generation);
         Ok(rules)
     }

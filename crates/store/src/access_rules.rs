@@ -6,6 +6,7 @@
 use crate::error::StoreResult;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessRuleRecord {
@@ -19,8 +20,10 @@ pub struct AccessRuleRecord {
 
 #[async_trait]
 pub trait AccessRuleStore: Send + Sync {
-    /// Every rule, in the order they are tried.
-    async fn list_access_rules(&self) -> StoreResult<Vec<AccessRuleRecord>>;
+    /// Every rule, in the order they are tried. Shared, not copied: the same list is handed
+    /// out until it changes (or its cache entry ages), so callers may keep what they derive
+    /// from it per list.
+    async fn list_access_rules(&self) -> StoreResult<Arc<Vec<AccessRuleRecord>>>;
 
     /// Adds `rule` after the others.
     async fn create_access_rule(

@@ -108,7 +108,7 @@ pub struct HotReads {
     pub oidc_client_list: ShortCache<Vec<crate::OidcClientRecord>>,
     pub access: ShortCache<crate::AccessTokenContext>,
     /// The access rules, in order, under [`ALL_KEY`].
-    pub access_rules: ShortCache<Vec<crate::AccessRuleRecord>>,
+    pub access_rules: ShortCache<std::sync::Arc<Vec<crate::AccessRuleRecord>>>,
 }
 
 /// The one key of the caches that hold a whole list.

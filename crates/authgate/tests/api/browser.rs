@@ -252,3 +252,51 @@ impl Browser {
         self.until_at(redirect).await;
     }
 }
+
+/// Where screenshots go: `$AUTHGATE_SCREENS`, else `/tmp/screens` (created).
+pub fn screens_dir() -> String {
+    let dir = std::env::var("AUTHGATE_SCREENS").unwrap_or_else(|_| "/tmp/screens".into());
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// For screenshots: the administrator signed in at a phone's width (375) and a desktop's
+/// (1280), each in English and Chinese; `then` gets the browser, the language's tag (`en`,
+/// `zh`) and the width. The windows are taller than the pages (`desktop_height` for 1280),
+/// so that a picture of `<body>` is the whole page.
+pub async fn as_admin_at_each_width_and_language(
+    s: &Server,
+    desktop_height: u32,
+    mut then: impl AsyncFnMut(&Browser, &str, u32),
+) {
+    for width in [375u32, 1280] {
+        let b = if width == 375 {
+            Browser::launch(Some((width, 4000)), None).await
+        } else {
+            let b = Browser::start().await;
+            b.c.set_window_size(1280, desktop_height).await.unwrap();
+            b
+        };
+        for lang in ["en", "zh-CN"] {
+            let tag = if lang == "en" { "en" } else { "zh" };
+            b.c.delete_all_cookies().await.unwrap();
+            b.goto(s, "/signin").await;
+            b.js(&format!(
+                "document.cookie = 'lang={lang}; path=/'; return true;"
+            ))
+            .await;
+            b.sign_in(s, "/admin", "admin", ADMIN_PASSWORD).await;
+            then(&b, tag, width).await;
+        }
+        b.quit().await;
+    }
+}
+
+impl Browser {
+    /// A picture of `<body>` saved as `dir/name`, once the page has settled.
+    pub async fn shot(&self, dir: &str, name: &str) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = self.find("body").await.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/{name}"), png).unwrap();
+    }
+}

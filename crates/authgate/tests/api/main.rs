@@ -3,6 +3,7 @@
 mod raw_sql;
 mod support;
 
+mod access_rules_pages;
 mod account_linking;
 mod api_schema_regressions;
 mod attacks;

@@ -127,6 +127,7 @@ async fn is_hidden(b: &Browser, id: &str) -> bool {
 
 mod chromium {
     use super::*;
+    use crate::browser::{as_admin_at_each_width_and_language, screens_dir};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn admin_registers_edits_rotates_and_deletes_an_application() {
@@ -627,8 +628,7 @@ mod chromium {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[ignore]
     async fn screenshots_of_the_application_pages() {
-        let dir = std::env::var("AUTHGATE_SCREENS").unwrap_or_else(|_| "/tmp/screens".into());
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = screens_dir();
         let s = Server::start(Db::Sqlite).await;
         let admin = s.admin_token().await;
         s.create_user(
@@ -709,40 +709,23 @@ mod chromium {
         .await;
         let grafana_id = grafana["clientId"].as_str().unwrap().to_string();
 
-        for width in [375u32, 1280] {
-            // A viewport taller than any of these pages: the picture of <body> is the page.
-            let b = if width == 375 {
-                Browser::launch(Some((width, 4000)), None).await
-            } else {
-                let b = Browser::start().await;
-                b.c.set_window_size(1280, 3600).await.unwrap();
-                b
-            };
-            for lang in ["en", "zh-CN"] {
-                let tag = if lang == "en" { "en" } else { "zh" };
-                b.c.delete_all_cookies().await.unwrap();
-                b.goto(&s, "/signin").await;
-                b.js(&format!(
-                    "document.cookie = 'lang={lang}; path=/'; return true;"
-                ))
-                .await;
-                b.sign_in(&s, "/admin", "admin", ADMIN_PASSWORD).await;
-                open_apps(&b).await;
+        as_admin_at_each_width_and_language(&s, 3600, async |b, tag, width| {
+                open_apps(b).await;
                 b.click(&format!(
                     "#app-table tbody tr[data-client='{grafana_id}'] button.details"
                 ))
                 .await;
                 b.find("#app-grants tbody tr[data-user]").await;
                 b.js("document.getElementById('admin-notice').hidden = true; document.getElementById('app-details').scrollIntoView(); window.scrollTo(0, 0); return true;").await;
-                shot(&b, &dir, &format!("admin-apps-{tag}-{width}.png")).await;
+                b.shot(&dir, &format!("admin-apps-{tag}-{width}.png")).await;
                 b.click("#app-details .subtab[data-snippet=gitlab]").await;
                 b.js("document.getElementById('app-details').scrollIntoView(); return true;")
                     .await;
-                shot(&b, &dir, &format!("admin-apps-details-{tag}-{width}.png")).await;
+                b.shot(&dir, &format!("admin-apps-details-{tag}-{width}.png")).await;
                 // A new application with its secret shown once.
                 b.click("#app-new").await;
                 b.until("!document.getElementById('app-form').hidden").await;
-                shot(&b, &dir, &format!("admin-apps-form-{tag}-{width}.png")).await;
+                b.shot(&dir, &format!("admin-apps-form-{tag}-{width}.png")).await;
                 b.fill("#app-form input[name=name]", "Jenkins").await;
                 b.fill(
                     "#app-form textarea[name=redirectUris]",
@@ -753,7 +736,7 @@ mod chromium {
                 b.until("!document.getElementById('app-secret').hidden")
                     .await;
                 b.js("window.scrollTo(0, 0); return true;").await;
-                shot(&b, &dir, &format!("admin-apps-secret-{tag}-{width}.png")).await;
+                b.shot(&dir, &format!("admin-apps-secret-{tag}-{width}.png")).await;
                 let jenkins = b
                     .js("return document.getElementById('app-client-id').textContent")
                     .await;
@@ -770,15 +753,8 @@ mod chromium {
                 b.goto(&s, "/").await;
                 b.find("#my-apps li.app").await;
                 b.find("#my-sessions tbody tr").await;
-                shot(&b, &dir, &format!("account-apps-{tag}-{width}.png")).await;
-            }
-            b.quit().await;
-        }
-    }
-
-    async fn shot(b: &Browser, dir: &str, name: &str) {
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let png = b.find("body").await.screenshot().await.unwrap();
-        std::fs::write(format!("{dir}/{name}"), png).unwrap();
+                b.shot(&dir, &format!("account-apps-{tag}-{width}.png")).await;
+        })
+        .await;
     }
 }

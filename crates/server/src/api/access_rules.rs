@@ -109,11 +109,11 @@ async fn audit(state: &AppState, admin: &AdminUser, from: &ClientInfo, action: &
 async fn listed(state: &AppState, id: i64) -> ApiResult<AccessRuleView> {
     let all = state.store.list_access_rules().await?;
     let (n, r) = all
-        .into_iter()
+        .iter()
         .enumerate()
         .find(|(_, r)| r.id == id)
         .ok_or_else(|| ApiError::not_found(format!("Access rule {id} does not exist")))?;
-    view(r, n as i64 + 1)
+    view(r.clone(), n as i64 + 1)
 }
 
 #[utoipa::path(get, path = "/api/accessRules:list", tag = "accessRules",
@@ -124,9 +124,9 @@ pub async fn list(
 ) -> ApiResult<Json<Page<AccessRuleView>>> {
     let all = state.store.list_access_rules().await?;
     let views = all
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(n, r)| view(r, n as i64 + 1))
+        .map(|(n, r)| view(r.clone(), n as i64 + 1))
         .collect::<ApiResult<_>>()?;
     Ok(whole_list(views))
 }

@@ -17,6 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use std::sync::Arc;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct CheckQuery {
@@ -86,24 +87,35 @@ async fn check(
     response
 }
 
-/// The stored rules, in order. A stored definition that no longer reads (written by a newer
-/// version) is skipped with a warning rather than letting anyone through.
-pub async fn current_rules(state: &AppState) -> ApiResult<Vec<Rule>> {
+/// The stored rules, in order, read: parsed once per list the store hands out (the same list
+/// comes back until it changes), not per request. A stored definition that no longer reads
+/// (written by a newer version) is skipped with a warning rather than letting anyone through.
+pub async fn current_rules(state: &AppState) -> ApiResult<Arc<Vec<Rule>>> {
     let records = state.store.list_access_rules().await?;
-    Ok(records
-        .iter()
-        .filter_map(|r| match parse(r.id, &r.rule) {
-            Ok((rule, _)) => Some(rule),
-            Err(e) => {
-                tracing::warn!(
-                    rule = r.id,
-                    field = e.field,
-                    "an access rule does not read: skipped"
-                );
-                None
-            }
-        })
-        .collect())
+    let mut parsed = state.forward_auth.parsed.lock().expect("not poisoned");
+    if let Some((from, rules)) = parsed.as_ref() {
+        if Arc::ptr_eq(from, &records) {
+            return Ok(rules.clone());
+        }
+    }
+    let rules: Arc<Vec<Rule>> = Arc::new(
+        records
+            .iter()
+            .filter_map(|r| match parse(r.id, &r.rule) {
+                Ok((rule, _)) => Some(rule),
+                Err(e) => {
+                    tracing::warn!(
+                        rule = r.id,
+                        field = e.field,
+                        "an access rule does not read: skipped"
+                    );
+                    None
+                }
+            })
+            .collect(),
+    );
+    *parsed = Some((records, rules.clone()));
+    Ok(rules)
 }
 
 pub fn person_of(a: &Authenticated) -> Person<'_> {

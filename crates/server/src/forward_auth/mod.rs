@@ -11,8 +11,18 @@ pub mod rules;
 pub use check::{current_rules, person_of};
 
 use crate::state::AppState;
+use authgate_store::AccessRuleRecord;
 use axum::routing::get;
 use axum::Router;
+use std::sync::{Arc, Mutex};
+
+/// What forward auth keeps per node: the rules as last parsed, with the list they came from.
+#[derive(Default)]
+pub struct ForwardAuthState {
+    parsed: Mutex<Option<ParsedRules>>,
+}
+
+type ParsedRules = (Arc<Vec<AccessRuleRecord>>, Arc<Vec<rules::Rule>>);
 
 pub fn routes() -> Router<AppState> {
     Router::new()

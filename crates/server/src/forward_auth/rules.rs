@@ -196,7 +196,12 @@ impl Allowed {
 
 /// The first rule that covers `t` decides, for `who` (none: not signed in).
 pub fn decide(rules: &[Rule], t: &Target, who: Option<&Person<'_>>) -> Decision {
-    for (n, rule) in rules.iter().enumerate() {
+    decide_from(rules, 0, t, who)
+}
+
+/// [`decide`] over `rules[from..]` (reasons number rules from the start of `rules`).
+fn decide_from(rules: &[Rule], from: usize, t: &Target, who: Option<&Person<'_>>) -> Decision {
+    for (n, rule) in rules.iter().enumerate().skip(from) {
         if !rule.covers(t) {
             continue;
         }
@@ -209,7 +214,7 @@ pub fn decide(rules: &[Rule], t: &Target, who: Option<&Person<'_>>) -> Decision 
         return match &rule.action {
             Action::Public if t.ambiguous_path => {
                 // Not public after all: the rules after it decide, as for a signed-in request.
-                let rest = decide(&rules[n + 1..], t, who);
+                let rest = decide_from(rules, n + 1, t, who);
                 Decision {
                     reason: format!(
                         "{at} lets the path through without sign-in, but the request's path \
@@ -597,6 +602,17 @@ mod tests {
             let d = decide(&r, &target(url, "GET"), None);
             assert_eq!(d.verdict, Verdict::SignIn, "{url}: {}", d.reason);
         }
+        let d = decide(
+            &r,
+            &target("https://wiki.corp.example/public/%2e%2e/admin", "GET"),
+            None,
+        );
+        assert_eq!(d.rule_id, Some(2));
+        assert!(
+            d.reason.contains("; rule 2 (wiki.corp.example)"),
+            "{}",
+            d.reason
+        );
     }
 
     #[test]

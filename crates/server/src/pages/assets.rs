@@ -45,6 +45,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../assets/admin_apps.js"),
     },
     Asset {
+        path: "admin_rules.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/admin_rules.js"),
+    },
+    Asset {
         path: "form_post.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/form_post.js"),
