@@ -160,7 +160,25 @@ async fn measure_nginx(
 /// nginx in the foreground, with its files in a folder of its own.
 struct Nginx {
     proc: Proc,
-    _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    /// Killing the master alone would leave its workers running: it is asked to stop, and
+    /// stops them first.
+    fn drop(&mut self) {
+        let _ = Command::new(NGINX)
+            .arg("-c")
+            .arg(&self.config)
+            .arg("-p")
+            .arg(self.dir.path())
+            .args(["-s", "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        let _ = self.proc.child.wait();
+    }
 }
 
 impl Nginx {
@@ -234,7 +252,11 @@ http {{
             Some(&dir.path().join("logs/stdout.log")),
         )
         .context("starting nginx")?;
-        Ok(Nginx { proc, _dir: dir })
+        Ok(Nginx {
+            proc,
+            config: path,
+            dir,
+        })
     }
 
     /// The master's and its workers' CPU time.
