@@ -515,6 +515,39 @@ async fn the_endpoints_answer_as_the_rules_decide(db: Db) {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "two hosts: {}", r.text);
 
+    // Through a trusted proxy, headers of the other proxy's kind are the client's own (the
+    // proxy passes them on untouched): each endpoint reads only its proxy's.
+    let r = ask(
+        &s,
+        Ask::Traefik,
+        page,
+        &[
+            ("x-original-url", "http://wiki.corp.test:8080/health"),
+            ("x-original-method", "GET"),
+            html,
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.text);
+    let r = ask(
+        &s,
+        Ask::Nginx,
+        page,
+        &[
+            ("x-forwarded-proto", "http"),
+            ("x-forwarded-host", "wiki.corp.test:8080"),
+            ("x-forwarded-uri", "/health"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    // A URL may hold commas (Grafana's do): it is one URL, not a list.
+    let commas = "http://wiki.corp.test:8080/d/abc?var-host=a,b,c";
+    for how in [Ask::Nginx, Ask::Traefik] {
+        let r = ask(&s, how, commas, &[("authorization", &bearer(&alice))]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+
     // Signed out: the next question finds nobody.
     s.post("/api/auth:signOut", Some(&alice), json!({}))
         .await

@@ -24,6 +24,7 @@ mod dingtalk_support;
 mod file_permissions;
 mod first_start;
 mod forward_auth;
+mod forward_auth_proxies;
 mod guess_limits;
 mod jwt_tampering;
 mod language_choice;

@@ -61,7 +61,12 @@ async fn check(
     style: Style,
 ) -> Response {
     let answer = async {
-        let original = original_request::read(&req.headers, &req.extensions, &state.config)?;
+        let source = match style {
+            Style::AuthRequest => original_request::Source::OriginalUrl,
+            Style::ForwardAuth => original_request::Source::Forwarded,
+        };
+        let original =
+            original_request::read(&req.headers, &req.extensions, &state.config, source)?;
         let target = Target::new(&original.url, &original.method)
             .ok_or_else(|| ApiError::bad_request("The original URL has no host"))?;
         let rules = current_rules(state).await?;

@@ -9,6 +9,18 @@ use crate::http::client::peer_address;
 use axum::http::{Extensions, HeaderMap};
 use url::Url;
 
+/// Which headers carry the question. Each endpoint reads its own proxy's and nothing else:
+/// Traefik and Caddy pass on every header the client sent, so an `X-Original-URL` of the
+/// client's own would otherwise decide at `forward-auth`; nginx passes on the client's
+/// `X-Forwarded-*` to `auth-request` the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// nginx: `X-Original-URL` and `X-Original-Method`.
+    OriginalUrl,
+    /// Traefik, Caddy: `X-Forwarded-Proto`, `-Host`, `-Uri` and `-Method`.
+    Forwarded,
+}
+
 /// The original request: its URL and method.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Original {
@@ -20,6 +32,7 @@ pub fn read(
     headers: &HeaderMap,
     extensions: &Extensions,
     config: &ServerConfig,
+    source: Source,
 ) -> Result<Original, ApiError> {
     let trusted = peer_address(extensions).is_some_and(|ip| config.trusted_proxies.contains(ip));
     if !trusted {
@@ -28,7 +41,9 @@ pub fn read(
             "Only a reverse proxy listed in trusted_proxies may ask about requests",
         ));
     }
-    let one = |name: &str| -> Result<Option<&str>, ApiError> {
+    // One header line. A comma is how proxies fold several values into one line (a host or a
+    // scheme), but it is an ordinary character in a URL's path and query.
+    let one_of = |name: &str, url: bool| -> Result<Option<&str>, ApiError> {
         let mut values = headers.get_all(name).iter();
         let Some(first) = values.next() else {
             return Ok(None);
@@ -37,20 +52,28 @@ pub fn read(
             .to_str()
             .ok()
             .map(str::trim)
-            .filter(|t| !t.is_empty() && !t.contains(',') && values.next().is_none())
+            .filter(|t| !t.is_empty() && (url || !t.contains(',')) && values.next().is_none())
             .ok_or_else(|| {
                 ApiError::bad_request(format!("{name} must be one value, in plain text"))
             })?;
         Ok(Some(text))
     };
-    let url = match one("x-original-url")? {
-        Some(raw) => parse_url(raw, "X-Original-URL")?,
-        None => {
+    let one = |name: &str| one_of(name, false);
+    let url = match source {
+        Source::OriginalUrl => match one_of("x-original-url", true)? {
+            Some(raw) => parse_url(raw, "X-Original-URL")?,
+            None => {
+                return Err(ApiError::bad_request(
+                    "The proxy did not say which request it asks about: send X-Original-URL",
+                ))
+            }
+        },
+        Source::Forwarded => {
             let (Some(proto), Some(host)) = (one("x-forwarded-proto")?, one("x-forwarded-host")?)
             else {
                 return Err(ApiError::bad_request(
-                    "The proxy did not say which request it asks about: send X-Original-URL, \
-                     or X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri",
+                    "The proxy did not say which request it asks about: send \
+                     X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri",
                 ));
             };
             if !matches!(proto, "http" | "https") {
@@ -64,7 +87,7 @@ pub fn read(
                     "X-Forwarded-Host must be a host name",
                 ));
             }
-            let uri = one("x-forwarded-uri")?.unwrap_or("/");
+            let uri = one_of("x-forwarded-uri", true)?.unwrap_or("/");
             if !uri.starts_with('/') || uri.starts_with("//") {
                 return Err(ApiError::bad_request(
                     "X-Forwarded-Uri must be a path starting with one /",
@@ -80,10 +103,12 @@ pub fn read(
             url
         }
     };
-    let method = one("x-original-method")?
-        .or(one("x-forwarded-method")?)
-        .unwrap_or("GET")
-        .to_ascii_uppercase();
+    let method = match source {
+        Source::OriginalUrl => one("x-original-method")?,
+        Source::Forwarded => one("x-forwarded-method")?,
+    }
+    .unwrap_or("GET")
+    .to_ascii_uppercase();
     if !method.chars().all(|c| c.is_ascii_alphabetic()) || method.len() > 16 {
         return Err(ApiError::bad_request(
             "The original method is not an HTTP method",
@@ -130,7 +155,12 @@ mod tests {
             "/tmp".into(),
         );
         config.trusted_proxies = crate::config::TrustedProxies::loopback();
-        read(&h, &e, &config).map_err(|e| e.status.as_u16())
+        let source = if h.contains_key("x-original-url") {
+            Source::OriginalUrl
+        } else {
+            Source::Forwarded
+        };
+        read(&h, &e, &config, source).map_err(|e| e.status.as_u16())
     }
 
     #[test]

@@ -604,7 +604,7 @@ mod tests {
         }
         let d = decide(
             &r,
-            &target("https://wiki.corp.example/public/%2e%2e/admin", "GET"),
+            &target("https://wiki.corp.example/public/..%2fadmin", "GET"),
             None,
         );
         assert_eq!(d.rule_id, Some(2));
