@@ -212,8 +212,12 @@ mod tests {
         store.migrate().await.unwrap();
         assert_eq!(
             history(&path).iter().map(|h| h.0).collect::<Vec<_>>(),
-            [1, 2, 3]
+            every_version()
         );
+    }
+
+    fn every_version() -> Vec<i64> {
+        MIGRATIONS.iter().map(|m| m.version).collect()
     }
 
     #[tokio::test]
@@ -225,7 +229,7 @@ mod tests {
         store.migrate().await.unwrap();
         assert_eq!(
             history(&path).iter().map(|h| h.0).collect::<Vec<_>>(),
-            [1, 2, 3]
+            every_version()
         );
         assert_eq!(store.count_enabled_admins().await.unwrap(), 0);
     }
@@ -254,7 +258,7 @@ mod tests {
         store.migrate().await.unwrap();
         assert_eq!(
             history(&path).iter().map(|h| h.0).collect::<Vec<_>>(),
-            [1, 2, 3]
+            every_version()
         );
         let keys = store.list_signing_keys().await.unwrap();
         assert_eq!(keys.len(), 1);

@@ -65,10 +65,12 @@ async fn a_database_made_by_0_1_opens_and_keeps_everything(db: Db) {
     .env("AUTHGATE_DINGTALK_API_BASE", &base)
     .env("AUTHGATE_DINGTALK_OAPI_BASE", &base);
     let s = Server::start_on_filled(db, opts, |url| load(db, url)).await;
+    // Every migration of this release (0004 made access_rules) is recorded.
     assert_eq!(
         s.sql_count("SELECT COUNT(*) FROM schema_migrations").await,
-        3
+        4
     );
+    assert_eq!(s.sql_count("SELECT COUNT(*) FROM access_rules").await, 0);
 
     // Users and their password hashes.
     let admin = s.sign_in("admin", "Fixture-Admin-1").await;
