@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 /// methods) and what it does with them: `allow` the people it lists, `deny` everyone, or let
 /// them through without sign-in (`public`). Exactly one of the three.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 #[schema(example = json!({"host": "*.corp.example", "allow": {"signedIn": true}}))]
 pub struct AccessRuleBody {
     /// `wiki.corp.example`, `*.corp.example` (its subdomains) or either with `:port`.
@@ -41,6 +41,11 @@ pub struct AccessRuleBody {
     /// For the administrators (what the rule is for).
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    /// Any other field, kept only to be refused by name (`rules::parse`); rather than
+    /// `deny_unknown_fields`, whose closed schema would also close the views that embed this.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: Map<String, Value>,
 }
 
 /// Who may pass: any condition given lets a person in.
