@@ -102,13 +102,7 @@ async fn open_redirect_payloads_never_leave_the_allowed_origins(db: Db) {
             .await
             .unwrap();
         assert_eq!(page.status(), StatusCode::OK);
-        let html = page.text().await.unwrap();
-        let target = html
-            .split("data-redirect=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("the sign-in page carries its redirect target");
-        let target = target.replace("&amp;", "&");
+        let target = redirect_target_in(&page.text().await.unwrap());
         assert!(
             target.starts_with('/') && !target.starts_with("//") && !target.contains('\\'),
             "sign-in page kept {payload:?} as {target:?}"
@@ -135,7 +129,7 @@ async fn open_redirect_payloads_never_leave_the_allowed_origins(db: Db) {
 /// session). Only a client's registered URIs are ever a Location; `allowed_redirect_origins`
 /// does not widen them.
 async fn oidc_redirect_payloads(s: &Server, admin: &str, ours: &str) {
-    use crate::oidc_support::{query_param, Browser as OidcBrowser};
+    use crate::oidc_support::Browser as OidcBrowser;
     let registered = "https://app.example.com/cb";
     let created = s
         .post(
@@ -748,13 +742,7 @@ async fn open_redirect_payloads_under_a_cookie_domain(db: Db) {
             .await
             .unwrap();
         assert_eq!(page.status(), StatusCode::OK);
-        let html = page.text().await.unwrap();
-        let target = html
-            .split("data-redirect=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .replace("&amp;", "&");
+        let target = redirect_target_in(&page.text().await.unwrap());
         let landed = landing_origin(&public, &target);
         assert!(
             allowed(&landed),

@@ -488,10 +488,3 @@ pub fn at_node(url: &str, base: &str) -> String {
 pub fn state_of(auth_url: &str) -> String {
     query_param(auth_url, "state").unwrap()
 }
-
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    let u = url::Url::parse(url).unwrap();
-    u.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}

@@ -622,13 +622,6 @@ async fn the_session_cookie_covers_the_cookie_domain(db: Db) {
         assert!(line.contains(&format!("Domain={DOMAIN}")), "{line}");
     }
     // Sign-in pages accept return addresses under the domain, and say why they refuse others.
-    let target_of = |html: &str| -> String {
-        html.split("data-redirect=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .replace("&amp;", "&")
-    };
     let ok = "http://wiki.corp.test:8080/page?x=1";
     let page = s
         .http
@@ -640,7 +633,7 @@ async fn the_session_cookie_covers_the_cookie_domain(db: Db) {
         .text()
         .await
         .unwrap();
-    assert_eq!(target_of(&page), ok);
+    assert_eq!(redirect_target_in(&page), ok);
     assert!(!page.contains("redirect-refused"));
     for (bad, lang, says) in [
         ("http://evil-corp.test/", "en", "not allowed"),
@@ -657,7 +650,7 @@ async fn the_session_cookie_covers_the_cookie_domain(db: Db) {
             .text()
             .await
             .unwrap();
-        assert_eq!(target_of(&page), "/");
+        assert_eq!(redirect_target_in(&page), "/");
         assert!(page.contains("id=\"redirect-refused\""), "{page}");
         assert!(page.contains(says), "{lang}: {page}");
     }

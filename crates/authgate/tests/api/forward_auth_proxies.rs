@@ -345,35 +345,6 @@ fn follow(from: &str, location: &str) -> String {
         .to_string()
 }
 
-fn unescape_html(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let entity = &rest[at..];
-        let end = entity.find(';').expect("an entity ends with ;");
-        let name = &entity[1..end];
-        let c = match name {
-            "amp" => '&',
-            "lt" => '<',
-            "gt" => '>',
-            "quot" => '"',
-            "apos" => '\'',
-            _ => {
-                let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-                    Some(hex) => u32::from_str_radix(hex, 16),
-                    None => name.strip_prefix('#').expect("a known entity").parse(),
-                };
-                char::from_u32(code.expect("a character reference")).unwrap()
-            }
-        };
-        out.push(c);
-        rest = &entity[end + 1..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The value of the first attribute after `marker` (which ends with `="`).
 #[track_caller]
 fn attribute_after(html: &str, marker: &str) -> String {
@@ -381,7 +352,7 @@ fn attribute_after(html: &str, marker: &str) -> String {
         .split_once(marker)
         .unwrap_or_else(|| panic!("{marker} in {html}"))
         .1;
-    unescape_html(rest.split('"').next().unwrap())
+    html_unescape(rest.split('"').next().unwrap())
 }
 
 /// The value of the form field `name` in a page.

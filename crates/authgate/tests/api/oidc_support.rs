@@ -443,33 +443,9 @@ pub fn location(base: &str, r: &Reply) -> Option<String> {
     Some(base.join(l).unwrap().to_string())
 }
 
-/// The value of `name` in `url`'s query.
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 /// `url` without its query, to compare with a redirect URI.
 pub fn without_query(url: &str) -> String {
     url.split('?').next().unwrap().to_string()
-}
-
-fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&#60;", "<")
-        .replace("&gt;", ">")
-        .replace("&#62;", ">")
-        .replace("&#x2F;", "/")
-        .replace("&#47;", "/")
-        .replace("&#38;", "&")
-        .replace("&amp;", "&")
 }
 
 /// The value of `attr="..."` in an HTML tag's text.
@@ -683,13 +659,7 @@ impl Oidc {
             "the sign-in page: {}",
             page.text
         );
-        let target = page
-            .text
-            .split("data-redirect=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .map(html_unescape)
-            .expect("the sign-in page carries where to go next");
+        let target = redirect_target_in(&page.text);
         b.sign_in(&self.base, account, password).await;
         target
     }

@@ -385,10 +385,7 @@ async fn oidc_tour(
         .authorize_as(&mut b, &req, "admin", ADMIN_PASSWORD)
         .await;
     let url = crate::oidc_support::callback_url(&cb);
-    secrets.push((
-        "an authorization code",
-        crate::oidc_support::query_param(url, "code").unwrap(),
-    ));
+    secrets.push(("an authorization code", query_param(url, "code").unwrap()));
     let t = rel.grant(&req, &cb).await.unwrap();
     assert!(rel.grant(&req, &cb).await.is_err(), "a replayed code fails");
     // The replay ended that grant: another sign-in for the rest.
@@ -399,10 +396,7 @@ async fn oidc_tour(
         .authorize_as(&mut b, &req, "admin", ADMIN_PASSWORD)
         .await;
     let url = crate::oidc_support::callback_url(&cb);
-    secrets.push((
-        "an authorization code",
-        crate::oidc_support::query_param(url, "code").unwrap(),
-    ));
+    secrets.push(("an authorization code", query_param(url, "code").unwrap()));
     secrets.push(("a PKCE verifier", req.code_verifier.clone().unwrap()));
     let t2 = rel.grant(&req, &cb).await.unwrap();
     for method in ["GET", "POST-header", "POST-body"] {

@@ -579,3 +579,52 @@ pub async fn redeem_code(
         .await
         .unwrap()
 }
+
+/// The value of query parameter `name` in `url`, if it parses and has one.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Text as it was before the page's templates escaped it (named and numeric entities).
+pub fn html_unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let entity = &rest[at..];
+        let end = entity.find(';').expect("an entity ends with ;");
+        let name = &entity[1..end];
+        let c = match name {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                    Some(hex) => u32::from_str_radix(hex, 16),
+                    None => name.strip_prefix('#').expect("a known entity").parse(),
+                };
+                char::from_u32(code.expect("a character reference")).unwrap()
+            }
+        };
+        out.push(c);
+        rest = &entity[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the sign-in page `html` sends the browser after signing in (its `data-redirect`).
+pub fn redirect_target_in(html: &str) -> String {
+    let raw = html
+        .split("data-redirect=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("the sign-in page carries its redirect target: {html}"));
+    html_unescape(raw)
+}

@@ -1,7 +1,7 @@
 //! The answer to the consent question (a form on the consent page, with the CSRF value as a
 //! field): remembered and the request resumed, or `access_denied` for the client.
 
-use crate::auth::request_auth::MaybeUser;
+use crate::auth::request_auth::{csrf_matches, MaybeUser};
 use crate::error::ApiError;
 use crate::oidc::authorize::answer_error;
 use crate::oidc::pages;
@@ -28,7 +28,7 @@ pub async fn answer(
             .map(|(_, v)| v.as_str())
             .unwrap_or_default()
     };
-    if !form_csrf_ok(&headers, field("csrf")) {
+    if !csrf_matches(&headers, field("csrf")) {
         return ApiError::forbidden("The form has expired; go back and try again").into_response();
     }
     let Some(me) = me else {
@@ -69,9 +69,4 @@ pub async fn answer(
         return ApiError::from(e).into_response();
     }
     Redirect::to(resume).into_response()
-}
-
-/// Forms cannot send the CSRF header: they carry the cookie's value as a field instead.
-pub fn form_csrf_ok(headers: &HeaderMap, field: &str) -> bool {
-    crate::auth::request_auth::csrf_matches(headers, field)
 }

@@ -4,14 +4,13 @@
 //! the person first, and never redirects to a URI it could not vouch for.
 
 use crate::auth::cookies::{self, CSRF_COOKIE};
-use crate::auth::request_auth::MaybeUser;
+use crate::auth::request_auth::{csrf_matches, MaybeUser};
 use crate::auth::sessions::Authenticated;
 use crate::auth::sign_out::{self, Ending};
 use crate::error::ApiResult;
 use crate::http::client::ClientInfo;
 use crate::oidc::claims::subject;
 use crate::oidc::client::Client;
-use crate::oidc::consent::form_csrf_ok;
 use crate::oidc::jwt::{verify_signed, IdTokenClaims};
 use crate::oidc::params::{param, parse};
 use crate::oidc::{pages, END_SESSION_PATH};
@@ -128,7 +127,7 @@ async fn end_session(
         .is_some_and(|h| h.get("sub").and_then(Value::as_str) == Some(&subject(me.user.id)));
     let confirmed = posted
         && param(&params, "logout").is_some()
-        && form_csrf_ok(headers, param(&params, "csrf").unwrap_or_default());
+        && csrf_matches(headers, param(&params, "csrf").unwrap_or_default());
     if !(hint_is_for_me || confirmed) {
         let fields = params
             .iter()
