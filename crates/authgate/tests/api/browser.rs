@@ -227,7 +227,16 @@ impl Browser {
             "(function(e){{return e && !e.hidden && e.offsetParent !== null && e.textContent.trim() !== ''}})(document.querySelector({q}))"
         ))
         .await;
-        self.find(css).await.text().await.unwrap()
+        let started = Instant::now();
+        loop {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if e.is_stale_element_reference() && started.elapsed() < WAIT => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("reading '{css}' on {}: {e}", self.path().await),
+            }
+        }
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
@@ -236,8 +245,19 @@ impl Browser {
         e.send_keys(value).await.unwrap();
     }
 
+    /// Clicks the first element matching `css`; a page that re-renders it between finding
+    /// and clicking (a table refreshed by a fetch) is retried with the new element.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap();
+        let started = Instant::now();
+        loop {
+            match self.find(css).await.click().await {
+                Ok(_) => return,
+                Err(e) if e.is_stale_element_reference() && started.elapsed() < WAIT => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("clicking '{css}' on {}: {e}", self.path().await),
+            }
+        }
     }
 
     /// Signs in through `/signin` with the first password form.
