@@ -729,6 +729,44 @@ mod chromium {
         b.quit().await;
     }
 
+    /// What a page marks `hidden` takes no space on any page or admin tab, the user form for a
+    /// new user included (a rule such as `button { display: inline-block }` would show it).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nothing_marked_hidden_is_shown() {
+        let (s, _fake, _admin) = with_fake_dingtalk(Db::Sqlite).await;
+        let b = Browser::start().await;
+        let shown = "return Array.from(document.querySelectorAll('[hidden]')).filter(function(e){return e.getClientRects().length > 0;}).map(function(e){return e.id || e.className || e.tagName;})";
+        for path in ["/signin", "/signup", "/dingtalk/auto"] {
+            b.goto(&s, path).await;
+            b.find("main").await;
+            b.until("document.readyState === 'complete'").await;
+            assert_eq!(b.js(shown).await, json!([]), "{path}");
+        }
+        b.sign_in(&s, "/admin", "admin", ADMIN_PASSWORD).await;
+        b.find("#auth-table tbody tr").await;
+        for tab in [
+            "sec-authenticators",
+            "sec-apps",
+            "sec-rules",
+            "sec-users",
+            "sec-sessions",
+            "sec-policy",
+            "sec-audit",
+        ] {
+            b.click(&format!(".tab[data-panel={tab}]")).await;
+            b.until(&format!("!document.getElementById('{tab}').hidden"))
+                .await;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            assert_eq!(b.js(shown).await, json!([]), "{tab}");
+        }
+        b.click(".tab[data-panel=sec-users]").await;
+        b.click("#user-new").await;
+        b.until("!document.getElementById('user-form').hidden")
+            .await;
+        assert_eq!(b.js(shown).await, json!([]), "the new user form");
+        b.quit().await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_page_fits_a_phone_screen() {
         let (s, _fake, admin) = with_fake_dingtalk(Db::Sqlite).await;
