@@ -729,6 +729,50 @@ mod chromium {
         b.quit().await;
     }
 
+    /// WCAG AA on the sign-in page: the DingTalk button's text at least 4.5:1 against its
+    /// background, and a text field's border at least 3:1 against the card (non-text contrast).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sign_in_page_meets_aa_contrast() {
+        let (s, _fake, admin) = with_fake_dingtalk(Db::Sqlite).await;
+        create_dingtalk(&s, &admin, "dingtalk", "", json!({})).await;
+        let b = Browser::start().await;
+        b.goto(&s, "/signin").await;
+        b.find(".sso-button.dingtalk").await;
+        let ratio = |fg: &str, bg: &str| {
+            format!(
+                "return (function(){{\
+                 function rgb(c){{return c.match(/[0-9.]+/g).slice(0,3).map(Number);}}\
+                 function lum(c){{var v=rgb(c).map(function(x){{x/=255;return x<=0.03928?x/12.92:Math.pow((x+0.055)/1.055,2.4);}});return 0.2126*v[0]+0.7152*v[1]+0.0722*v[2];}}\
+                 var a=lum({fg}), b=lum({bg});\
+                 return (Math.max(a,b)+0.05)/(Math.min(a,b)+0.05);}})()"
+            )
+        };
+        let button = "getComputedStyle(document.querySelector('.sso-button.dingtalk'))";
+        let text = b
+            .js(&ratio(
+                &format!("{button}.color"),
+                &format!("{button}.backgroundColor"),
+            ))
+            .await;
+        assert!(
+            text.as_f64().unwrap() >= 4.5,
+            "DingTalk button text {text}:1"
+        );
+        let field = "getComputedStyle(document.querySelector('input[name=account]'))";
+        let card = "getComputedStyle(document.querySelector('main.card'))";
+        let border = b
+            .js(&ratio(
+                &format!("{field}.borderTopColor"),
+                &format!("{card}.backgroundColor"),
+            ))
+            .await;
+        assert!(
+            border.as_f64().unwrap() >= 3.0,
+            "text field border {border}:1"
+        );
+        b.quit().await;
+    }
+
     /// What a page marks `hidden` takes no space on any page or admin tab, the user form for a
     /// new user included (a rule such as `button { display: inline-block }` would show it).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
