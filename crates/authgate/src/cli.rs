@@ -60,6 +60,16 @@ pub enum Command {
     /// List or rotate the signing keys (JWKS)
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Write a consistent copy of the SQLite database to FILE while servers keep running
+    ///
+    /// Keep the secret key (`<data_dir>/secret.key` or AUTHGATE_SECRET_KEY) with it: without
+    /// the same key the sealed secrets in the copy (DingTalk client secrets, signing keys)
+    /// cannot be opened. On PostgreSQL, use pg_dump instead.
+    Backup {
+        /// The new file (it must not exist)
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Run the server with a built-in fake DingTalk, sample employees and a DingTalk
     /// authenticator already configured: try "Sign in with DingTalk" with no DingTalk account
     Demo(DemoArgs),

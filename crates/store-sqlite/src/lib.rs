@@ -15,6 +15,8 @@
 mod access_rules;
 mod audit;
 mod authenticators;
+mod backup;
+pub use backup::backup_into;
 mod checkpointer;
 mod connection;
 mod errors;

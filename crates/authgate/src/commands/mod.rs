@@ -2,6 +2,7 @@
 
 mod admin;
 mod authenticators;
+mod backup;
 mod demo;
 mod fake;
 mod keys;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Authenticators(cmd) => authenticators::run(settings, cmd).await,
         Command::TokenPolicy(cmd) => token_policy::run(settings, cmd).await,
         Command::Keys(cmd) => keys::run(settings, cmd).await,
+        Command::Backup { file } => backup::run(&settings, &file),
         Command::Demo(args) => demo::run(settings, args.fake_port).await,
         Command::FakeDingtalk(args) => fake::run(&args).await,
     }

@@ -511,3 +511,130 @@ async fn authenticators_commands_recover_a_disabled_password_sign_in(db: Db) {
         .collect();
     assert_eq!(names, ["basic", "dingtalk"], "{text}");
 }
+
+/// `authgate backup FILE` copies a running server's SQLite database; the copy, put in place
+/// with the same secret key, is the same authgate: its users and its signing keys. Another
+/// key cannot open it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_of_a_running_server_restores_with_its_secret_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::start(Db::Sqlite).await;
+    let data_dir = s.data_dir();
+    let env = [
+        ("AUTHGATE_DATABASE_URL", s.database_url.as_str()),
+        ("AUTHGATE_DATA_DIR", data_dir.to_str().unwrap()),
+    ];
+    let admin = s.admin_token().await;
+    s.post(
+        "/api/users:create",
+        Some(&admin),
+        serde_json::json!({"username": "张伟", "password": "restore-me-123"}),
+    )
+    .await
+    .assert_ok();
+    // The RSA signing key is made in the background at first start: let it be there.
+    while rsa_kids(&s).await.is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let copy = s.dir.path().join("authgate-backup.db");
+    let copy_arg = copy.to_str().unwrap();
+    let (ok, text) = authgate(s.dir.path(), &["backup", copy_arg], None, &env);
+    assert!(ok, "{text}");
+    let key_file = s.data_dir().join("secret.key");
+    assert!(text.contains(key_file.to_str().unwrap()), "{text}");
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a backup holds password hashes");
+    let size = std::fs::metadata(&copy).unwrap().len();
+    // A backup never overwrites a file.
+    let (ok, text) = authgate(s.dir.path(), &["backup", copy_arg], None, &env);
+    assert!(!ok && text.contains("already exists"), "{text}");
+    assert_eq!(std::fs::metadata(&copy).unwrap().len(), size);
+    // Later changes are not in the copy.
+    s.post(
+        "/api/users:create",
+        Some(&admin),
+        serde_json::json!({"username": "after-backup", "password": "after-backup-123"}),
+    )
+    .await
+    .assert_ok();
+
+    let restore = |key: Vec<u8>| {
+        let copy = copy.clone();
+        move |url: String| async move {
+            let file = std::path::PathBuf::from(url.strip_prefix("sqlite://").unwrap());
+            std::fs::copy(&copy, &file).unwrap();
+            let data = file.parent().unwrap().join("data");
+            std::fs::create_dir_all(&data).unwrap();
+            std::fs::write(data.join("secret.key"), key).unwrap();
+            std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+            std::fs::set_permissions(
+                data.join("secret.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
+        }
+    };
+    let key = std::fs::read(&key_file).unwrap();
+    let restored =
+        Server::start_on_filled(Db::Sqlite, ServerOptions::default(), restore(key)).await;
+    restored.sign_in("张伟", "restore-me-123").await;
+    assert_eq!(
+        restored
+            .sign_in_reply("basic", "after-backup", "after-backup-123")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The signing keys, sealed with the secret key, are the same ones.
+    assert_eq!(
+        restored.get("/.well-known/jwks.json", None).await.body,
+        s.get("/.well-known/jwks.json", None).await.body
+    );
+
+    // With another key, the server refuses to start rather than lose the sealed secrets.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("authgate.db").display());
+    let other_key = b"eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHg=".to_vec();
+    restore(other_key)(url.clone()).await;
+    let mut serve = Command::new(binary())
+        .current_dir(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .env_clear()
+        .env("AUTHGATE_DATABASE_URL", &url)
+        .env("AUTHGATE_DATA_DIR", dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let since = std::time::Instant::now();
+    while serve.try_wait().unwrap().is_none() {
+        if since.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = serve.kill();
+            panic!("authgate started with another secret key");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let out = serve.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() && text.contains("another secret key"),
+        "{text}"
+    );
+}
+
+/// On PostgreSQL, `authgate backup` says to use pg_dump and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_on_postgres_points_to_pg_dump() {
+    let s = Server::start(Db::Postgres).await;
+    let env = [("AUTHGATE_DATABASE_URL", s.database_url.as_str())];
+    let copy = s.dir.path().join("authgate-backup.db");
+    let (ok, text) = authgate(
+        s.dir.path(),
+        &["backup", copy.to_str().unwrap()],
+        None,
+        &env,
+    );
+    assert!(!ok && text.contains("pg_dump"), "{text}");
+    assert!(!copy.exists());
+}
