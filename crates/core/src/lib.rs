@@ -10,4 +10,5 @@ pub mod model;
 pub mod password;
 pub mod phone;
 pub mod secret_box;
+pub mod text;
 pub mod token_policy;

@@ -23,6 +23,19 @@ pub struct User {
     pub updated_at: i64,
 }
 
+impl User {
+    /// How to name this person to others: the nickname, else the username, e-mail or phone,
+    /// else `#id`.
+    pub fn display_name(&self) -> String {
+        [&self.nickname, &self.username, &self.email, &self.phone]
+            .into_iter()
+            .flatten()
+            .find(|n| !n.trim().is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("#{}", self.id))
+    }
+}
+
 /// Fields of a user to be created. `phone` is already E.164, `email` already lower case.
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
@@ -200,6 +213,18 @@ pub fn validate_authenticator_name(name: &str) -> Result<String, FieldError> {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     ok.then(|| name.to_string())
         .ok_or(FieldError::AuthenticatorName)
+}
+
+impl FieldError {
+    pub fn text(&self) -> crate::text::Text {
+        let zh = match self {
+            FieldError::Username => "用户名为 1 到 50 个字符，只用一种文字的字母（拉丁字母可与中文、日文或韩文同用），不能有空格、不可见字符或 @ . < > \" ' / 中的任何一个".to_string(),
+            FieldError::Email(e) => format!("“{e}”不是有效的电子邮箱地址"),
+            FieldError::AuthenticatorName => "认证器名称（Auth UID）为 1 到 64 个字母、数字、- 或 _".to_string(),
+            FieldError::Nickname => "昵称最多 100 个字符".to_string(),
+        };
+        crate::text::Text::new(self.to_string(), zh)
+    }
 }
 
 #[cfg(test)]

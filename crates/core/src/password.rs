@@ -267,3 +267,13 @@ mod nocobase_fixtures {
         }
     }
 }
+
+impl PasswordRuleError {
+    pub fn text(&self) -> crate::text::Text {
+        let zh = match self {
+            PasswordRuleError::TooShort => format!("密码至少需要 {MIN_PASSWORD_LEN} 个字符"),
+            PasswordRuleError::TooLong => format!("密码最多 {MAX_PASSWORD_LEN} 个字符"),
+        };
+        crate::text::Text::new(self.to_string(), zh)
+    }
+}

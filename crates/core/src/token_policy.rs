@@ -94,6 +94,20 @@ impl TryFrom<&TokenPolicyConfig> for TokenPolicy {
     }
 }
 
+impl PolicyError {
+    pub fn text(&self) -> crate::text::Text {
+        let zh = match self {
+            PolicyError::Duration(e) => {
+                format!("“{}”不是时长：请写一个数字加单位，如 30m、12h、1d", e.0)
+            }
+            PolicyError::NotPositive(name) => format!("{name} 必须大于零"),
+            PolicyError::TooLong(name) => format!("{name} 最多 366 天"),
+            PolicyError::TokenNotShorterThanSession => "令牌有效期必须短于会话有效期".to_string(),
+        };
+        crate::text::Text::new(self.to_string(), zh)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

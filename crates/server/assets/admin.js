@@ -67,9 +67,9 @@
         down.setAttribute('aria-label', t('auth.down'));
         tbody.appendChild(el('tr', { dataset: { name: a.name } }, [
           cell(a.name), cell(a.authTypeTitle || a.authType), cell(a.title), cell(a.description),
-          el('td', {}, [button(a.enabled ? t('auth.disable') : t('auth.enable'), function () { toggle(a); }, 'toggle')]),
-          el('td', { className: 'nowrap' }, [up, down]),
-          el('td', { className: 'nowrap' }, [
+          el('td', { className: 'actions' }, [button(a.enabled ? t('auth.disable') : t('auth.enable'), function () { toggle(a); }, 'toggle')]),
+          el('td', { className: 'nowrap actions' }, [up, down]),
+          el('td', { className: 'nowrap actions' }, [
             button(t('common.edit'), function () { openAuth(a); }, 'edit'),
             button(t('common.delete'), function () { destroyAuth(a); }, 'danger')
           ])
@@ -279,7 +279,7 @@
         tbody.appendChild(el('tr', { dataset: { user: String(u.id) } }, [
           cell(u.id), el('td', { className: 'nickname' }, [u.nickname || '']), cell(u.username), cell(u.email), cell(u.phone),
           cell(yesNo(u.isAdmin)), cell(yesNo(u.enabled)),
-          el('td', { className: 'nowrap' }, [button(t('common.edit'), function () { openUser(u.id); }, 'edit')])
+          el('td', { className: 'nowrap actions' }, [button(t('common.edit'), function () { openUser(u.id); }, 'edit')])
         ]));
       });
       pager(document.getElementById('user-pager'), r.meta, loadUsers);
@@ -365,27 +365,40 @@
   });
   document.getElementById('user-sessions-link').addEventListener('click', function () {
     var f = document.getElementById('session-filter');
-    f.elements.userId.value = String(editingUser.id);
+    f.elements.user.value = editingUser.username || ('#' + editingUser.id);
     document.querySelector('[data-panel=sec-sessions]').click();
   });
 
   // ------------------------------------------------------------------ sessions
+  // The person typed into the filter (a name, username, e-mail or id), and once the server
+  // found them, their id and name.
   var sessionUser = '';
+  var sessionPerson = null;
+
+  function personName(s) {
+    if (s.nickname && s.username && s.nickname !== s.username) return s.nickname + ' (' + s.username + ')';
+    return s.nickname || s.username || ('#' + s.userId);
+  }
 
   function loadSessions(page) {
-    var qs = '?pageSize=20&page=' + (page || 1) + (sessionUser ? '&userId=' + encodeURIComponent(sessionUser) : '');
-    document.getElementById('revoke-user').hidden = !sessionUser;
-    userGrants('session-grants-box', sessionUser);
+    var qs = '?pageSize=20&page=' + (page || 1) + (sessionUser ? '&user=' + encodeURIComponent(sessionUser) : '');
+    sessionPerson = null;
+    document.getElementById('revoke-user').hidden = true;
+    userGrants('session-grants-box', null);
     AG.api('GET', '/api/sessions:list' + qs).then(function (r) {
       if (!guard(r)) return;
       var tbody = document.querySelector('#session-table tbody');
       tbody.textContent = '';
       if (!r.data.length) tbody.appendChild(el('tr', {}, [el('td', { colSpan: 6, className: 'empty' }, [t('session.none')])]));
+      if (sessionUser && r.data.length) {
+        sessionPerson = { id: r.data[0].userId, name: personName(r.data[0]) };
+        document.getElementById('revoke-user').hidden = false;
+        userGrants('session-grants-box', sessionPerson.id);
+      }
       r.data.forEach(function (s) {
-        var who = (s.nickname || s.username || '') + ' #' + s.userId;
         tbody.appendChild(el('tr', { dataset: { session: s.id } }, [
-          cell(who), cell(s.authenticator), cell(AG.time(s.signedInAt)), cell(AG.time(s.lastRenewedAt)), cell(s.ip),
-          el('td', {}, [s.current ? el('span', { className: 'muted' }, [t('account.this_device')])
+          cell(personName(s)), cell(s.authenticator), cell(AG.time(s.signedInAt)), cell(AG.time(s.lastRenewedAt)), cell(s.ip),
+          el('td', { className: 'actions' }, [s.current ? el('span', { className: 'muted' }, [t('account.this_device')])
             : button(t('session.revoke'), function () { revokeSession(s.id); }, 'revoke')])
         ]));
       });
@@ -401,11 +414,13 @@
 
   document.getElementById('session-filter').addEventListener('submit', function (ev) {
     ev.preventDefault();
-    sessionUser = this.elements.userId.value.trim();
+    sessionUser = this.elements.user.value.trim();
     loadSessions(1);
   });
   document.getElementById('revoke-user').addEventListener('click', function () {
-    AG.api('POST', '/api/sessions:revokeUser?userId=' + encodeURIComponent(sessionUser)).then(function (r) {
+    if (!sessionPerson) return;
+    if (!window.confirm(t('session.revoke_all_confirm', { name: sessionPerson.name }))) return;
+    AG.api('POST', '/api/sessions:revokeUser?userId=' + sessionPerson.id).then(function (r) {
       if (guard(r)) { notice(t('common.saved')); loadSessions(1); }
     });
   });
@@ -467,6 +482,7 @@
 
   function detailText(e) {
     var parts = [];
+    if (e.actorId != null && e.actorId !== e.userId) parts.push(t('audit.by') + ' ' + (e.actorName || '#' + e.actorId));
     if (e.reason) parts.push(e.reason);
     var d = e.detail || {};
     Object.keys(d).forEach(function (k) {
@@ -484,7 +500,7 @@
       r.data.forEach(function (e) {
         tbody.appendChild(el('tr', { className: e.result === 'failure' ? 'failure' : '' }, [
           cell(AG.time(e.createdAt)), cell(e.event), cell(e.result === 'failure' ? t('audit.failure') : t('audit.success')),
-          cell(e.userId), cell(e.authenticator), cell(e.ip), el('td', { className: 'reason' }, [detailText(e)])
+          cell(e.userName || (e.userId == null ? '' : '#' + e.userId)), cell(e.authenticator), cell(e.ip), el('td', { className: 'reason' }, [detailText(e)])
         ]));
       });
       pager(document.getElementById('audit-pager'), r.meta, loadAudit);
@@ -495,7 +511,7 @@
     ev.preventDefault();
     var f = this.elements;
     var q = '';
-    ['userId', 'event', 'result'].forEach(function (k) { if (f[k].value.trim()) q += '&' + k + '=' + encodeURIComponent(f[k].value.trim()); });
+    ['user', 'event', 'result'].forEach(function (k) { if (f[k].value.trim()) q += '&' + k + '=' + encodeURIComponent(f[k].value.trim()); });
     ['since', 'until'].forEach(function (k) {
       if (f[k].value) { var d = new Date(f[k].value); if (!isNaN(d.getTime())) q += '&' + k + '=' + encodeURIComponent(d.toISOString()); }
     });
@@ -513,7 +529,7 @@
   };
   document.addEventListener('ag:tab', function (ev) {
     clearMessages();
-    if (ev.detail === 'sec-sessions') { sessionUser = document.getElementById('session-filter').elements.userId.value.trim(); loadSessions(1); return; }
+    if (ev.detail === 'sec-sessions') { sessionUser = document.getElementById('session-filter').elements.user.value.trim(); loadSessions(1); return; }
     // Other sections (Applications: admin_apps.js) load themselves on this event.
     if (!loaders[ev.detail]) return;
     if (!loaded[ev.detail] || ev.detail !== 'sec-authenticators') { loaded[ev.detail] = true; loaders[ev.detail](); }

@@ -25,7 +25,7 @@
   function known(key) { return t(key) !== key; }
   function guard(r) {
     if (r.status === 401) { location.assign('/signin?redirect=%2Fadmin'); return false; }
-    if (!r.ok) { problem(serverText(r.message)); return false; }
+    if (!r.ok) { problem(r.message); return false; }
     return true;
   }
   function button(label, onclick, cls) { return el('button', { type: 'button', className: cls || '', onclick: onclick }, [label]); }
@@ -37,16 +37,6 @@
   function checkedValues(root, selector) {
     return Array.prototype.filter.call(root.querySelectorAll(selector), function (b) { return b.checked; })
       .map(function (b) { return b.value; });
-  }
-
-  // The API's messages in the page's language when the catalog knows them.
-  function serverText(m) {
-    if (known('rules.srv.' + m)) return t('rules.srv.' + m);
-    var x = /^No user '(.*)'$/.exec(m);
-    if (x) return t('rules.srv.no_user', { name: x[1] });
-    x = /^Access rule (\d+) does not exist$/.exec(m);
-    if (x) return t('rules.srv.no_rule', { id: x[1] });
-    return m;
   }
 
   // ------------------------------------------------------------------ a rule in words
@@ -310,7 +300,7 @@
     call.then(function (r) {
       if (r.status === 401) { location.assign('/signin?redirect=%2Fadmin'); return; }
       if (!r.ok) {
-        AG.show(err, serverText(r.message));
+        AG.show(err, r.message);
         var field = /^(\w+):/.exec(r.message);
         var input = field && FIELD_INPUTS[field[1]] ? f[FIELD_INPUTS[field[1]]] : null;
         if (input) input.setAttribute('aria-invalid', 'true');
@@ -375,7 +365,7 @@
     }
     AG.api('GET', '/api/accessRules:explain' + q).then(function (r) {
       if (r.status === 401) { location.assign('/signin?redirect=%2Fadmin'); return; }
-      if (!r.ok) { changed(); markDecider(); AG.show(err, serverText(r.message)); return; }
+      if (!r.ok) { changed(); markDecider(); AG.show(err, r.message); return; }
       showResult(r.data);
     });
   });

@@ -15,12 +15,6 @@
     return s;
   }
 
-  // A server message in the page's language when the catalog knows it.
-  function msg(m) {
-    var key = 'srv.' + m;
-    return Object.prototype.hasOwnProperty.call(catalog, key) ? catalog[key] : m;
-  }
-
   function cookie(name) {
     var parts = document.cookie ? document.cookie.split('; ') : [];
     for (var i = 0; i < parts.length; i++) {
@@ -52,7 +46,7 @@
           status: r.status,
           data: json.data,
           meta: json.meta,
-          message: r.ok ? '' : msg(err.message || r.statusText || String(r.status)),
+          message: r.ok ? '' : (err.message || r.statusText || String(r.status)),
           code: err.code || '',
           retryAfter: r.headers.get('Retry-After')
         };
@@ -123,5 +117,21 @@
   });
   tabs(document);
 
-  window.AG = { t: t, msg: msg, api: api, show: show, hide: hide, el: el, time: time, lang: lang, redirectTarget: redirectTarget, cookie: cookie };
+  // On narrow screens a `table.stack` shows each row as a card of labelled lines: cells the
+  // page did not label take their column's heading, whenever rows are added.
+  function labelCells(table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll('thead th'), function (th) { return th.textContent; });
+    Array.prototype.forEach.call(table.querySelectorAll('tbody tr'), function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) {
+        if (!td.hasAttribute('data-label') && heads[i]) td.setAttribute('data-label', heads[i]);
+      });
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('table.stack'), function (table) {
+    var body = table.tBodies[0];
+    if (!body) return;
+    new MutationObserver(function () { labelCells(table); }).observe(body, { childList: true });
+  });
+
+  window.AG = { t: t, api: api, show: show, hide: hide, el: el, time: time, lang: lang, redirectTarget: redirectTarget, cookie: cookie };
 })();

@@ -1,6 +1,9 @@
 //! API errors in NocoBase's shape: `{"errors": [{"message": "...", "code": "..."}]}` with the
 //! HTTP status. Internal errors are logged with their cause and answered with a generic text.
+//! Every message has its English and Chinese text; the answer is written in English and
+//! `http::layers::answer_in_the_readers_language` puts the Chinese one in for Chinese readers.
 
+pub use authgate_core::text::Text;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -10,21 +13,30 @@ use utoipa::ToSchema;
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
-    pub message: String,
+    /// Boxed: errors travel in every `Result` of the API, which stays small this way.
+    pub message: Box<Text>,
     pub retry_after_secs: Option<i64>,
     /// What the audit log records, when it says more than the message.
     pub reason: Option<String>,
+    /// Whom the refusal concerns, for the audit log (never in the answer: a wrong password
+    /// answers the same whether or not the account exists).
+    pub audit_user: Option<i64>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, message: Text) -> Self {
         Self {
             status,
             code,
-            message: message.into(),
+            message: Box::new(message),
             retry_after_secs: None,
             reason: None,
+            audit_user: None,
         }
+    }
+    pub fn about_user(mut self, id: i64) -> Self {
+        self.audit_user = Some(id);
+        self
     }
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
@@ -32,21 +44,23 @@ impl ApiError {
     }
     /// The reason for the audit log.
     pub fn audit_reason(&self) -> String {
-        self.reason.clone().unwrap_or_else(|| self.message.clone())
+        self.reason
+            .clone()
+            .unwrap_or_else(|| self.message.en.clone())
     }
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub fn bad_request(message: Text) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
     }
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub fn not_found(message: Text) -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
     }
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub fn forbidden(message: Text) -> Self {
         Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
     }
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: &'static str, message: Text) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
-    pub fn too_many(retry_after_secs: i64, message: impl Into<String>) -> Self {
+    pub fn too_many(retry_after_secs: i64, message: Text) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.max(1)),
             ..Self::new(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS", message)
@@ -58,7 +72,10 @@ impl ApiError {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_ERROR",
-            "Something went wrong on the server; the administrator can find details in its log",
+            Text::new(
+                "Something went wrong on the server; the administrator can find details in its log",
+                "服务器出错了；管理员可以在服务器日志中查看详情",
+            ),
         )
     }
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
@@ -68,7 +85,10 @@ impl ApiError {
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "UNAVAILABLE",
-                "The server cannot reach its database right now; please try again shortly",
+                Text::new(
+                    "The server cannot reach its database right now; please try again shortly",
+                    "服务器暂时无法连接数据库，请稍后再试",
+                ),
             )
         }
     }
@@ -84,7 +104,7 @@ impl std::fmt::Display for ApiError {
             "{} {}: {}",
             self.status.as_u16(),
             self.code,
-            self.message
+            self.message.en
         )
     }
 }
@@ -97,27 +117,43 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorItem {
-    /// For people, in English.
+    /// For people, in the reader's language (`lang` cookie, else `Accept-Language`: English
+    /// or Chinese).
     message: String,
     /// For programs: INVALID_REQUEST, EMPTY_TOKEN, INVALID_CREDENTIALS, FORBIDDEN, NOT_FOUND,
     /// TOO_MANY_ATTEMPTS, ...
     code: &'static str,
 }
 
+/// The message of an error answer in both languages, for the layer that picks one.
+#[derive(Clone)]
+pub struct ErrorMessage {
+    pub code: &'static str,
+    pub text: Text,
+}
+
+/// NocoBase's error body with one message.
+pub fn error_body(code: &'static str, message: &str) -> axum::Json<ErrorBody> {
+    axum::Json(ErrorBody {
+        errors: vec![ErrorItem {
+            message: message.to_string(),
+            code,
+        }],
+    })
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            errors: vec![ErrorItem {
-                message: self.message,
-                code: self.code,
-            }],
-        };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = (self.status, error_body(self.code, &self.message.en)).into_response();
         if let Some(secs) = self.retry_after_secs {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
+        response.extensions_mut().insert(ErrorMessage {
+            code: self.code,
+            text: *self.message,
+        });
         response
     }
 }
@@ -130,7 +166,7 @@ impl From<authgate_store::StoreError> for ApiError {
             E::Conflict(_)
             | E::LastEnabledAuthenticator
             | E::AdminsNeedPassword
-            | E::LastEnabledAdmin => ApiError::bad_request(e.to_string()),
+            | E::LastEnabledAdmin => ApiError::bad_request(e.text()),
             // Unreachable or busy: the same answer on both databases.
             e if e.is_temporary() => ApiError::unavailable(e),
             other => ApiError::internal(other),

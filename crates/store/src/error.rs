@@ -60,3 +60,34 @@ pub fn conflict_field(constraint_or_message: &str) -> &'static str {
     }
     "Record"
 }
+
+impl StoreError {
+    /// The refusals people read (a taken name, the last admin...), in both languages.
+    pub fn text(&self) -> authgate_core::text::Text {
+        use authgate_core::text::Text;
+        match self {
+            StoreError::Conflict(field) => {
+                let zh_field = match *field {
+                    "Authenticator name" => "认证器名称",
+                    "E-mail" => "电子邮箱",
+                    "Username" => "用户名",
+                    "clientId" => "clientId",
+                    _ => "该记录",
+                };
+                Text::new(self.to_string(), format!("{zh_field}已存在"))
+            }
+            StoreError::LastEnabledAuthenticator => {
+                Text::new(self.to_string(), "请至少保留并启用一个认证器")
+            }
+            StoreError::AdminsNeedPassword => Text::new(
+                self.to_string(),
+                "管理员只能用密码登录：请保持一个密码认证器处于启用状态，或先为其绑定钉钉账号",
+            ),
+            StoreError::LastEnabledAdmin => Text::new(
+                self.to_string(),
+                "这是最后一个启用的管理员；请先设置另一位管理员",
+            ),
+            other => Text::new(other.to_string(), "数据库出错了"),
+        }
+    }
+}

@@ -239,8 +239,19 @@ async fn account_refusals(db: Db) {
         .await;
     env.fake.clear_faults();
     let out = b.sign_in_as(s, AUTHENTICATOR, "carol.nomobile", None).await;
-    env.assert_refused(&out, before, "no_phone", "Contact.User.mobile")
+    let detail = env
+        .assert_refused(&out, before, "no_phone", "Contact.User.mobile")
         .await;
+    // The audit log names who was turned away.
+    assert_eq!(
+        (&detail["nick"], &detail["unionId"], &detail["userid"]),
+        (
+            &json!("Carol Chen"),
+            &json!("cArOlNoMoBiLe0unionId9QiEiE"),
+            &json!("carol.nomobile")
+        ),
+        "{detail}"
+    );
 
     // A masked number is never matched, even when a user has exactly those digits.
     s.create_user(
@@ -266,6 +277,11 @@ async fn account_refusals(db: Db) {
         )
         .await;
     assert_eq!(detail["dingtalkCode"], "60121");
+    assert_eq!(
+        (&detail["nick"], &detail["unionId"]),
+        (&json!("Eve Outsider"), &json!("eVeOuTsIdEr0unionIdM3QiEiE")),
+        "{detail}"
+    );
 
     // Nobody matches and sign-up is off.
     assert!(env

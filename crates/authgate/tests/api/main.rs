@@ -4,6 +4,7 @@ mod raw_sql;
 mod support;
 
 mod access_rules_pages;
+mod accessibility;
 mod account_linking;
 mod api_schema_regressions;
 mod attacks;

@@ -458,12 +458,25 @@ mod chromium {
         );
         // The admin revokes bob's sessions: bob's browser is signed out at its next request.
         a.click("[data-panel=sec-sessions]").await;
-        let bob_id =
-            s.get("/api/users:list?q=bob", Some(&admin)).await.body["data"][0]["id"].clone();
-        a.fill("#session-filter input[name=userId]", &bob_id.to_string())
-            .await;
+        // People are found by name: "bob" is enough.
+        a.fill("#session-filter input[name=user]", "bob").await;
         a.click("#session-filter button[type=submit]").await;
         a.find("#session-table button.revoke").await;
+        // Revoking everything asks first; "no" changes nothing.
+        a.js("window.confirm = function () { return false; }; return true;")
+            .await;
+        a.click("#revoke-user").await;
+        assert_eq!(
+            s.get("/api/sessions:list?user=bob", Some(&admin))
+                .await
+                .body["data"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        a.js("window.confirm = function () { return true; }; return true;")
+            .await;
         a.click("#revoke-user").await;
         a.text_of("#admin-notice").await;
         b.goto(&s, "/").await;
@@ -638,8 +651,10 @@ mod chromium {
         a.click("[data-panel=sec-audit]").await;
         a.find("#audit-table tbody tr").await;
         a.js("document.querySelector('#audit-filter select[name=result]').value = 'failure'; return true;").await;
+        // By her name, not a number; the log names her too.
+        a.fill("#audit-filter input[name=user]", "朵拉").await;
         a.click("#audit-filter button[type=submit]").await;
-        a.until("document.querySelectorAll('#audit-table tbody tr').length > 0 && Array.prototype.every.call(document.querySelectorAll('#audit-table tbody tr'), function (tr) { return tr.classList.contains('failure'); })").await;
+        a.until("document.querySelectorAll('#audit-table tbody tr').length > 0 && Array.prototype.every.call(document.querySelectorAll('#audit-table tbody tr'), function (tr) { return tr.classList.contains('failure') && tr.children[3].textContent === '朵拉'; })").await;
         a.quit().await;
     }
 

@@ -367,7 +367,112 @@ async fn sessions_are_listed_and_revoked(db: Db) {
     );
 }
 
+/// Administrators name people the way they know them: sessions and the audit log filter by
+/// name, username, e-mail or id, and the log names the people in it.
+async fn filters_find_people_by_name(db: Db) {
+    let s = Server::start(db).await;
+    let admin = s.admin_token().await;
+    let lilei = s
+        .create_user(&admin, json!({"username": "lilei", "nickname": "李雷", "email": "lilei@corp.example", "password": "lilei-pass-1"}))
+        .await;
+    s.create_user(
+        &admin,
+        json!({"username": "lina", "nickname": "李娜", "password": "lina-pass-12"}),
+    )
+    .await;
+    s.sign_in("lilei", "lilei-pass-1").await;
+    s.sign_in("lina", "lina-pass-12").await;
+    for who in [
+        "lilei",
+        "李雷",
+        "LILEI@corp.example",
+        &lilei.to_string(),
+        &format!("#{lilei}"),
+    ] {
+        let r = s
+            .get(
+                &format!("/api/sessions:list?user={}", urlencode(who)),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.text);
+        let users: Vec<_> = r.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["userId"].as_i64().unwrap())
+            .collect();
+        assert_eq!(users, vec![lilei], "{who}");
+    }
+    let r = s
+        .get(
+            &format!("/api/sessions:list?user={}", urlencode("李")),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let message = r.body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Several people match '李'")
+            && message.contains("李雷 (lilei)")
+            && message.contains("李娜 (lina)"),
+        "{message}"
+    );
+    let r = s
+        .get("/api/auditLogs:list?user=nobody-here", Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.body["errors"][0]["message"],
+        "Nobody is called 'nobody-here'"
+    );
+    let r = s
+        .get(
+            &format!(
+                "/api/auditLogs:list?user={}&event=auth.signIn",
+                urlencode("李雷")
+            ),
+            Some(&admin),
+        )
+        .await;
+    let entries = r.body["data"].as_array().unwrap();
+    assert!(!entries.is_empty(), "{}", r.text);
+    for e in entries {
+        assert_eq!(
+            (e["userId"].as_i64(), e["userName"].as_str()),
+            (Some(lilei), Some("李雷")),
+            "{e}"
+        );
+    }
+    // An administrator's act names both: who did it and to whom.
+    s.post(
+        &format!("/api/sessions:revokeUser?user={}", urlencode("李雷")),
+        Some(&admin),
+        json!({}),
+    )
+    .await
+    .assert_ok();
+    let r = s
+        .get(
+            &format!("/api/auditLogs:list?user={lilei}&event=admin.sessionRevoke"),
+            Some(&admin),
+        )
+        .await;
+    let e = &r.body["data"][0];
+    assert_eq!(
+        (e["userName"].as_str(), e["actorName"].as_str()),
+        (Some("李雷"), Some("Super Admin")),
+        "{}",
+        r.text
+    );
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 both_databases!(
+    filters_find_people_by_name,
     browser_cookies_need_csrf_on_unsafe_requests,
     secure_cookies_and_hsts_on_https_public_url,
     missing_token_codes,

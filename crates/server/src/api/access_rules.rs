@@ -2,7 +2,7 @@
 //! `accessRules:explain`, which says which rule decides a URL for a person and why.
 
 use crate::auth::AdminUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::forward_auth::current_rules;
 use crate::forward_auth::rules::{decide, parse, Person, Target, Verdict};
 use crate::http::client::ClientInfo;
@@ -98,7 +98,7 @@ fn checked(body: &AccessRuleBody) -> ApiResult<Map<String, Value>> {
     };
     parse(0, &def)
         .map(|(_, stored)| stored)
-        .map_err(|e| ApiError::bad_request(format!("{}: {}", e.field, e.message)))
+        .map_err(|e| ApiError::bad_request(e.text()))
 }
 
 async fn audit(state: &AppState, admin: &AdminUser, from: &ClientInfo, action: &str, id: i64) {
@@ -110,6 +110,13 @@ async fn audit(state: &AppState, admin: &AdminUser, from: &ClientInfo, action: &
         .await;
 }
 
+fn no_such_rule(id: i64) -> Text {
+    Text::new(
+        format!("Access rule {id} does not exist"),
+        format!("访问规则 {id} 不存在"),
+    )
+}
+
 /// The rule with `id` as listed (with its position), or 404.
 async fn listed(state: &AppState, id: i64) -> ApiResult<AccessRuleView> {
     let all = state.store.list_access_rules().await?;
@@ -117,7 +124,7 @@ async fn listed(state: &AppState, id: i64) -> ApiResult<AccessRuleView> {
         .iter()
         .enumerate()
         .find(|(_, r)| r.id == id)
-        .ok_or_else(|| ApiError::not_found(format!("Access rule {id} does not exist")))?;
+        .ok_or_else(|| ApiError::not_found(no_such_rule(id)))?;
     view(r.clone(), n as i64 + 1)
 }
 
@@ -170,9 +177,7 @@ pub async fn update(
         .await?
         .is_none()
     {
-        return Err(ApiError::not_found(format!(
-            "Access rule {id} does not exist"
-        )));
+        return Err(ApiError::not_found(no_such_rule(id)));
     }
     audit(&state, &admin, &from, "accessRules:update", id).await;
     Ok(data(listed(&state, id).await?))
@@ -189,9 +194,7 @@ pub async fn destroy(
 ) -> ApiResult<Json<Data<crate::api::views::Id>>> {
     let id = tk.id()?;
     if !state.store.delete_access_rule(id).await? {
-        return Err(ApiError::not_found(format!(
-            "Access rule {id} does not exist"
-        )));
+        return Err(ApiError::not_found(no_such_rule(id)));
     }
     audit(&state, &admin, &from, "accessRules:destroy", id).await;
     Ok(data(crate::api::views::Id { id }))
@@ -217,15 +220,14 @@ pub async fn move_rule(
 ) -> ApiResult<Json<Data<AccessRuleView>>> {
     let id = tk.id()?;
     if body.position < 1 {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "position must be 1 or more (1 is tried first)",
-        ));
+            "position 须不小于 1（1 最先匹配）",
+        )));
     }
     let index = usize::try_from(body.position - 1).unwrap_or(usize::MAX);
     if !state.store.move_access_rule(id, index, now_ms()).await? {
-        return Err(ApiError::not_found(format!(
-            "Access rule {id} does not exist"
-        )));
+        return Err(ApiError::not_found(no_such_rule(id)));
     }
     audit(&state, &admin, &from, "accessRules:move", id).await;
     Ok(data(listed(&state, id).await?))
@@ -268,11 +270,15 @@ pub async fn explain(
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| {
-            ApiError::bad_request("url must be an http(s) URL such as https://wiki.corp.example/")
+            ApiError::bad_request(Text::new(
+                "url must be an http(s) URL such as https://wiki.corp.example/",
+                "url 须为 http(s) 网址，例如 https://wiki.corp.example/",
+            ))
         })?;
     let method = q.method.as_deref().unwrap_or("GET");
-    let target =
-        Target::new(&url, method).ok_or_else(|| ApiError::bad_request("url must name a host"))?;
+    let target = Target::new(&url, method).ok_or_else(|| {
+        ApiError::bad_request(Text::new("url must name a host", "url 须包含主机名"))
+    })?;
     let user = match q.user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         None => None,
         Some(u) => {
@@ -284,7 +290,12 @@ pub async fn explain(
                 Some(user) => Some(user),
                 None => state.store.find_user_by_account(u).await?,
             };
-            Some(found.ok_or_else(|| ApiError::not_found(format!("No user '{u}'")))?)
+            Some(found.ok_or_else(|| {
+                ApiError::not_found(Text::new(
+                    format!("No user '{u}'"),
+                    format!("没有用户“{u}”"),
+                ))
+            })?)
         }
     };
     let authenticator = q.authenticator.clone().unwrap_or_default();

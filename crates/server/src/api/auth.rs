@@ -9,7 +9,7 @@ use crate::auth::sign_out::{end_session, Ending};
 use crate::auth::CurrentUser;
 use crate::auth_types::password::TYPE_NAME as PASSWORD_TYPE;
 use crate::auth_types::SignInContext;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::response::{data, Data, WithCookies};
@@ -93,6 +93,7 @@ pub async fn sign_in(
                 .audit(Entry {
                     event: event::SIGN_IN,
                     outcome: Outcome::Failure,
+                    user_id: e.audit_user,
                     authenticator: Some(a.name.clone()),
                     client: Some(&client),
                     reason: Some(e.audit_reason()),
@@ -207,15 +208,17 @@ pub async fn change_password(
         .as_ref()
         .is_some_and(|c| *c != body.new_password)
     {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "The passwords entered twice do not match",
-        ));
+            "两次输入的密码不一致",
+        )));
     }
-    check_password_rules(&body.new_password).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    check_password_rules(&body.new_password).map_err(|e| ApiError::bad_request(e.text()))?;
     let Some(stored) = me.user.password_hash.clone() else {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "This account has no password (it signs in another way); an administrator can set one",
-        ));
+            "该账号没有设置密码（它通过其他方式登录）；可请管理员为其设置密码",
+        )));
     };
     let old = body.old_password.unwrap_or_default();
     let failure = |reason: &str| Entry {
@@ -227,13 +230,19 @@ pub async fn change_password(
         ..Default::default()
     };
     if old.is_empty() {
-        return Err(ApiError::bad_request("Please enter your current password"));
+        return Err(ApiError::bad_request(Text::new(
+            "Please enter your current password",
+            "请输入当前密码",
+        )));
     }
     if state.passwords.verify(Some(stored), old).await == Verification::Mismatch {
         state.audit(failure("wrong current password")).await;
         return Err(ApiError::unauthorized(
             "INVALID_CREDENTIALS",
-            "The password is incorrect, please re-enter",
+            Text::new(
+                "The password is incorrect, please re-enter",
+                "密码不正确，请重新输入",
+            ),
         ));
     }
     let hash = state.passwords.hash(body.new_password).await;
@@ -255,11 +264,12 @@ pub async fn change_password(
             ..Default::default()
         })
         .await;
-    let user = state
-        .store
-        .get_user(me.user.id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("NOT_EXIST_USER", "The user does not exist"))?;
+    let user = state.store.get_user(me.user.id).await?.ok_or_else(|| {
+        ApiError::unauthorized(
+            "NOT_EXIST_USER",
+            Text::new("The user does not exist", "该用户不存在"),
+        )
+    })?;
     let issued = issue_session(&state, &user, &me.authenticator, &client, None).await?;
     Ok(signed_in_response(&state, user, issued))
 }
@@ -282,13 +292,17 @@ pub async fn unlink_identity(
     CurrentUser(me): CurrentUser,
     ApiQuery(q): ApiQuery<MyIdentity>,
 ) -> ApiResult<Json<Data<Id>>> {
-    let id = q
-        .identity_id
-        .ok_or_else(|| ApiError::bad_request("identityId (the identity's id) is required"))?;
+    let id = q.identity_id.ok_or_else(|| {
+        ApiError::bad_request(Text::new(
+            "identityId (the identity's id) is required",
+            "缺少 identityId（绑定身份的 ID）",
+        ))
+    })?;
     let mine = state.store.list_identities(me.user.id).await?;
     let Some(identity) = mine.iter().find(|i| i.id == id) else {
-        return Err(ApiError::not_found(format!(
-            "You have no linked account {id}"
+        return Err(ApiError::not_found(Text::new(
+            format!("You have no linked account {id}"),
+            format!("你没有 ID 为 {id} 的绑定账号"),
         )));
     };
     // Another way in: a password with an enabled password authenticator, or another identity
@@ -306,9 +320,10 @@ pub async fn unlink_identity(
         .iter()
         .any(|i| i.id != id && enabled.iter().any(|a| a.name == i.authenticator));
     if !by_password && !by_other_identity {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "This linked account is the only way you can sign in: ask an administrator to set a password for you first",
-        ));
+            "这是你唯一的登录方式，无法解除绑定：请先请管理员为你设置密码",
+        )));
     }
     if state.store.delete_identity(me.user.id, id).await? {
         state

@@ -4,7 +4,7 @@ use super::views::Id;
 use crate::auth::AdminUser;
 use crate::auth_types::options::OptionSpec;
 use crate::auth_types::SignInStyle;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery, ByTk};
 use crate::http::response::{data, whole_list, Data, Page};
@@ -187,11 +187,12 @@ pub async fn get_one(
 }
 
 async fn find(state: &AppState, id: i64) -> ApiResult<Authenticator> {
-    state
-        .store
-        .get_authenticator(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Authenticator {id} does not exist")))
+    state.store.get_authenticator(id).await?.ok_or_else(|| {
+        ApiError::not_found(Text::new(
+            format!("Authenticator {id} does not exist"),
+            format!("认证器 {id} 不存在"),
+        ))
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -217,13 +218,20 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Json<Data<AuthenticatorView>>> {
     let name = validate_authenticator_name(body.name.trim())
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(e.text()))?;
     let t = state.auth_types.get(&body.auth_type).ok_or_else(|| {
         let known: Vec<_> = state.auth_types.all().iter().map(|t| t.name()).collect();
-        ApiError::bad_request(format!(
-            "Unknown auth type '{}'; available: {}",
-            body.auth_type,
-            known.join(", ")
+        ApiError::bad_request(Text::new(
+            format!(
+                "Unknown auth type '{}'; available: {}",
+                body.auth_type,
+                known.join(", ")
+            ),
+            format!(
+                "未知的认证类型“{}”；可用的类型：{}",
+                body.auth_type,
+                known.join("、")
+            ),
         ))
     })?;
     let options = t
@@ -250,8 +258,9 @@ pub async fn create(
 
 fn text_field(field: &str, value: String) -> ApiResult<String> {
     if value.chars().count() > 200 || value.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(format!(
-            "{field} must be at most 200 characters, without control characters"
+        return Err(ApiError::bad_request(Text::new(
+            format!("{field} must be at most 200 characters, without control characters"),
+            format!("{field} 最多 200 个字符，且不能包含控制字符"),
         )));
     }
     Ok(value.trim().to_string())
@@ -287,18 +296,20 @@ pub async fn update(
 ) -> ApiResult<Json<Data<AuthenticatorView>>> {
     let current = find(&state, tk.id()?).await?;
     if body.name.as_ref().is_some_and(|n| *n != current.name) {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "The name (Auth UID) of an authenticator cannot be changed",
-        ));
+            "认证器的名称（Auth UID）不能修改",
+        )));
     }
     if body
         .auth_type
         .as_ref()
         .is_some_and(|t| *t != current.auth_type)
     {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "The type of an authenticator cannot be changed",
-        ));
+            "认证器的类型不能修改",
+        )));
     }
     let _ = (body.id, body.sort);
     let t = type_of(&state, &current)?;
@@ -322,7 +333,7 @@ pub async fn update(
         .store
         .update_authenticator(current.id, &patch, now_ms())
         .await?
-        .ok_or_else(|| ApiError::not_found("The authenticator was deleted meanwhile"))?;
+        .ok_or_else(|| ApiError::not_found(deleted_meanwhile()))?;
     audit_change(
         &state,
         &admin,
@@ -332,6 +343,13 @@ pub async fn update(
     )
     .await;
     Ok(data(admin_view(&state, updated)?))
+}
+
+fn deleted_meanwhile() -> Text {
+    Text::new(
+        "The authenticator was deleted meanwhile",
+        "该认证器已被删除",
+    )
 }
 
 #[utoipa::path(post, path = "/api/authenticators:destroy", tag = "authenticators",
@@ -345,9 +363,7 @@ pub async fn destroy(
 ) -> ApiResult<Json<Data<Id>>> {
     let current = find(&state, tk.id()?).await?;
     if !state.store.delete_authenticator(current.id).await? {
-        return Err(ApiError::not_found(
-            "The authenticator was deleted meanwhile",
-        ));
+        return Err(ApiError::not_found(deleted_meanwhile()));
     }
     audit_change(
         &state,
@@ -381,23 +397,31 @@ pub async fn move_one(
     let body: MoveParams = if body.iter().all(u8::is_ascii_whitespace) {
         MoveParams::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(Text::new(
+                format!("The request body is not valid: {e}"),
+                format!("请求体无效：{e}"),
+            ))
+        })?
     };
     let (Some(source), Some(target)) = (
         query.source_id.or(body.source_id),
         query.target_id.or(body.target_id),
     ) else {
-        return Err(ApiError::bad_request("sourceId and targetId are required"));
+        return Err(ApiError::bad_request(Text::new(
+            "sourceId and targetId are required",
+            "缺少 sourceId 和 targetId",
+        )));
     };
     if !state
         .store
         .move_authenticator(source, target, now_ms())
         .await?
     {
-        return Err(ApiError::not_found(
+        return Err(ApiError::not_found(Text::new(
             "sourceId or targetId is not an authenticator",
-        ));
+            "sourceId 或 targetId 不是认证器",
+        )));
     }
     audit_change(
         &state,

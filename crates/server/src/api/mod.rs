@@ -7,12 +7,13 @@ pub mod authenticators;
 pub mod oidc_clients;
 pub mod openapi;
 pub mod ops;
+pub mod people;
 pub mod sessions;
 pub mod token_policy;
 pub mod users;
 pub mod views;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::state::AppState;
 use authgate_core::model::Authenticator;
 use axum::http::HeaderMap;
@@ -97,26 +98,33 @@ pub async fn authenticator_from_header(
         .get("x-authenticator")
         .map(|v| v.to_str().map(str::trim))
         .transpose()
-        .map_err(|_| ApiError::bad_request("The X-Authenticator header is not valid text"))?
+        .map_err(|_| ApiError::bad_request(Text::new("The X-Authenticator header is not valid text", "X-Authenticator 请求头不是有效的文本")))?
         .filter(|n| !n.is_empty())
         .ok_or_else(|| {
             ApiError::bad_request(
-                "The X-Authenticator header is required: the name of the authenticator to use, e.g. basic",
+                Text::new("The X-Authenticator header is required: the name of the authenticator to use, e.g. basic", "缺少 X-Authenticator 请求头：请给出要使用的认证器名称，例如 basic"),
             )
         })?;
     if name.len() > 64 {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "The X-Authenticator header is too long",
-        ));
+            "X-Authenticator 请求头太长了",
+        )));
     }
     let a = state
         .store
         .get_authenticator_by_name(name)
         .await?
-        .ok_or_else(|| ApiError::bad_request(format!("Authenticator '{name}' does not exist")))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(Text::new(
+                format!("Authenticator '{name}' does not exist"),
+                format!("认证器“{name}”不存在"),
+            ))
+        })?;
     if !a.enabled {
-        return Err(ApiError::bad_request(format!(
-            "Authenticator '{name}' is disabled"
+        return Err(ApiError::bad_request(Text::new(
+            format!("Authenticator '{name}' is disabled"),
+            format!("认证器“{name}”已停用"),
         )));
     }
     Ok(a)

@@ -3,7 +3,7 @@
 //! granted them.
 
 use crate::auth::{AdminUser, CurrentUser};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::http::response::{data, whole_list, Data, Page};
@@ -154,7 +154,12 @@ impl ByClientId {
         self.filter_by_tk
             .as_deref()
             .filter(|id| !id.is_empty())
-            .ok_or_else(|| ApiError::bad_request("filterByTk (the clientId) is required"))
+            .ok_or_else(|| {
+                ApiError::bad_request(Text::new(
+                    "filterByTk (the clientId) is required",
+                    "缺少 filterByTk（应用的 clientId）",
+                ))
+            })
     }
 }
 
@@ -163,12 +168,19 @@ fn new_secret() -> String {
     B64URL.encode(rand::random::<[u8; 32]>())
 }
 
+fn no_such_application(id: &str) -> Text {
+    Text::new(
+        format!("Application {id} does not exist"),
+        format!("应用 {id} 不存在"),
+    )
+}
+
 async fn find(state: &AppState, id: &str) -> ApiResult<Client> {
     let record = state
         .store
         .get_oidc_client(id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("Application {id} does not exist")))?;
+        .ok_or_else(|| ApiError::not_found(no_such_application(id)))?;
     Client::from_record(record).map_err(ApiError::internal)
 }
 
@@ -258,16 +270,14 @@ pub async fn update(
     validate(&client.name, &client.settings, state.config.is_https())
         .map_err(ApiError::bad_request)?;
     if was_public != client.is_public() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "tokenEndpointAuthMethod cannot change between none (public) and a secret; register a new application",
-        ));
+            "tokenEndpointAuthMethod 不能在 none（公开客户端）与有密钥的方式之间切换，请注册一个新应用",
+        )));
     }
     client.updated_at = now_ms();
     if !state.store.update_oidc_client(&client.to_record()).await? {
-        return Err(ApiError::not_found(format!(
-            "Application {} does not exist",
-            client.id
-        )));
+        return Err(ApiError::not_found(no_such_application(&client.id)));
     }
     audit(&state, &admin, &from, "oidcClients:update", &client.id).await;
     Ok(data(view(&state, client)))
@@ -284,16 +294,16 @@ pub async fn rotate_secret(
 ) -> ApiResult<Json<Data<OidcClientWithSecret>>> {
     let mut client = find(&state, tk.id()?).await?;
     if client.is_public() {
-        return Err(ApiError::bad_request("A public application has no secret"));
+        return Err(ApiError::bad_request(Text::new(
+            "A public application has no secret",
+            "公开客户端没有密钥",
+        )));
     }
     let secret = new_secret();
     client.secret_hash = Some(hash_secret(&secret));
     client.updated_at = now_ms();
     if !state.store.update_oidc_client(&client.to_record()).await? {
-        return Err(ApiError::not_found(format!(
-            "Application {} does not exist",
-            client.id
-        )));
+        return Err(ApiError::not_found(no_such_application(&client.id)));
     }
     audit(
         &state,
@@ -320,9 +330,7 @@ pub async fn destroy(
 ) -> ApiResult<Json<Data<ClientDeleted>>> {
     let id = tk.id()?;
     if !state.store.delete_oidc_client(id).await? {
-        return Err(ApiError::not_found(format!(
-            "Application {id} does not exist"
-        )));
+        return Err(ApiError::not_found(no_such_application(id)));
     }
     audit(&state, &admin, &from, "oidcClients:destroy", id).await;
     Ok(data(ClientDeleted { deleted: true }))

@@ -4,7 +4,7 @@
 use super::views::SessionView;
 use crate::audit::Entry;
 use crate::auth::{AdminUser, CurrentUser};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiQuery, Paging};
 use crate::http::response::{data, list as list_body, Data, Page};
@@ -22,6 +22,8 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase")]
 pub struct ListParams {
     user_id: Option<i64>,
+    /// A name, username, e-mail, phone or id (see `people::resolve`).
+    user: Option<String>,
     /// Only live sessions (default true).
     active: Option<bool>,
 }
@@ -61,7 +63,12 @@ impl SessionId {
         self.filter_by_tk
             .as_deref()
             .filter(|s| !s.is_empty() && s.len() <= 64)
-            .ok_or_else(|| ApiError::bad_request("filterByTk (the session id) is required"))
+            .ok_or_else(|| {
+                ApiError::bad_request(Text::new(
+                    "filterByTk (the session id) is required",
+                    "缺少 filterByTk（会话编号）",
+                ))
+            })
     }
 }
 
@@ -104,7 +111,10 @@ pub async fn revoke_mine(
     let id = id.get()?;
     let found = state.store.get_session(id).await?;
     if found.as_ref().map(|s| s.session.user_id) != Some(me.user.id) {
-        return Err(ApiError::not_found("You have no such session"));
+        return Err(ApiError::not_found(Text::new(
+            "You have no such session",
+            "你没有这个会话",
+        )));
     }
     state
         .store
@@ -116,7 +126,7 @@ pub async fn revoke_mine(
 }
 
 #[utoipa::path(get, path = "/api/sessions:list", tag = "sessions",
-    params(("userId" = Option<i64>, Query, example = 1, description = "Only this user's"), ("active" = Option<bool>, Query, description = "Only live ones (default true)"),
+    params(("userId" = Option<i64>, Query, example = 1, description = "Only this user's"), ("user" = Option<String>, Query, example = "zhangsan", description = "Only this person's: name, username, e-mail, phone or id"), ("active" = Option<bool>, Query, description = "Only live ones (default true)"),
            ("page" = Option<i64>, Query, minimum = 1, description = "From 1"), ("pageSize" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 20")),
     responses((status = 200, description = "Sessions, newest first", body = Page<SessionView>), (status = 403, description = "Admins only")))]
 pub async fn list(
@@ -125,8 +135,12 @@ pub async fn list(
     ApiQuery(paging): ApiQuery<Paging>,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<SessionView>>> {
+    let user_id = match p.user_id {
+        Some(id) => Some(id),
+        None => super::people::resolve(&state, p.user.as_deref()).await?,
+    };
     let q = SessionQuery {
-        user_id: p.user_id,
+        user_id,
         active_since: if p.active.unwrap_or(true) {
             Some(active_since(&state).await?)
         } else {
@@ -159,7 +173,7 @@ pub async fn revoke(
         .store
         .get_session(id)
         .await?
-        .ok_or_else(|| ApiError::not_found("No such session"))?;
+        .ok_or_else(|| ApiError::not_found(Text::new("No such session", "没有这个会话")))?;
     state
         .store
         .revoke_session(
@@ -185,10 +199,12 @@ pub async fn revoke(
 #[serde(rename_all = "camelCase")]
 pub struct UserParam {
     user_id: Option<i64>,
+    /// A name, username, e-mail, phone or id (see `people::resolve`).
+    user: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/sessions:revokeUser", tag = "sessions",
-    params(("userId" = i64, Query, example = 2, description = "Whose sessions")),
+    params(("userId" = Option<i64>, Query, example = 2, description = "Whose sessions (or `user`)"), ("user" = Option<String>, Query, example = "zhangsan", description = "Whose sessions: name, username, e-mail, phone or id")),
     responses((status = 200, description = "How many sessions were revoked", body = Data<Revoked>), (status = 400, description = "userId missing"), (status = 403, description = "Admins only")))]
 pub async fn revoke_user(
     State(state): State<AppState>,
@@ -196,9 +212,16 @@ pub async fn revoke_user(
     AdminUser(me): AdminUser,
     ApiQuery(p): ApiQuery<UserParam>,
 ) -> ApiResult<Json<Data<Revoked>>> {
-    let user_id = p
-        .user_id
-        .ok_or_else(|| ApiError::bad_request("userId is required"))?;
+    let named = match p.user_id {
+        Some(id) => Some(id),
+        None => super::people::resolve(&state, p.user.as_deref()).await?,
+    };
+    let user_id = named.ok_or_else(|| {
+        ApiError::bad_request(Text::new(
+            "Say whose sessions: userId (or user, a name)",
+            "请指明是谁的会话：userId（或 user，填名字）",
+        ))
+    })?;
     let n = state
         .store
         .revoke_user_sessions(

@@ -1,7 +1,7 @@
 //! `tokenPolicies:get/update` (admins): NocoBase's token policy.
 
 use crate::auth::AdminUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::http::extract::ApiJson;
 use crate::http::response::{data, Data};
@@ -82,17 +82,18 @@ pub async fn update_policy(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> ApiResult<Json<Data<TokenPolicyView>>> {
     if body.key.as_deref().is_some_and(|k| k != "default") {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "There is only one token policy: key 'default'",
-        ));
+            "令牌策略只有一个：key 为“default”",
+        )));
     }
     let policy =
-        TokenPolicy::try_from(&body.config).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        TokenPolicy::try_from(&body.config).map_err(|e| ApiError::bad_request(e.text()))?;
     // A policy that signs out the admin saving it may sign out every admin, and then only SQL
     // could undo it.
     if admin.0.signed_in_at.saturating_add(policy.session_ttl_ms) <= now_ms() {
         return Err(ApiError::bad_request(
-            "This session lifetime would end your own session at once: choose a longer sessionExpirationTime",
+            Text::new("This session lifetime would end your own session at once: choose a longer sessionExpirationTime", "这个会话有效期会让你自己的会话立即结束：请设置更长的 sessionExpirationTime"),
         ));
     }
     state.store.set_token_policy(&policy, now_ms()).await?;

@@ -2,7 +2,8 @@
 
 use super::views::{Id, IdentityView, UserView};
 use crate::auth::AdminUser;
-use crate::error::{ApiError, ApiResult};
+use crate::auth_types::password::phone_error_text;
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery, ByTk, Paging};
 use crate::http::response::{data, list as list_body, Data, Page};
@@ -35,12 +36,24 @@ fn filter_value(v: &Value) -> &Value {
 }
 
 fn parse_filter(text: &str, q: &mut UserQuery) -> ApiResult<()> {
-    let Value::Object(map) = serde_json::from_str::<Value>(text)
-        .map_err(|e| ApiError::bad_request(format!("filter is not valid JSON: {e}")))?
+    let Value::Object(map) = serde_json::from_str::<Value>(text).map_err(|e| {
+        ApiError::bad_request(Text::new(
+            format!("filter is not valid JSON: {e}"),
+            format!("filter 不是有效的 JSON：{e}"),
+        ))
+    })?
     else {
-        return Err(ApiError::bad_request("filter must be a JSON object"));
+        return Err(ApiError::bad_request(Text::new(
+            "filter must be a JSON object",
+            "filter 必须是 JSON 对象",
+        )));
     };
-    let bad = |k: &str| ApiError::bad_request(format!("filter.{k} has the wrong type"));
+    let bad = |k: &str| {
+        ApiError::bad_request(Text::new(
+            format!("filter.{k} has the wrong type"),
+            format!("filter.{k} 的类型不对"),
+        ))
+    };
     for (k, v) in &map {
         let v = filter_value(v);
         match k.as_str() {
@@ -51,8 +64,9 @@ fn parse_filter(text: &str, q: &mut UserQuery) -> ApiResult<()> {
             "isAdmin" => q.is_admin = Some(v.as_bool().ok_or_else(|| bad(k))?),
             "enabled" => q.enabled = Some(v.as_bool().ok_or_else(|| bad(k))?),
             other => {
-                return Err(ApiError::bad_request(format!(
-                    "Cannot filter users by '{other}' (use id, username, email, phone, isAdmin, enabled)"
+                return Err(ApiError::bad_request(Text::new(
+                    format!("Cannot filter users by '{other}' (use id, username, email, phone, isAdmin, enabled)"),
+                    format!("不能按“{other}”筛选用户（可用 id、username、email、phone、isAdmin、enabled）"),
                 )))
             }
         }
@@ -91,8 +105,9 @@ pub async fn list(
         "createdAt" => UserSort::CreatedAsc,
         "-createdAt" => UserSort::CreatedDesc,
         other => {
-            return Err(ApiError::bad_request(format!(
-                "Cannot sort users by '{other}'"
+            return Err(ApiError::bad_request(Text::new(
+                format!("Cannot sort users by '{other}'"),
+                format!("不能按“{other}”对用户排序"),
             )))
         }
     };
@@ -105,11 +120,12 @@ pub async fn list(
 }
 
 async fn find(state: &AppState, id: i64) -> ApiResult<User> {
-    state
-        .store
-        .get_user(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("User {id} does not exist")))
+    state.store.get_user(id).await?.ok_or_else(|| {
+        ApiError::not_found(Text::new(
+            format!("User {id} does not exist"),
+            format!("用户 {id} 不存在"),
+        ))
+    })
 }
 
 /// `users:get`: the user and their linked identities.
@@ -161,7 +177,10 @@ fn text(body: &mut Map<String, Value>, key: &str) -> ApiResult<Option<Option<Str
         Some(Value::Null) => Ok(Some(None)),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(Some(None)),
         Some(Value::String(s)) if s.len() <= 1024 => Ok(Some(Some(s))),
-        Some(_) => Err(ApiError::bad_request(format!("{key} must be a text"))),
+        Some(_) => Err(ApiError::bad_request(Text::new(
+            format!("{key} must be a text"),
+            format!("{key} 必须是文本"),
+        ))),
     }
 }
 
@@ -169,42 +188,43 @@ fn flag(body: &mut Map<String, Value>, key: &str) -> ApiResult<Option<bool>> {
     match body.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(b)),
-        Some(_) => Err(ApiError::bad_request(format!(
-            "{key} must be true or false"
+        Some(_) => Err(ApiError::bad_request(Text::new(
+            format!("{key} must be true or false"),
+            format!("{key} 必须是 true 或 false"),
         ))),
     }
 }
 
 /// Validates and normalises the profile fields of a body into a patch.
 fn profile_patch(state: &AppState, body: &mut Map<String, Value>) -> ApiResult<UserPatch> {
-    let invalid = |e: &dyn std::fmt::Display| ApiError::bad_request(e.to_string());
+    let invalid = ApiError::bad_request;
     Ok(UserPatch {
         username: text(body, "username")?
             .map(|v| {
                 v.map(|s| validate_username(s.trim()))
                     .transpose()
-                    .map_err(|e| invalid(&e))
+                    .map_err(|e| invalid(e.text()))
             })
             .transpose()?,
         email: text(body, "email")?
             .map(|v| {
                 v.map(|s| normalize_email(&s))
                     .transpose()
-                    .map_err(|e| invalid(&e))
+                    .map_err(|e| invalid(e.text()))
             })
             .transpose()?,
         phone: text(body, "phone")?
             .map(|v| {
                 v.map(|s| normalize_phone(&state.config.default_country_code, &s))
                     .transpose()
-                    .map_err(|e| invalid(&e))
+                    .map_err(|e| invalid(phone_error_text(&e)))
             })
             .transpose()?,
         nickname: text(body, "nickname")?
             .map(|v| {
                 v.map(|s| validate_nickname(&s))
                     .transpose()
-                    .map_err(|e| invalid(&e))
+                    .map_err(|e| invalid(e.text()))
             })
             .transpose()?,
         is_admin: flag(body, "isAdmin")?,
@@ -214,8 +234,9 @@ fn profile_patch(state: &AppState, body: &mut Map<String, Value>) -> ApiResult<U
 
 fn reject_unknown(body: &Map<String, Value>) -> ApiResult<()> {
     match body.keys().next() {
-        Some(k) => Err(ApiError::bad_request(format!(
-            "Unknown user field '{k}' (use username, email, phone, nickname, password, isAdmin, enabled)"
+        Some(k) => Err(ApiError::bad_request(Text::new(
+            format!("Unknown user field '{k}' (use username, email, phone, nickname, password, isAdmin, enabled)"),
+            format!("未知的用户字段“{k}”（可用 username、email、phone、nickname、password、isAdmin、enabled）"),
         ))),
         None => Ok(()),
     }
@@ -256,13 +277,14 @@ pub async fn create(
         password_hash: None,
     };
     if new.username.is_none() && new.email.is_none() && new.phone.is_none() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "A user needs at least a username, an e-mail or a phone number",
-        ));
+            "用户至少需要用户名、电子邮箱或手机号中的一项",
+        )));
     }
     let hash = match password {
         Some(pw) => {
-            check_password_rules(&pw).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            check_password_rules(&pw).map_err(|e| ApiError::bad_request(e.text()))?;
             Some(state.passwords.hash(pw).await)
         }
         None => None,
@@ -303,7 +325,7 @@ pub async fn update(
     reject_unknown(&body)?;
     let new_hash = match password {
         Some(pw) => {
-            check_password_rules(&pw).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            check_password_rules(&pw).map_err(|e| ApiError::bad_request(e.text()))?;
             Some(state.passwords.hash(pw).await)
         }
         None => None,
@@ -315,7 +337,12 @@ pub async fn update(
         .store
         .update_user(current.id, &patch, now)
         .await?
-        .ok_or_else(|| ApiError::not_found("The user was deleted meanwhile"))?;
+        .ok_or_else(|| {
+            ApiError::not_found(Text::new(
+                "The user was deleted meanwhile",
+                "该用户已被删除",
+            ))
+        })?;
     if let Some(hash) = new_hash {
         state
             .store
@@ -361,7 +388,10 @@ pub async fn destroy(
 ) -> ApiResult<Json<Data<Id>>> {
     let user = find(&state, tk.id()?).await?;
     if user.id == admin.0.user.id {
-        return Err(ApiError::bad_request("You cannot delete your own account"));
+        return Err(ApiError::bad_request(Text::new(
+            "You cannot delete your own account",
+            "不能删除自己的账号",
+        )));
     }
     // Refused by the store (LastEnabledAdmin) when it is the last enabled admin.
     state.store.delete_user(user.id).await?;
@@ -386,13 +416,16 @@ pub async fn unlink_identity(
     ApiQuery(p): ApiQuery<UnlinkParams>,
 ) -> ApiResult<Json<Data<Id>>> {
     let user = find(&state, tk.id()?).await?;
-    let identity_id = p
-        .identity_id
-        .ok_or_else(|| ApiError::bad_request("identityId (the identity's id) is required"))?;
+    let identity_id = p.identity_id.ok_or_else(|| {
+        ApiError::bad_request(Text::new(
+            "identityId (the identity's id) is required",
+            "缺少 identityId（绑定身份的 ID）",
+        ))
+    })?;
     if !state.store.delete_identity(user.id, identity_id).await? {
-        return Err(ApiError::not_found(format!(
-            "User {} has no identity {identity_id}",
-            user.id
+        return Err(ApiError::not_found(Text::new(
+            format!("User {} has no identity {identity_id}", user.id),
+            format!("用户 {} 没有 ID 为 {identity_id} 的绑定身份", user.id),
         )));
     }
     audit_change(&state, &admin, &client, "users:unlinkIdentity", user.id).await;

@@ -125,7 +125,10 @@ pub struct AuditEntryView {
     /// success or failure
     result: &'static str,
     user_id: Option<i64>,
+    /// The user's name as people know it (nickname, else username...), when they still exist.
+    user_name: Option<String>,
     actor_id: Option<i64>,
+    actor_name: Option<String>,
     authenticator: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
@@ -134,10 +137,14 @@ pub struct AuditEntryView {
     detail: Map<String, Value>,
 }
 
-impl From<AuditEntry> for AuditEntryView {
-    fn from(e: AuditEntry) -> Self {
+impl AuditEntryView {
+    /// `names`: display names by user id.
+    pub fn new(e: AuditEntry, names: &std::collections::HashMap<i64, String>) -> Self {
         let a = e.entry;
+        let name = |id: Option<i64>| id.and_then(|id| names.get(&id).cloned());
         Self {
+            user_name: name(a.user_id),
+            actor_name: name(a.actor_id),
             id: e.id,
             created_at: to_rfc3339(a.at),
             event: a.event,

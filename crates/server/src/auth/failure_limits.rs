@@ -10,6 +10,7 @@
 //! The account is the user it resolves to when it exists (username and e-mail share one
 //! count), else the text typed.
 
+use crate::error::Text;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use authgate_core::clock::now_ms;
@@ -80,7 +81,10 @@ pub async fn begin(state: &AppState, keys: FailureKeys) -> ApiResult<Attempt> {
             FailureSlots::Busy => {
                 return Err(ApiError::too_many(
                     1,
-                    "Too many sign-in attempts at once, please try again in a moment",
+                    Text::new(
+                        "Too many sign-in attempts at once, please try again in a moment",
+                        "同时进行的登录尝试太多，请稍后再试",
+                    ),
                 ))
             }
         }
@@ -92,9 +96,12 @@ fn locked(remaining_ms: i64) -> ApiError {
     let minutes = (secs + 59) / 60;
     ApiError::too_many(
         secs,
-        format!(
-            "Too many failed sign-in attempts. Please try again in {minutes} minute{}",
-            if minutes == 1 { "" } else { "s" }
+        Text::new(
+            format!(
+                "Too many failed sign-in attempts. Please try again in {minutes} minute{}",
+                if minutes == 1 { "" } else { "s" }
+            ),
+            format!("登录失败次数过多，请在 {minutes} 分钟后重试"),
         ),
     )
 }

@@ -3,7 +3,7 @@
 
 use crate::auth::cookies::{self, CSRF_COOKIE, CSRF_HEADER, TOKEN_COOKIE};
 use crate::auth::sessions::{authenticate, Authenticated};
-use crate::error::ApiError;
+use crate::error::{ApiError, Text};
 use crate::http::client::ClientInfo;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
@@ -79,7 +79,7 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
     let outcome = if token.is_empty() {
         Err(ApiError::unauthorized(
             "EMPTY_TOKEN",
-            "The token is empty, please sign in",
+            Text::new("The token is empty, please sign in", "令牌为空，请登录"),
         ))
     } else if source == TokenSource::Cookie
         && !is_safe(req.method())
@@ -89,7 +89,7 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
         Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
             "CSRF_TOKEN_INVALID",
-            "This request needs the X-CSRF-Token header (the value of the authgate_csrf cookie)",
+            Text::new("This request needs the X-CSRF-Token header (the value of the authgate_csrf cookie)", "此请求需要 X-CSRF-Token 请求头（值为 authgate_csrf Cookie 的值）"),
         ))
     } else {
         let client = ClientInfo::from_request(&req, &state.config);
@@ -129,7 +129,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             Some(AuthOutcome(Err(e))) => Err(e.clone()),
             None => Err(ApiError::unauthorized(
                 "EMPTY_TOKEN",
-                "Please sign in first",
+                Text::new("Please sign in first", "请先登录"),
             )),
         }
     }
@@ -156,7 +156,10 @@ impl<S: Send + Sync> FromRequestParts<S> for AdminUser {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let CurrentUser(a) = CurrentUser::from_request_parts(parts, state).await?;
         if !a.user.is_admin {
-            return Err(ApiError::forbidden("Only administrators may do this"));
+            return Err(ApiError::forbidden(Text::new(
+                "Only administrators may do this",
+                "只有管理员可以这样做",
+            )));
         }
         Ok(AdminUser(a))
     }

@@ -3,7 +3,7 @@
 //! `session_ttl` after sign-in; a revoked session or a later password change ends it at once.
 
 use crate::audit::Entry;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::random_id::random_id;
 use crate::state::AppState;
@@ -138,13 +138,19 @@ pub async fn authenticate(
     if session.revoked_at.is_some() {
         return Err(ApiError::unauthorized(
             "BLOCKED_TOKEN",
-            "You have been signed out (the session was revoked), please sign in again",
+            Text::new(
+                "You have been signed out (the session was revoked), please sign in again",
+                "你已退出登录（会话已被撤销），请重新登录",
+            ),
         ));
     }
     if !user.enabled {
         return Err(ApiError::unauthorized(
             "NOT_EXIST_USER",
-            "This account is disabled, please contact your administrator",
+            Text::new(
+                "This account is disabled, please contact your administrator",
+                "此账号已停用，请联系管理员",
+            ),
         ));
     }
     if user
@@ -153,7 +159,10 @@ pub async fn authenticate(
     {
         return Err(ApiError::unauthorized(
             "INVALID_TOKEN",
-            "Your password was changed, please sign in again",
+            Text::new(
+                "Your password was changed, please sign in again",
+                "你的密码已更改，请重新登录",
+            ),
         ));
     }
     let now = now_ms();
@@ -162,7 +171,10 @@ pub async fn authenticate(
     if now >= session_expires_at {
         return Err(ApiError::unauthorized(
             "EXPIRED_SESSION",
-            "Your session has expired, please sign in again",
+            Text::new(
+                "Your session has expired, please sign in again",
+                "你的会话已过期，请重新登录",
+            ),
         ));
     }
     let authenticated = Authenticated {
@@ -181,7 +193,10 @@ pub async fn authenticate(
     if now >= token_expired_at.saturating_add(policy.renew_window_ms) {
         return Err(ApiError::unauthorized(
             "EXPIRED_TOKEN",
-            "Your sign-in has expired, please sign in again",
+            Text::new(
+                "Your sign-in has expired, please sign in again",
+                "你的登录已过期，请重新登录",
+            ),
         ));
     }
     renew(state, authenticated, &policy, client, now).await
@@ -228,7 +243,10 @@ async fn renew(
         RenewOutcome::AlreadyRenewed(_) => {
             return Err(ApiError::unauthorized(
                 "TOKEN_RENEW_FAILED",
-                "This token was already renewed; use the new token or sign in again",
+                Text::new(
+                    "This token was already renewed; use the new token or sign in again",
+                    "此令牌已续期过；请使用新令牌或重新登录",
+                ),
             ))
         }
         RenewOutcome::Missing => return Err(invalid_token()),
@@ -244,6 +262,9 @@ async fn renew(
 fn invalid_token() -> ApiError {
     ApiError::unauthorized(
         "INVALID_TOKEN",
-        "The token is invalid, please sign in again",
+        Text::new(
+            "The token is invalid, please sign in again",
+            "令牌无效，请重新登录",
+        ),
     )
 }

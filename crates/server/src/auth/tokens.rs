@@ -2,7 +2,7 @@
 //! same claims always give the same token (concurrent renewals rely on this).
 
 use crate::auth::keys::SigningKeys;
-use crate::error::ApiError;
+use crate::error::{ApiError, Text};
 use authgate_core::model::IssuedToken;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
@@ -96,7 +96,10 @@ impl TokenCodec {
         let invalid = || {
             ApiError::unauthorized(
                 "INVALID_TOKEN",
-                "The token is invalid, please sign in again",
+                Text::new(
+                    "The token is invalid, please sign in again",
+                    "令牌无效，请重新登录",
+                ),
             )
         };
         if token.len() > 4096 {

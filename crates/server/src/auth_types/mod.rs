@@ -6,7 +6,7 @@ pub mod dingtalk;
 pub mod options;
 pub mod password;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::state::AppState;
 use async_trait::async_trait;
@@ -74,9 +74,9 @@ pub trait AuthType: Send + Sync + 'static {
         a: &Authenticator,
         _body: Value,
     ) -> ApiResult<User> {
-        Err(ApiError::bad_request(format!(
-            "Authenticator '{}' does not support sign-up",
-            a.name
+        Err(ApiError::bad_request(Text::new(
+            format!("Authenticator '{}' does not support sign-up", a.name),
+            format!("认证器“{}”不支持注册", a.name),
         )))
     }
 

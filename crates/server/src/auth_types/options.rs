@@ -2,7 +2,7 @@
 //! what administrators see (secrets masked), what the sign-in page sees (public options only)
 //! and the admin form.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::state::AppState;
 use authgate_core::model::Authenticator;
 use authgate_core::secret_box::SecretBox;
@@ -57,9 +57,12 @@ pub fn prepare(
         .find(|k| !schema.iter().any(|s| s.name == k.as_str()))
     {
         let known: Vec<_> = schema.iter().map(|s| s.name).collect();
-        return Err(ApiError::bad_request(format!(
-            "Unknown option '{unknown}'; the options of this type are: {}",
-            known.join(", ")
+        return Err(ApiError::bad_request(Text::new(
+            format!(
+                "Unknown option '{unknown}'; the options of this type are: {}",
+                known.join(", ")
+            ),
+            format!("未知选项“{unknown}”；此类型的选项有：{}", known.join("、")),
         )));
     }
     let mut out = Map::new();
@@ -70,7 +73,10 @@ pub fn prepare(
             (OptionKind::Secret, Some(Value::String(s))) if s.is_empty() => stored.cloned(),
             (OptionKind::Secret, Some(Value::String(s))) => {
                 if s.len() > MAX_TEXT {
-                    return Err(ApiError::bad_request(format!("{} is too long", spec.title)));
+                    return Err(ApiError::bad_request(Text::new(
+                        format!("{} is too long", spec.title),
+                        format!("{}过长", spec.title_zh),
+                    )));
                 }
                 Some(Value::String(state.secrets.seal(s.trim().as_bytes())))
             }
@@ -82,7 +88,7 @@ pub fn prepare(
                 out.insert(spec.name.to_string(), v);
             }
             None if spec.required => {
-                return Err(ApiError::bad_request(format!("{} is required", spec.title)));
+                return Err(required(spec));
             }
             None if !spec.default.is_null() => {
                 out.insert(spec.name.to_string(), spec.default.clone());
@@ -93,53 +99,71 @@ pub fn prepare(
     Ok(out)
 }
 
+fn required(spec: &OptionSpec) -> ApiError {
+    ApiError::bad_request(Text::new(
+        format!("{} is required", spec.title),
+        format!("请填写{}", spec.title_zh),
+    ))
+}
+
 fn check(spec: &OptionSpec, v: Value) -> ApiResult<Value> {
-    let wrong = |expected: &str| {
-        ApiError::bad_request(format!("{} ({}) must be {expected}", spec.title, spec.name))
+    // What the value must be, in English and in Chinese.
+    let wrong = |expected: &str, expected_zh: &str| {
+        ApiError::bad_request(Text::new(
+            format!("{} ({}) must be {expected}", spec.title, spec.name),
+            format!("{}（{}）必须是{expected_zh}", spec.title_zh, spec.name),
+        ))
     };
     match &spec.kind {
         OptionKind::Boolean => v
             .is_boolean()
             .then_some(v)
-            .ok_or_else(|| wrong("true or false")),
+            .ok_or_else(|| wrong("true or false", " true 或 false")),
         OptionKind::Text | OptionKind::Secret => match v {
             Value::String(s) if s.len() <= MAX_TEXT => {
                 let t = s.trim().to_string();
                 if t.is_empty() && spec.required {
-                    return Err(ApiError::bad_request(format!("{} is required", spec.title)));
+                    return Err(required(spec));
                 }
                 Ok(Value::String(t))
             }
-            _ => Err(wrong("a text of at most 2048 characters")),
+            _ => Err(wrong(
+                "a text of at most 2048 characters",
+                "不超过 2048 个字符的文本",
+            )),
         },
         OptionKind::Url => match v {
             Value::String(s) if s.trim().is_empty() => Ok(Value::String(String::new())),
             Value::String(s) => {
-                let url = url::Url::parse(s.trim()).map_err(|_| wrong("an http(s) URL"))?;
+                let url = url::Url::parse(s.trim())
+                    .map_err(|_| wrong("an http(s) URL", " http(s) 网址"))?;
                 if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                    return Err(wrong("an http(s) URL"));
+                    return Err(wrong("an http(s) URL", " http(s) 网址"));
                 }
                 Ok(Value::String(
                     url.as_str().trim_end_matches('/').to_string(),
                 ))
             }
-            _ => Err(wrong("an http(s) URL")),
+            _ => Err(wrong("an http(s) URL", " http(s) 网址")),
         },
         OptionKind::Select { choices } => match &v {
             Value::String(s) if choices.contains(&s.as_str()) => Ok(v),
-            _ => Err(wrong(&format!("one of: {}", choices.join(", ")))),
+            _ => Err(wrong(
+                &format!("one of: {}", choices.join(", ")),
+                &format!("以下之一：{}", choices.join("、")),
+            )),
         },
         OptionKind::MultiSelect { choices } => {
-            let items = v.as_array().ok_or_else(|| wrong("a list"))?;
+            let items = v.as_array().ok_or_else(|| wrong("a list", "列表"))?;
             let mut seen = Vec::new();
             for item in items {
                 match item.as_str() {
                     Some(s) if choices.contains(&s) && !seen.contains(&s) => seen.push(s),
                     _ => {
-                        return Err(wrong(&format!(
-                            "a list of distinct values among: {}",
-                            choices.join(", ")
-                        )))
+                        return Err(wrong(
+                            &format!("a list of distinct values among: {}", choices.join(", ")),
+                            &format!("由以下值组成且互不重复的列表：{}", choices.join("、")),
+                        ))
                     }
                 }
             }

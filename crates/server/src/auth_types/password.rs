@@ -4,7 +4,7 @@
 use super::options::{self, OptionKind, OptionSpec};
 use super::{AuthType, SignInContext, SignInStyle};
 use crate::auth::failure_limits::{self, FailureKeys};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::state::AppState;
 use async_trait::async_trait;
 use authgate_core::clock::now_ms;
@@ -12,7 +12,7 @@ use authgate_core::model::{
     nfkc, normalize_email, validate_nickname, validate_username, Authenticator, NewUser, User,
 };
 use authgate_core::password::{check_password_rules, Verification};
-use authgate_core::phone::normalize_phone;
+use authgate_core::phone::{normalize_phone, PhoneError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -48,21 +48,52 @@ struct SignupField {
     required: bool,
 }
 
-fn parse_signup_form(v: &Value) -> Result<Vec<SignupField>, String> {
-    let fields: Vec<SignupField> = serde_json::from_value(v.clone())
-        .map_err(|e| format!("signupForm must be a list of {{field, show, required}}: {e}"))?;
+/// A sign-up field's name as the Chinese pages say it.
+fn field_zh(field: &str) -> &str {
+    match field {
+        "username" => "用户名",
+        "email" => "电子邮箱",
+        "phone" => "手机号",
+        "nickname" => "昵称",
+        other => other,
+    }
+}
+
+/// A phone number that cannot be stored, in both languages.
+pub(crate) fn phone_error_text(e: &PhoneError) -> Text {
+    let zh = match e {
+        PhoneError::Masked => "该手机号已打码，无法用来识别用户".to_string(),
+        PhoneError::Invalid(number) => format!("“{number}”不是有效的手机号"),
+    };
+    Text::new(e.to_string(), zh)
+}
+
+fn parse_signup_form(v: &Value) -> Result<Vec<SignupField>, Text> {
+    let fields: Vec<SignupField> = serde_json::from_value(v.clone()).map_err(|e| {
+        Text::new(
+            format!("signupForm must be a list of {{field, show, required}}: {e}"),
+            format!("signupForm 必须是由 {{field, show, required}} 组成的列表：{e}"),
+        )
+    })?;
     for f in &fields {
         if !SIGNUP_FIELDS.contains(&f.field.as_str()) {
-            return Err(format!(
-                "signupForm: unknown field '{}' (use {})",
-                f.field,
-                SIGNUP_FIELDS.join(", ")
+            return Err(Text::new(
+                format!(
+                    "signupForm: unknown field '{}' (use {})",
+                    f.field,
+                    SIGNUP_FIELDS.join(", ")
+                ),
+                format!(
+                    "signupForm：未知字段“{}”（可用：{}）",
+                    f.field,
+                    SIGNUP_FIELDS.join("、")
+                ),
             ));
         }
         if f.required && !f.show {
-            return Err(format!(
-                "signupForm: '{}' cannot be required and hidden",
-                f.field
+            return Err(Text::new(
+                format!("signupForm: '{}' cannot be required and hidden", f.field),
+                format!("signupForm：“{}”不能既必填又隐藏", f.field),
             ));
         }
     }
@@ -70,9 +101,10 @@ fn parse_signup_form(v: &Value) -> Result<Vec<SignupField>, String> {
         .iter()
         .any(|f| f.required && (f.field == "username" || f.field == "email"))
     {
-        return Err(
-            "signupForm: username or email must be required, or nobody could sign in".into(),
-        );
+        return Err(Text::new(
+            "signupForm: username or email must be required, or nobody could sign in",
+            "signupForm：username 与 email 至少要有一项必填，否则无人能够登录",
+        ));
     }
     Ok(fields)
 }
@@ -111,10 +143,15 @@ pub struct PasswordSignUp {
     confirm_password: Option<String>,
 }
 
-const WRONG_CREDENTIALS: &str = "The username/email or password is incorrect, please re-enter";
+fn wrong_credentials() -> Text {
+    Text::new(
+        "The username/email or password is incorrect, please re-enter",
+        "用户名/邮箱或密码有误，请重新输入",
+    )
+}
 
 fn wrong(reason: &str) -> ApiError {
-    ApiError::unauthorized("INVALID_CREDENTIALS", WRONG_CREDENTIALS).with_reason(reason)
+    ApiError::unauthorized("INVALID_CREDENTIALS", wrong_credentials()).with_reason(reason)
 }
 
 #[async_trait]
@@ -179,8 +216,12 @@ impl AuthType for PasswordAuth {
         _a: &Authenticator,
         body: Value,
     ) -> ApiResult<User> {
-        let body: SignInBody = serde_json::from_value(body)
-            .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}")))?;
+        let body: SignInBody = serde_json::from_value(body).map_err(|e| {
+            ApiError::bad_request(Text::new(
+                format!("The request body is not valid: {e}"),
+                format!("请求体无效：{e}"),
+            ))
+        })?;
         let typed = body
             .account
             .or(body.username)
@@ -191,15 +232,19 @@ impl AuthType for PasswordAuth {
             .as_deref()
             .map(nfkc)
             .filter(|a| !a.is_empty())
-            .ok_or_else(|| ApiError::bad_request("Please enter your username or email"))?;
-        let password = body
-            .password
-            .filter(|p| !p.is_empty())
-            .ok_or_else(|| ApiError::bad_request("Please enter a password"))?;
+            .ok_or_else(|| {
+                ApiError::bad_request(Text::new(
+                    "Please enter your username or email",
+                    "请输入用户名或邮箱",
+                ))
+            })?;
+        let password = body.password.filter(|p| !p.is_empty()).ok_or_else(|| {
+            ApiError::bad_request(Text::new("Please enter a password", "请输入密码"))
+        })?;
         if account.len() > 254 || password.len() > authgate_core::password::MAX_PASSWORD_LEN {
             return Err(ApiError::unauthorized(
                 "INVALID_CREDENTIALS",
-                WRONG_CREDENTIALS,
+                wrong_credentials(),
             ));
         }
         let state = ctx.state;
@@ -239,13 +284,17 @@ impl AuthType for PasswordAuth {
                     Ok(user)
                 }
                 // Answered like a wrong password, so the answer never confirms a password.
-                (Some(_), Verification::Match { .. }) => {
+                (Some(user), Verification::Match { .. }) => {
                     attempt.failed(&state).await?;
-                    Err(wrong("account disabled"))
+                    Err(wrong("account disabled").about_user(user.id))
                 }
-                _ => {
+                (user, _) => {
                     attempt.failed(&state).await?;
-                    Err(wrong("wrong username/e-mail or password"))
+                    let refused = wrong("wrong username/e-mail or password");
+                    Err(match user {
+                        Some(u) => refused.about_user(u.id),
+                        None => refused,
+                    })
                 }
             }
         });
@@ -263,9 +312,10 @@ impl AuthType for PasswordAuth {
         body: Value,
     ) -> ApiResult<User> {
         if a.options.get("allowSignUp") != Some(&Value::Bool(true)) {
-            return Err(ApiError::forbidden(
+            return Err(ApiError::forbidden(Text::new(
                 "Sign up is not allowed, please contact your administrator",
-            ));
+                "暂未开放注册，请联系管理员",
+            )));
         }
         let form = parse_signup_form(
             a.options
@@ -274,20 +324,23 @@ impl AuthType for PasswordAuth {
         )
         .map_err(ApiError::internal)?;
         let Value::Object(mut body) = body else {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::bad_request(Text::new(
                 "The request body must be a JSON object",
-            ));
+                "请求体必须是 JSON 对象",
+            )));
         };
-        let password = take_text(&mut body, "password")?
-            .ok_or_else(|| ApiError::bad_request("Please enter a password"))?;
+        let password = take_text(&mut body, "password")?.ok_or_else(|| {
+            ApiError::bad_request(Text::new("Please enter a password", "请输入密码"))
+        })?;
         let confirm =
             take_text(&mut body, "confirm_password")?.or(take_text(&mut body, "confirmPassword")?);
         if confirm.is_some_and(|c| c != password) {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::bad_request(Text::new(
                 "The passwords entered twice do not match",
-            ));
+                "两次输入的密码不一致",
+            )));
         }
-        check_password_rules(&password).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        check_password_rules(&password).map_err(|e| ApiError::bad_request(e.text()))?;
         let mut new = NewUser {
             enabled: true,
             ..Default::default()
@@ -296,44 +349,42 @@ impl AuthType for PasswordAuth {
             let value = take_text(&mut body, &field.field)?.filter(|v| !v.trim().is_empty());
             let value = match value {
                 Some(_) if !field.show => {
-                    return Err(ApiError::bad_request(format!(
-                        "{} cannot be set at sign-up",
-                        field.field
+                    return Err(ApiError::bad_request(Text::new(
+                        format!("{} cannot be set at sign-up", field.field),
+                        format!("注册时不能填写{}", field_zh(&field.field)),
                     )))
                 }
                 Some(v) => v,
                 None if field.required => {
-                    return Err(ApiError::bad_request(format!(
-                        "Please enter your {}",
-                        field.field
+                    return Err(ApiError::bad_request(Text::new(
+                        format!("Please enter your {}", field.field),
+                        format!("请输入{}", field_zh(&field.field)),
                     )))
                 }
                 None => continue,
             };
-            let invalid = |e: String| ApiError::bad_request(e);
+            let invalid = ApiError::bad_request;
             match field.field.as_str() {
                 "username" => {
                     new.username =
-                        Some(validate_username(value.trim()).map_err(|e| invalid(e.to_string()))?)
+                        Some(validate_username(value.trim()).map_err(|e| invalid(e.text()))?)
                 }
                 "email" => {
-                    new.email = Some(normalize_email(&value).map_err(|e| invalid(e.to_string()))?)
+                    new.email = Some(normalize_email(&value).map_err(|e| invalid(e.text()))?)
                 }
                 "phone" => {
                     new.phone = Some(
                         normalize_phone(&ctx.state.config.default_country_code, &value)
-                            .map_err(|e| invalid(e.to_string()))?,
+                            .map_err(|e| invalid(phone_error_text(&e)))?,
                     )
                 }
-                _ => {
-                    new.nickname =
-                        Some(validate_nickname(&value).map_err(|e| invalid(e.to_string()))?)
-                }
+                _ => new.nickname = Some(validate_nickname(&value).map_err(|e| invalid(e.text()))?),
             }
         }
         if let Some(extra) = body.keys().next() {
-            return Err(ApiError::bad_request(format!(
-                "Unknown sign-up field '{extra}'"
+            return Err(ApiError::bad_request(Text::new(
+                format!("Unknown sign-up field '{extra}'"),
+                format!("未知的注册字段“{extra}”"),
             )));
         }
         new.password_hash = Some(ctx.state.passwords.hash(password).await);
@@ -345,6 +396,9 @@ fn take_text(body: &mut Map<String, Value>, key: &str) -> ApiResult<Option<Strin
     match body.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.len() <= 1024 => Ok(Some(s)),
-        Some(_) => Err(ApiError::bad_request(format!("{key} must be a text"))),
+        Some(_) => Err(ApiError::bad_request(Text::new(
+            format!("{key} must be a text"),
+            format!("{key} 必须是文本"),
+        ))),
     }
 }

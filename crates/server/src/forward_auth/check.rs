@@ -8,7 +8,7 @@ use super::original_request::{self, Original};
 use super::rules::{decide, parse, Decision, Person, Rule, Target, Verdict};
 use crate::auth::request_auth::MaybeUser;
 use crate::auth::sessions::Authenticated;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::pages::{page_with_csp, Ctx};
 use crate::state::AppState;
 use askama::Template;
@@ -67,8 +67,12 @@ async fn check(
         };
         let original =
             original_request::read(&req.headers, &req.extensions, &state.config, source)?;
-        let target = Target::new(&original.url, &original.method)
-            .ok_or_else(|| ApiError::bad_request("The original URL has no host"))?;
+        let target = Target::new(&original.url, &original.method).ok_or_else(|| {
+            ApiError::bad_request(Text::new(
+                "The original URL has no host",
+                "原始 URL 没有主机名",
+            ))
+        })?;
         let rules = current_rules(state).await?;
         let person = me.as_ref().map(person_of);
         let decision = decide(&rules, &target, person.as_ref());
@@ -155,7 +159,11 @@ fn respond(
             let mut r = if style == Style::ForwardAuth && browser {
                 StatusCode::FOUND.into_response()
             } else {
-                ApiError::unauthorized("SIGN_IN_REQUIRED", "Please sign in first").into_response()
+                ApiError::unauthorized(
+                    "SIGN_IN_REQUIRED",
+                    Text::new("Please sign in first", "请先登录"),
+                )
+                .into_response()
             };
             if let Ok(v) = HeaderValue::from_str(&to) {
                 r.headers_mut().insert(header::LOCATION, v);
@@ -164,7 +172,11 @@ fn respond(
         }
         Verdict::Deny => match me {
             Some(me) if wants_html(headers) => denied_page(state, me, headers, original, decision),
-            _ => ApiError::forbidden(format!("No access: {}", decision.reason)).into_response(),
+            _ => ApiError::forbidden(Text::new(
+                format!("No access: {}", decision.reason),
+                format!("无权访问：{}", decision.reason),
+            ))
+            .into_response(),
         },
     }
 }

@@ -4,7 +4,7 @@
 //! client reaching authgate directly could otherwise claim any URL.
 
 use crate::config::ServerConfig;
-use crate::error::ApiError;
+use crate::error::{ApiError, Text};
 use crate::http::client::peer_address;
 use axum::http::{Extensions, HeaderMap};
 use url::Url;
@@ -37,9 +37,10 @@ pub fn read(
     let trusted = peer_address(extensions).is_some_and(|ip| config.trusted_proxies.contains(ip));
     if !trusted {
         tracing::warn!("forward auth asked by a peer not in trusted_proxies");
-        return Err(ApiError::forbidden(
+        return Err(ApiError::forbidden(Text::new(
             "Only a reverse proxy listed in trusted_proxies may ask about requests",
-        ));
+            "只有 trusted_proxies 中列出的反向代理才能查询请求",
+        )));
     }
     // One header line. A comma is how proxies fold several values into one line (a host or a
     // scheme), but it is an ordinary character in a URL's path and query.
@@ -54,7 +55,10 @@ pub fn read(
             .map(str::trim)
             .filter(|t| !t.is_empty() && (url || !t.contains(',')) && values.next().is_none())
             .ok_or_else(|| {
-                ApiError::bad_request(format!("{name} must be one value, in plain text"))
+                ApiError::bad_request(Text::new(
+                    format!("{name} must be one value, in plain text"),
+                    format!("{name} 须为单个纯文本值"),
+                ))
             })?;
         Ok(Some(text))
     };
@@ -63,42 +67,49 @@ pub fn read(
         Source::OriginalUrl => match one_of("x-original-url", true)? {
             Some(raw) => parse_url(raw, "X-Original-URL")?,
             None => {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::bad_request(Text::new(
                     "The proxy did not say which request it asks about: send X-Original-URL",
-                ))
+                    "代理没有说明要查询哪个请求：请发送 X-Original-URL",
+                )))
             }
         },
         Source::Forwarded => {
             let (Some(proto), Some(host)) = (one("x-forwarded-proto")?, one("x-forwarded-host")?)
             else {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::bad_request(Text::new(
                     "The proxy did not say which request it asks about: send \
                      X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri",
-                ));
+                    "代理没有说明要查询哪个请求：请发送 X-Forwarded-Proto、X-Forwarded-Host 和 \
+                     X-Forwarded-Uri",
+                )));
             };
             if !matches!(proto, "http" | "https") {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::bad_request(Text::new(
                     "X-Forwarded-Proto must be http or https",
-                ));
+                    "X-Forwarded-Proto 须为 http 或 https",
+                )));
             }
             // The host is a host (and port): nothing that would move the URL's authority.
             if host.contains(['/', '\\', '@', '?', '#']) {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::bad_request(Text::new(
                     "X-Forwarded-Host must be a host name",
-                ));
+                    "X-Forwarded-Host 须为主机名",
+                )));
             }
             let uri = one_of("x-forwarded-uri", true)?.unwrap_or("/");
             if !uri.starts_with('/') || uri.starts_with("//") {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::bad_request(Text::new(
                     "X-Forwarded-Uri must be a path starting with one /",
-                ));
+                    "X-Forwarded-Uri 须为以单个 / 开头的路径",
+                )));
             }
             let url = parse_url(&format!("{proto}://{host}{uri}"), "X-Forwarded-*")?;
             let given_host = host.rsplit_once(':').map_or(host, |(h, _)| h);
             if url.host_str() != Some(&given_host.to_ascii_lowercase()) {
-                return Err(ApiError::bad_request(
+                return Err(ApiError::bad_request(Text::new(
                     "X-Forwarded-Host must be a host name",
-                ));
+                    "X-Forwarded-Host 须为主机名",
+                )));
             }
             url
         }
@@ -110,15 +121,21 @@ pub fn read(
     .unwrap_or("GET")
     .to_ascii_uppercase();
     if !method.chars().all(|c| c.is_ascii_alphabetic()) || method.len() > 16 {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::bad_request(Text::new(
             "The original method is not an HTTP method",
-        ));
+            "原始请求的方法不是 HTTP 方法",
+        )));
     }
     Ok(Original { url, method })
 }
 
 fn parse_url(raw: &str, header: &str) -> Result<Url, ApiError> {
-    let bad = || ApiError::bad_request(format!("{header} must be an absolute http(s) URL"));
+    let bad = || {
+        ApiError::bad_request(Text::new(
+            format!("{header} must be an absolute http(s) URL"),
+            format!("{header} 须为绝对的 http(s) URL"),
+        ))
+    };
     if raw.contains('\\') || raw.chars().any(char::is_control) {
         return Err(bad());
     }

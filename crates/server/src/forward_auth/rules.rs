@@ -9,6 +9,7 @@
 //!             "authenticators": ["dingtalk"]} | "deny": true | "public": true}`.
 //! Under `allow`, any listed condition lets a person in.
 
+use crate::error::Text;
 use serde_json::{json, Map, Value};
 use url::Url;
 
@@ -264,17 +265,27 @@ impl Allowed {
     }
 }
 
-/// A definition that is not a rule: the field at fault and why.
+/// A definition that is not a rule: the field at fault and why (in both languages).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invalid {
     pub field: &'static str,
-    pub message: String,
+    pub message: Text,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
+impl Invalid {
+    /// `field: why`, as the API answers it.
+    pub fn text(&self) -> Text {
+        Text::new(
+            format!("{}: {}", self.field, self.message.en),
+            format!("{}：{}", self.field, self.message.zh),
+        )
+    }
+}
+
+fn invalid(field: &'static str, en: impl Into<String>, zh: impl Into<String>) -> Invalid {
     Invalid {
         field,
-        message: message.into(),
+        message: Text::new(en, zh),
     }
 }
 
@@ -302,6 +313,7 @@ pub fn parse(id: i64, def: &Map<String, Value>) -> Result<(Rule, Map<String, Val
                 "unknown field '{unknown}' (a rule has {})",
                 FIELDS.join(", ")
             ),
+            format!("未知字段“{unknown}”（规则的字段有：{}）", FIELDS.join("、")),
         ));
     }
     let host = parse_host(def.get("host"))?;
@@ -315,6 +327,7 @@ pub fn parse(id: i64, def: &Map<String, Value>) -> Result<(Rule, Map<String, Val
             return Err(invalid(
                 "pathPrefix",
                 "must be a path starting with / (no query, fragment or backslash)",
+                "须为以 / 开头的路径（不能含查询参数、# 或反斜杠）",
             ))
         }
     };
@@ -330,11 +343,18 @@ pub fn parse(id: i64, def: &Map<String, Value>) -> Result<(Rule, Map<String, Val
                         invalid(
                             "methods",
                             format!("must be HTTP methods, such as {METHODS:?}"),
+                            format!("须为 HTTP 方法，例如 {METHODS:?}"),
                         )
                     })
             })
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(invalid("methods", "must be a list such as [\"GET\"]")),
+        Some(_) => {
+            return Err(invalid(
+                "methods",
+                "must be a list such as [\"GET\"]",
+                "须为列表，例如 [\"GET\"]",
+            ))
+        }
     };
     let action = parse_action(def)?;
     let mut stored = Map::new();
@@ -376,7 +396,13 @@ pub fn parse(id: i64, def: &Map<String, Value>) -> Result<(Rule, Map<String, Val
                     stored.insert("note".into(), json!(n.trim()));
                 }
             }
-            _ => return Err(invalid("note", "must be text of at most 500 characters")),
+            _ => {
+                return Err(invalid(
+                    "note",
+                    "must be text of at most 500 characters",
+                    "须为不超过 500 个字符的文本",
+                ))
+            }
         }
     }
     Ok((
@@ -392,10 +418,16 @@ pub fn parse(id: i64, def: &Map<String, Value>) -> Result<(Rule, Map<String, Val
 }
 
 fn parse_host(v: Option<&Value>) -> Result<HostPattern, Invalid> {
-    const HINT: &str = "must be a host name such as wiki.corp.example or *.corp.example, with an \
-                        optional :port";
+    let hint = || {
+        invalid(
+            "host",
+            "must be a host name such as wiki.corp.example or *.corp.example, with an optional \
+             :port",
+            "须为主机名，例如 wiki.corp.example 或 *.corp.example，可带 :端口",
+        )
+    };
     let Some(raw) = v.and_then(Value::as_str).map(str::trim) else {
-        return Err(invalid("host", HINT));
+        return Err(hint());
     };
     let raw = raw.to_ascii_lowercase();
     let (subdomains, rest) = match raw.strip_prefix("*.") {
@@ -409,7 +441,7 @@ fn parse_host(v: Option<&Value>) -> Result<HostPattern, Invalid> {
                 port.parse::<u16>()
                     .ok()
                     .filter(|p| *p > 0)
-                    .ok_or_else(|| invalid("host", HINT))?,
+                    .ok_or_else(hint)?,
             ),
         ),
         None => (rest, None),
@@ -422,7 +454,7 @@ fn parse_host(v: Option<&Value>) -> Result<HostPattern, Invalid> {
             && !l.ends_with('-')
     };
     if name.is_empty() || name.len() > 253 || !name.split('.').all(valid_label) {
-        return Err(invalid("host", HINT));
+        return Err(hint());
     }
     Ok(HostPattern {
         name: name.to_string(),
@@ -441,6 +473,7 @@ fn parse_action(def: &Map<String, Value>) -> Result<Action, Invalid> {
         return Err(invalid(
             "rule",
             "say exactly one of allow (who may pass), deny: true, or public: true",
+            "须且只能给出 allow（允许谁通过）、deny: true 或 public: true 中的一项",
         ));
     }
     match given[0] {
@@ -449,6 +482,7 @@ fn parse_action(def: &Map<String, Value>) -> Result<Action, Invalid> {
                 return Err(invalid(
                     if given[0] == "deny" { "deny" } else { "public" },
                     "must be true",
+                    "须为 true",
                 ));
             }
             Ok(if given[0] == "deny" {
@@ -462,6 +496,7 @@ fn parse_action(def: &Map<String, Value>) -> Result<Action, Invalid> {
                 return Err(invalid(
                     "allow",
                     "must be an object such as {\"signedIn\": true} or {\"admins\": true}",
+                    "须为对象，例如 {\"signedIn\": true} 或 {\"admins\": true}",
                 ));
             };
             parse_allowed(allow).map(Action::Allow)
@@ -477,6 +512,10 @@ fn parse_allowed(allow: &Map<String, Value>) -> Result<Allowed, Invalid> {
                 "unknown condition '{unknown}' (allow takes {})",
                 ALLOW_FIELDS.join(", ")
             ),
+            format!(
+                "未知条件“{unknown}”（allow 可用的条件有：{}）",
+                ALLOW_FIELDS.join("、")
+            ),
         ));
     }
     if allow
@@ -486,12 +525,24 @@ fn parse_allowed(allow: &Map<String, Value>) -> Result<Allowed, Invalid> {
         return Err(invalid(
             "allow",
             "groups are not available yet (they come with the DingTalk directory)",
+            "暂不支持 groups（将随钉钉通讯录一同提供）",
         ));
     }
     let boolean = |k: &'static str| match allow.get(k) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(invalid("allow", format!("{k} must be true or false"))),
+        Some(_) => Err(invalid(
+            "allow",
+            format!("{k} must be true or false"),
+            format!("{k} 须为 true 或 false"),
+        )),
+    };
+    let not_names = |k: &str| {
+        invalid(
+            "allow",
+            format!("{k} must be a list of names"),
+            format!("{k} 须为名称列表"),
+        )
     };
     let names = |k: &'static str| -> Result<Vec<String>, Invalid> {
         match allow.get(k) {
@@ -501,10 +552,10 @@ fn parse_allowed(allow: &Map<String, Value>) -> Result<Allowed, Invalid> {
                 .map(|v| match v {
                     Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
                     Value::Number(n) if n.is_i64() => Ok(n.to_string()),
-                    _ => Err(invalid("allow", format!("{k} must be a list of names"))),
+                    _ => Err(not_names(k)),
                 })
                 .collect(),
-            Some(_) => Err(invalid("allow", format!("{k} must be a list of names"))),
+            Some(_) => Err(not_names(k)),
         }
     };
     let allowed = Allowed {
@@ -517,6 +568,7 @@ fn parse_allowed(allow: &Map<String, Value>) -> Result<Allowed, Invalid> {
         return Err(invalid(
             "allow",
             "names nobody: set signedIn, admins, users or authenticators",
+            "未指定任何人：请设置 signedIn、admins、users 或 authenticators",
         ));
     }
     Ok(allowed)

@@ -1,6 +1,7 @@
 //! Middleware: metrics per route, security headers, request ids in logs.
 
-use crate::error::ApiError;
+use crate::error::{error_body, ApiError, ErrorMessage, Text};
+use crate::lang::Lang;
 use crate::metrics::{RequestLabels, RouteLabels};
 use crate::state::AppState;
 use axum::body::{Body, HttpBody};
@@ -34,17 +35,42 @@ pub async fn read_body_in_time(
         Ok(Err(e)) if is_over_limit(&e) => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "PAYLOAD_TOO_LARGE",
-            "The request body is too large",
+            Text::new("The request body is too large", "请求内容太大了"),
         )
         .into_response(),
-        Ok(Err(_)) => ApiError::bad_request("The request body could not be read").into_response(),
+        Ok(Err(_)) => ApiError::bad_request(Text::new(
+            "The request body could not be read",
+            "无法读取请求内容",
+        ))
+        .into_response(),
         Err(_) => ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "REQUEST_TIMEOUT",
-            "The request body did not arrive in time",
+            Text::new(
+                "The request body did not arrive in time",
+                "请求内容未能及时送达",
+            ),
         )
         .into_response(),
     }
+}
+
+/// Error answers are written in English with both texts attached (`ErrorMessage`); a reader
+/// whose language is Chinese (`lang` cookie, else `Accept-Language`) gets the Chinese one.
+pub async fn answer_in_the_readers_language(req: Request, next: Next) -> Response {
+    let lang = Lang::from_request(req.headers());
+    let mut response = next.run(req).await;
+    if lang != Lang::Zh {
+        return response;
+    }
+    let Some(message) = response.extensions_mut().remove::<ErrorMessage>() else {
+        return response;
+    };
+    let (mut parts, _) = response.into_parts();
+    // The length of the English body no longer holds.
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = error_body(message.code, &message.text.zh).into_response();
+    Response::from_parts(parts, body.into_body())
 }
 
 fn is_over_limit(e: &axum::Error) -> bool {

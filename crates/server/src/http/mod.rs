@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod extract;
+pub mod invalid_input;
 pub mod layers;
 pub mod listener;
 pub mod rate_limit;

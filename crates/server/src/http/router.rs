@@ -1,7 +1,7 @@
 //! The router and its middleware stack.
 
 use crate::auth::request_auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, Text};
 use crate::http::layers;
 use crate::state::AppState;
 use axum::http::{Request, StatusCode};
@@ -24,6 +24,9 @@ pub fn build(state: AppState) -> Router {
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), request_auth::resolve))
         .layer(from_fn_with_state(state.clone(), layers::read_body_in_time))
+        .layer(axum::middleware::from_fn(
+            layers::answer_in_the_readers_language,
+        ))
         .layer(from_fn_with_state(state.clone(), layers::record_metrics))
         .layer(from_fn_with_state(state.clone(), layers::security_headers))
         .layer(CatchPanicLayer::custom(|_| panic_response()))
@@ -45,8 +48,20 @@ pub fn build(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("No such route; see /api/openapi.json for the API")
+/// A browser asking for a page gets a page; programs (and anything under `/api/`) get JSON.
+async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/api/") {
+        return crate::pages::not_found_page(&headers);
+    }
+    ApiError::not_found(Text::new(
+        "No such route; see /api/openapi.json for the API",
+        "没有这个接口；API 说明见 /api/openapi.json",
+    ))
+    .into_response()
 }
 
 fn panic_response() -> Response {

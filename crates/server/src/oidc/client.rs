@@ -2,6 +2,7 @@
 //! read into types, and the rules a registration must follow.
 
 use crate::auth::keys::JwsAlg;
+use crate::error::Text;
 use authgate_store::OidcClientRecord;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -187,15 +188,24 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 /// Why a registration is refused (the message names the field).
-pub fn validate(name: &str, s: &ClientSettings, https_only: bool) -> Result<(), String> {
+pub fn validate(name: &str, s: &ClientSettings, https_only: bool) -> Result<(), Text> {
     if name.trim().is_empty() || name.chars().count() > 100 {
-        return Err("name: 1 to 100 characters".into());
+        return Err(Text::new(
+            "name: 1 to 100 characters",
+            "name：须为 1 到 100 个字符",
+        ));
     }
     if s.redirect_uris.is_empty() && !s.client_credentials {
-        return Err("redirectUris: at least one is needed".into());
+        return Err(Text::new(
+            "redirectUris: at least one is needed",
+            "redirectUris：至少需要一个重定向 URI",
+        ));
     }
     if s.redirect_uris.len() > 20 || s.post_logout_redirect_uris.len() > 20 {
-        return Err("redirectUris, postLogoutRedirectUris: at most 20 each".into());
+        return Err(Text::new(
+            "redirectUris, postLogoutRedirectUris: at most 20 each",
+            "redirectUris、postLogoutRedirectUris：各最多 20 个",
+        ));
     }
     for uri in &s.redirect_uris {
         check_uri("redirectUris", uri, https_only)?;
@@ -211,60 +221,87 @@ pub fn validate(name: &str, s: &ClientSettings, https_only: bool) -> Result<(), 
         .iter()
         .find(|scope| !SCOPES.contains(&scope.as_str()))
     {
-        return Err(format!(
-            "allowedScopes: '{bad}' is not one of {}",
-            SCOPES.join(", ")
+        return Err(Text::new(
+            format!("allowedScopes: '{bad}' is not one of {}", SCOPES.join(", ")),
+            format!(
+                "allowedScopes：“{bad}”不在可用范围内（{}）",
+                SCOPES.join("、")
+            ),
         ));
     }
     if !s.allowed_scopes.iter().any(|s| s == "openid") {
-        return Err("allowedScopes: must include openid".into());
+        return Err(Text::new(
+            "allowedScopes: must include openid",
+            "allowedScopes：必须包含 openid",
+        ));
     }
     for (field, ttl) in [
         ("accessTokenTtlS", s.access_token_ttl_s),
         ("refreshTokenTtlS", s.refresh_token_ttl_s),
     ] {
         if !(60..=MAX_TTL_S).contains(&ttl) {
-            return Err(format!("{field}: between 60 and {MAX_TTL_S} seconds"));
+            return Err(Text::new(
+                format!("{field}: between 60 and {MAX_TTL_S} seconds"),
+                format!("{field}：须介于 60 到 {MAX_TTL_S} 秒之间"),
+            ));
         }
     }
     if s.client_credentials && s.token_endpoint_auth_method == AuthMethod::None {
-        return Err("clientCredentials: only for clients with a secret".into());
+        return Err(Text::new(
+            "clientCredentials: only for clients with a secret",
+            "clientCredentials：仅适用于有密钥的应用",
+        ));
     }
     Ok(())
 }
 
 /// An absolute URL without a fragment; http only for loopback addresses or when authgate
 /// itself runs on http (RFC 8252 native apps may use custom schemes, e.g. `com.example.app:/cb`).
-fn check_uri(field: &str, uri: &str, https_only: bool) -> Result<(), String> {
-    let refuse = |why: &str| Err(format!("{field}: '{uri}' {why}"));
+fn check_uri(field: &str, uri: &str, https_only: bool) -> Result<(), Text> {
+    // Why, in English and in Chinese.
+    let refuse = |why: &str, why_zh: &str| {
+        Err(Text::new(
+            format!("{field}: '{uri}' {why}"),
+            format!("{field}：“{uri}”{why_zh}"),
+        ))
+    };
     if uri.len() > 2000 || uri.chars().any(|c| c.is_control() || c == '\\') {
-        return refuse("is not a valid URL");
+        return refuse("is not a valid URL", "不是有效的 URL");
     }
     let Ok(url) = Url::parse(uri) else {
-        return refuse("is not an absolute URL");
+        return refuse("is not an absolute URL", "不是绝对 URL");
     };
     if url.fragment().is_some() {
-        return refuse("must not have a fragment (#)");
+        return refuse("must not have a fragment (#)", "不能包含片段（#）");
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return refuse("must not carry a user name or password");
+        return refuse(
+            "must not carry a user name or password",
+            "不能包含用户名或密码",
+        );
     }
     match url.scheme() {
         "https" => Ok(()),
         "http" => {
             let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
             if https_only && !loopback {
-                refuse("must use https (http only for localhost)")
+                refuse(
+                    "must use https (http only for localhost)",
+                    "必须使用 https（http 仅限 localhost）",
+                )
             } else {
                 Ok(())
             }
         }
         "javascript" | "data" | "file" | "vbscript" | "blob" | "about" => {
-            refuse("uses a scheme that is not allowed")
+            refuse("uses a scheme that is not allowed", "使用了不允许的协议")
         }
         // Native apps' private-use schemes (reverse domain names).
         scheme if scheme.contains('.') => Ok(()),
-        _ => refuse("must be https, http on localhost, or an app's reverse-domain scheme"),
+        _ => refuse(
+            "must be https, http on localhost, or an app's reverse-domain scheme",
+            "必须使用 https、仅限 localhost 的 http，或应用的反向域名协议",
+        ),
     }
 }
 

@@ -2,7 +2,7 @@
 //! field): remembered and the request resumed, or `access_denied` for the client.
 
 use crate::auth::request_auth::{csrf_matches, MaybeUser};
-use crate::error::ApiError;
+use crate::error::{ApiError, Text};
 use crate::oidc::authorize::answer_error;
 use crate::oidc::pages;
 use crate::oidc::params::parse;
@@ -29,18 +29,29 @@ pub async fn answer(
             .unwrap_or_default()
     };
     if !csrf_matches(&headers, field("csrf")) {
-        return ApiError::forbidden("The form has expired; go back and try again").into_response();
+        return ApiError::forbidden(Text::new(
+            "The form has expired; go back and try again",
+            "表单已过期，请返回后重试",
+        ))
+        .into_response();
     }
     let Some(me) = me else {
-        return ApiError::unauthorized("EMPTY_TOKEN", "Please sign in first").into_response();
+        return ApiError::unauthorized(
+            "EMPTY_TOKEN",
+            Text::new("Please sign in first", "请先登录"),
+        )
+        .into_response();
     };
     let resume = field("request");
     let Some(query) = resume
         .strip_prefix(AUTHORIZE_PATH)
         .and_then(|r| r.strip_prefix('?'))
     else {
-        return ApiError::bad_request("The consent form names no authorization request")
-            .into_response();
+        return ApiError::bad_request(Text::new(
+            "The consent form names no authorization request",
+            "授权确认表单中没有授权请求",
+        ))
+        .into_response();
     };
     let request = match request::check(&state, parse(query.as_bytes())).await {
         Ok(Checked::Ok(r)) => r,

@@ -76,7 +76,8 @@ impl From<ApiError> for OAuthError {
         Self {
             status: e.status,
             error,
-            description: e.message,
+            // For the application's developers: English.
+            description: e.message.en,
             retry_after: e.retry_after_secs.map(|s| s as u64),
         }
     }

@@ -4,7 +4,7 @@
 //! so any node answers any step.
 
 mod access;
-mod authorize;
+pub mod authorize;
 pub mod backchannel;
 pub mod claims;
 pub mod client;

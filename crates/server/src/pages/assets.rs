@@ -60,6 +60,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../assets/auto.js"),
     },
     Asset {
+        path: "favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../assets/favicon.svg"),
+    },
+    Asset {
         path: "vendor/dingtalk-jsapi.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/vendor/dingtalk-jsapi.js"),
@@ -78,6 +83,11 @@ pub static VERSION: LazyLock<String> = LazyLock::new(|| {
         .map(|b| format!("{b:02x}"))
         .collect()
 });
+
+/// `/favicon.ico`, which browsers ask for on their own (pages link the SVG directly).
+pub async fn favicon() -> Response {
+    serve(Path("favicon.svg".to_string())).await
+}
 
 pub async fn serve(Path(path): Path<String>) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.path == path) else {

@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(admin))
         .route("/dingtalk/auto", get(dingtalk_auto))
         .route("/assets/{*path}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
 }
 
 /// What every page template needs: the language, the catalog for the scripts, asset version.
@@ -142,6 +143,8 @@ pub struct SignInPage {
     pub login_hint: String,
     /// Why the return address was refused, for the administrator who set it up.
     pub redirect_refused: Option<String>,
+    /// Who is signed in already (name and username), if anyone.
+    pub signed_in_as: Option<String>,
     pub forms: Vec<FormAuth>,
     pub buttons: Vec<ButtonAuth>,
     /// An error for an authenticator that has no button on this page.
@@ -185,6 +188,7 @@ fn button_title(ctx: &Ctx, a: &Authenticator) -> String {
 async fn signin(
     State(state): State<AppState>,
     headers: HeaderMap,
+    current: Result<CurrentUser, ApiError>,
     Query(q): Query<SignInQuery>,
 ) -> Response {
     let ctx = Ctx::hinted(&headers, q.ui_locales.as_deref());
@@ -231,9 +235,23 @@ async fn signin(
         ctx.t("signin.redirect_refused")
             .replace("{reason}", r.reason())
     });
+    // Signed in already: say as whom and offer to go on; the forms stay for another account.
+    // Not when an application asked for a fresh sign-in: going on would only come back here.
+    let fresh_asked = redirect.contains(crate::oidc::authorize::SIGNED_IN_AFTER);
+    let signed_in_as = current
+        .ok()
+        .filter(|_| !fresh_asked)
+        .map(|CurrentUser(me)| {
+            let name = me.user.display_name();
+            match &me.user.username {
+                Some(u) if *u != name => format!("{name} ({u})"),
+                _ => name,
+            }
+        });
     let p = SignInPage {
         redirect,
         redirect_refused,
+        signed_in_as,
         login_hint: q
             .login_hint
             .filter(|h| h.chars().count() <= MAX_LOGIN_HINT_CHARS)
@@ -441,6 +459,22 @@ async fn account(
 pub struct AdminPage {
     pub ctx: Ctx,
     pub me_id: i64,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+pub struct NotFoundPage {
+    pub ctx: Ctx,
+}
+
+/// An address with no page, for a browser: a page in the reader's language, not API JSON.
+pub fn not_found_page(headers: &HeaderMap) -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        &NotFoundPage {
+            ctx: Ctx::new(headers),
+        },
+    )
 }
 
 #[derive(Template)]

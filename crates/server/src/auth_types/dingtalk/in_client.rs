@@ -9,7 +9,7 @@ use super::DingTalkShared;
 use crate::api::auth::{signed_in_response, SignedIn};
 use crate::auth::sessions::IssuedSession;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::http::extract::ApiJson;
 use crate::http::response::{Data, WithCookies};
@@ -47,7 +47,6 @@ pub async fn sign_in_in_client(
     current: Result<CurrentUser, ApiError>,
     ApiJson(body): ApiJson<InClientBody>,
 ) -> ApiResult<WithCookies<Data<SignedIn>>> {
-    let lang = Lang::from_request(&headers);
     let name = headers
         .get("x-authenticator")
         .and_then(|v| v.to_str().ok())
@@ -57,7 +56,7 @@ pub async fn sign_in_in_client(
         .or(body.authenticator.clone());
     let Some(name) = name.filter(|n| n.len() <= 64) else {
         return Err(ApiError::bad_request(
-            "The authenticator is required: send X-Authenticator (or `authenticator` in the body) with the name of a DingTalk authenticator",
+            Text::new("The authenticator is required: send X-Authenticator (or `authenticator` in the body) with the name of a DingTalk authenticator", "缺少认证器：请在 X-Authenticator 请求头（或请求内容的 `authenticator`）中给出钉钉认证器的名称"),
         ));
     };
     let result = sign_in(&state, &dt, &client, &name, body.code.as_deref()).await;
@@ -82,7 +81,10 @@ pub async fn sign_in_in_client(
             let mut refused = ApiError::new(
                 failed.failure.status(),
                 failed.failure.code(),
-                failed.failure.message(lang),
+                Text::new(
+                    failed.failure.message(Lang::En),
+                    failed.failure.message(Lang::Zh),
+                ),
             );
             if failed.failure == Failure::DatabaseUnavailable {
                 refused.retry_after_secs = Some(crate::error::UNAVAILABLE_RETRY_AFTER_SECS);

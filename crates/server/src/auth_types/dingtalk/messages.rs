@@ -296,6 +296,9 @@ pub struct Failed {
     pub dingtalk_code: Option<String>,
     /// DingTalk's own message or our diagnosis, for the admin.
     pub detail: Option<String>,
+    /// Who DingTalk said was signing in (nick, unionId, userid), once known: the audit log
+    /// names the person who was turned away. (Boxed: failures travel in `Result`s.)
+    pub tried_by: Box<Vec<(&'static str, String)>>,
 }
 
 impl From<Failure> for Failed {
@@ -306,6 +309,7 @@ impl From<Failure> for Failed {
             request_id: None,
             dingtalk_code: None,
             detail: None,
+            tried_by: Box::default(),
         }
     }
 }
@@ -339,6 +343,7 @@ impl From<authgate_dingtalk::Error> for Failed {
             dingtalk_code: code,
             // The error's text never holds a secret, code or token (see authgate_dingtalk::Error).
             detail: Some(e.to_string()),
+            tried_by: Box::default(),
         }
     }
 }
@@ -385,6 +390,9 @@ impl Failed {
         put("dingtalkCode", &self.dingtalk_code);
         put("endpoint", &self.endpoint.map(str::to_string));
         put("detail", &self.detail);
+        for (k, v) in self.tried_by.iter() {
+            m.insert((*k).into(), serde_json::Value::String(v.clone()));
+        }
         if let Failure::PermissionMissing(scopes) = &self.failure {
             m.insert("requiredScopes".into(), serde_json::json!(scopes));
         }

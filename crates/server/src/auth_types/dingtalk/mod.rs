@@ -18,7 +18,7 @@ pub use web_flow::{__path_get_auth_url, __path_redirect, get_auth_url, redirect}
 use super::options::{self as generic, OptionSpec};
 use super::{AuthType, SignInContext, SignInStyle};
 use crate::config::DingTalkBases;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::rate_limit::RateLimit;
 use crate::state::AppState;
 use async_trait::async_trait;
@@ -119,11 +119,14 @@ impl AuthType for DingTalkAuth {
     }
 
     async fn sign_in(&self, _: &SignInContext<'_>, a: &Authenticator, _: Value) -> ApiResult<User> {
-        Err(ApiError::bad_request(format!(
+        Err(ApiError::bad_request(Text::new(format!(
             "Authenticator '{}' signs in through DingTalk: use POST /api/dingtalk:getAuthUrl \
              (browser) or POST /api/dingtalk:signInInClient (inside the DingTalk client)",
             a.name
-        )))
+        ), format!(
+            "认证器“{}”通过钉钉登录：请使用 POST /api/dingtalk:getAuthUrl（浏览器）或 POST /api/dingtalk:signInInClient（钉钉客户端内）",
+            a.name
+        ))))
     }
 
     fn routes(&self) -> Router<AppState> {

@@ -2,7 +2,7 @@
 //! and the typed view the flows read.
 
 use super::super::options::{OptionKind, OptionSpec};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::state::AppState;
 use authgate_dingtalk::{ClientCredentials, Prompt};
 use serde_json::{json, Map, Value};
@@ -136,20 +136,28 @@ pub async fn validate(state: &AppState, name: &str, options: &Map<String, Value>
                 && a.auth_type == super::TYPE_NAME
                 && a.options.get("autoLoginInClient") == Some(&Value::Bool(true))
         }) {
-            return Err(ApiError::bad_request(format!(
-                "Login-free inside the DingTalk client (autoLoginInClient) is already enabled on authenticator '{}'; \
-                 only one DingTalk authenticator may enable it. Turn it off there first.",
-                other.name
+            return Err(ApiError::bad_request(Text::new(
+                format!(
+                    "Login-free inside the DingTalk client (autoLoginInClient) is already enabled on authenticator '{}'; \
+                     only one DingTalk authenticator may enable it. Turn it off there first.",
+                    other.name
+                ),
+                format!(
+                    "认证器“{}”已开启钉钉内免登（autoLoginInClient）；只能有一个钉钉认证器开启它，请先在那里关闭。",
+                    other.name
+                ),
             )));
         }
     }
     Ok(())
 }
 
-fn parse_corp_ids(v: &Value) -> Result<Vec<String>, String> {
+fn parse_corp_ids(v: &Value) -> Result<Vec<String>, Text> {
     let err = || {
-        "allowedCorpIds must be a list of distinct DingTalk corpIds (text), e.g. [\"ding1234\"]"
-            .to_string()
+        Text::new(
+            "allowedCorpIds must be a list of distinct DingTalk corpIds (text), e.g. [\"ding1234\"]",
+            "allowedCorpIds 应为互不相同的钉钉 corpId（文本）列表，例如 [\"ding1234\"]",
+        )
     };
     let items = v.as_array().ok_or_else(err)?;
     let mut out: Vec<String> = Vec::new();
@@ -165,24 +173,36 @@ fn parse_corp_ids(v: &Value) -> Result<Vec<String>, String> {
         out.push(id.to_string());
     }
     if out.len() > 100 {
-        return Err("allowedCorpIds may list at most 100 organisations".into());
+        return Err(Text::new(
+            "allowedCorpIds may list at most 100 organisations",
+            "allowedCorpIds 最多列出 100 个组织",
+        ));
     }
     Ok(out)
 }
 
-fn check_origin(origin: &str) -> Result<(), String> {
+fn check_origin(origin: &str) -> Result<(), Text> {
     if origin.is_empty() {
         return Ok(());
     }
-    let url =
-        url::Url::parse(origin).map_err(|_| format!("publicOrigin '{origin}' is not a URL"))?;
+    let url = url::Url::parse(origin).map_err(|_| {
+        Text::new(
+            format!("publicOrigin '{origin}' is not a URL"),
+            format!("publicOrigin“{origin}”不是 URL"),
+        )
+    })?;
     if url.path() != "/"
         || url.query().is_some()
         || url.fragment().is_some()
         || !url.username().is_empty()
     {
-        return Err(format!(
-            "publicOrigin must be only protocol://host[:port], without a path, e.g. https://auth.example.com (got '{origin}')"
+        return Err(Text::new(
+            format!(
+                "publicOrigin must be only protocol://host[:port], without a path, e.g. https://auth.example.com (got '{origin}')"
+            ),
+            format!(
+                "publicOrigin 只能是 协议://主机[:端口]，不带路径，例如 https://auth.example.com（现在是“{origin}”）"
+            ),
         ));
     }
     Ok(())
@@ -190,7 +210,7 @@ fn check_origin(origin: &str) -> Result<(), String> {
 
 impl DingTalkOptions {
     /// Reads stored options (already validated when saved, so only corruption fails).
-    pub fn from_stored(o: &Map<String, Value>) -> Result<Self, String> {
+    pub fn from_stored(o: &Map<String, Value>) -> Result<Self, Text> {
         let text = |k: &str| {
             o.get(k)
                 .and_then(Value::as_str)
@@ -201,7 +221,10 @@ impl DingTalkOptions {
         let client_id = text("clientId");
         let sealed_secret = text("clientSecret");
         if client_id.is_empty() || sealed_secret.is_empty() {
-            return Err("the authenticator has no Client ID or Client Secret".into());
+            return Err(Text::new(
+                "the authenticator has no Client ID or Client Secret",
+                "该认证器没有 Client ID 或 Client Secret",
+            ));
         }
         let bind_by = match o.get("bindBy").and_then(Value::as_str).unwrap_or("unionId") {
             "userid" => BindBy::Userid,
@@ -243,12 +266,19 @@ impl DingTalkOptions {
     }
 
     /// The Client ID and the opened secret, for a DingTalk call.
-    pub fn credentials(&self, state: &AppState) -> Result<ClientCredentials, String> {
+    pub fn credentials(&self, state: &AppState) -> Result<ClientCredentials, Text> {
         let plain = state.secrets.open(&self.sealed_secret).map_err(|_| {
-            "the stored Client Secret cannot be decrypted (was the secret key changed?)".to_string()
+            Text::new(
+                "the stored Client Secret cannot be decrypted (was the secret key changed?)",
+                "保存的 Client Secret 无法解密（密钥是否被更换过？）",
+            )
         })?;
-        let secret = String::from_utf8(plain)
-            .map_err(|_| "the stored Client Secret is not text".to_string())?;
+        let secret = String::from_utf8(plain).map_err(|_| {
+            Text::new(
+                "the stored Client Secret is not text",
+                "保存的 Client Secret 不是文本",
+            )
+        })?;
         Ok(ClientCredentials::new(self.client_id.clone(), secret))
     }
 

@@ -40,6 +40,20 @@ pub struct Facts {
     pub org_entry_fetched: bool,
 }
 
+impl Facts {
+    /// What names the person, for the audit entry of a refused sign-in.
+    pub fn who(&self) -> Vec<(&'static str, String)> {
+        [
+            ("nick", &self.nick),
+            ("unionId", &self.union_id),
+            ("userid", &self.userid),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+        .collect()
+    }
+}
+
 /// What a DingTalk sign-in needs of its authenticator: the record, its options and the opened
 /// Client Secret.
 pub struct SignInWith {
@@ -165,7 +179,13 @@ impl Resolver<'_> {
             token: session.token.clone(),
             audit: success_audit(client, name, via),
         };
-        let user = self.resolve(facts, start).await?;
+        let user = match self.resolve(facts, start).await {
+            Ok(user) => user,
+            Err(mut refused) => {
+                refused.tried_by = Box::new(facts.who());
+                return Err(refused);
+            }
+        };
         self.state.metrics.sign_in(name, "success");
         let issued = session
             .issue(self.state, user.id)
@@ -227,6 +247,20 @@ impl Resolver<'_> {
     /// Links this DingTalk account to `user_id`, who is signed in and asked for it from their
     /// account page: their own session proved who they are, so no matching rule applies.
     pub async fn link_to(
+        &self,
+        user_id: i64,
+        facts: &mut Facts,
+        client: &ClientInfo,
+    ) -> Result<(), Failed> {
+        self.link(user_id, facts, client)
+            .await
+            .map_err(|mut refused| {
+                refused.tried_by = Box::new(facts.who());
+                refused
+            })
+    }
+
+    async fn link(
         &self,
         user_id: i64,
         facts: &mut Facts,

@@ -4,7 +4,7 @@
 use super::messages::{Failed, Lang};
 use super::{DingTalkShared, TYPE_NAME};
 use crate::auth::AdminUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::extract::ApiJson;
 use crate::http::response::{data, Data};
 use crate::state::AppState;
@@ -78,7 +78,10 @@ pub async fn test_connection(
             .await?
             .filter(|a| a.auth_type == TYPE_NAME)
             .ok_or_else(|| {
-                ApiError::bad_request(format!("'{name}' is not a DingTalk authenticator"))
+                ApiError::bad_request(Text::new(
+                    format!("'{name}' is not a DingTalk authenticator"),
+                    format!("“{name}”不是钉钉认证器"),
+                ))
             })?;
         let stored = super::options::DingTalkOptions::from_stored(&a.options)
             .map_err(ApiError::bad_request)?;
@@ -88,8 +91,15 @@ pub async fn test_connection(
         }
         client_id = client_id.or(Some(stored.client_id));
     }
-    let client_id = client_id.ok_or_else(|| ApiError::bad_request("Client ID is required"))?;
-    let secret = secret.ok_or_else(|| ApiError::bad_request("Client Secret is required"))?;
+    let client_id = client_id.ok_or_else(|| {
+        ApiError::bad_request(Text::new("Client ID is required", "请填写 Client ID"))
+    })?;
+    let secret = secret.ok_or_else(|| {
+        ApiError::bad_request(Text::new(
+            "Client Secret is required",
+            "请填写 Client Secret",
+        ))
+    })?;
     let creds = ClientCredentials::new(client_id.clone(), secret);
     Ok(match dt.client.fetch_app_access_token(&creds).await {
         Ok(_) => data(ConnectionTest {

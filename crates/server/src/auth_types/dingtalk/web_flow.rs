@@ -11,7 +11,7 @@ use super::resolution::{Facts, SignInWith};
 use super::{DingTalkShared, TYPE_NAME};
 use crate::api::authenticator_from_header;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::http::redirect_target::redirect_target;
 use crate::http::response::{data, Data, WithCookies};
@@ -74,22 +74,24 @@ pub async fn get_auth_url(
     if let Err(wait) = over_budget {
         return Err(ApiError::too_many(
             wait as i64,
-            "Too many DingTalk sign-ins started from here, please wait a minute and try again",
+            Text::new(
+                "Too many DingTalk sign-ins started from here, please wait a minute and try again",
+                "从这里发起的钉钉登录太多了，请等一分钟再试",
+            ),
         ));
     }
     let a = authenticator_from_header(&state, &headers).await?;
     if a.auth_type != TYPE_NAME {
-        return Err(ApiError::bad_request(format!(
-            "Authenticator '{}' is not a DingTalk authenticator",
-            a.name
+        return Err(ApiError::bad_request(Text::new(
+            format!("Authenticator '{}' is not a DingTalk authenticator", a.name),
+            format!("认证器“{}”不是钉钉认证器", a.name),
         )));
     }
     // NocoBase's client may post no body at all.
     let body: GetAuthUrlBody = if body.iter().all(u8::is_ascii_whitespace) {
         GetAuthUrlBody::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}")))?
+        crate::http::extract::parse_json(&body).map_err(ApiError::bad_request)?
     };
     // `a` is enabled and of this type (checked above): its options need no second read.
     let options = DingTalkOptions::from_stored(&a.options).map_err(ApiError::internal)?;
@@ -209,7 +211,10 @@ fn recently_signed_in(signed_in: CurrentUser) -> ApiResult<i64> {
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
             "SIGN_IN_AGAIN",
-            "For your safety, sign in again before linking an account",
+            Text::new(
+                "For your safety, sign in again before linking an account",
+                "为了你的安全，绑定账号前请重新登录",
+            ),
         ));
     }
     Ok(me.user.id)
@@ -312,7 +317,11 @@ async fn verified_facts(
         ..Default::default()
     };
     if options.restrict_to_org {
-        with.resolver(state, dt).lookup_userid(&mut facts).await?;
+        let member = with.resolver(state, dt).lookup_userid(&mut facts).await;
+        member.map_err(|mut refused| {
+            refused.tried_by = Box::new(facts.who());
+            refused
+        })?;
     }
     Ok((with, facts))
 }
