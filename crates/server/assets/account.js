@@ -20,12 +20,16 @@
           ? el('span', { className: 'muted' }, [AG.t('account.this_device')])
           : el('button', { type: 'button', className: 'revoke', onclick: function () { revoke(s.id); } }, [AG.t('session.revoke')]);
         // Each cell names its column: a narrow screen shows the row as a card.
-        var td = function (key, value, cls) { return el('td', { className: cls || '', attrs: { 'data-label': AG.t(key) } }, [value]); };
+        var td = function (key, value, cls, title) {
+          var attrs = { 'data-label': AG.t(key) };
+          if (title) attrs.title = title;
+          return el('td', { className: cls || '', attrs: attrs }, [value]);
+        };
         tbody.appendChild(el('tr', { dataset: { session: s.id } }, [
           td('session.signed_in', AG.time(s.signedInAt)),
           td('session.authenticator', s.authenticator || ''),
           td('session.ip', s.ip || ''),
-          td('session.device', s.userAgent || '', 'ua'),
+          td('session.device', s.device || '', 'ua', s.userAgent),
           td('common.actions', action, 'actions')
         ]));
       });

@@ -66,7 +66,7 @@
         down.disabled = i === authenticators.length - 1;
         down.setAttribute('aria-label', t('auth.down'));
         tbody.appendChild(el('tr', { dataset: { name: a.name } }, [
-          cell(a.name), cell(a.authTypeTitle || a.authType), cell(a.title), cell(a.description),
+          cell(a.name), cell(a.authTypeTitle || a.authType), cell(a.title || a.authTypeTitle), cell(a.description),
           el('td', { className: 'actions' }, [button(a.enabled ? t('auth.disable') : t('auth.enable'), function () { toggle(a); }, 'toggle')]),
           el('td', { className: 'nowrap actions' }, [up, down]),
           el('td', { className: 'nowrap actions' }, [
@@ -81,6 +81,7 @@
 
   function toggle(a) {
     clearMessages();
+    if (a.enabled && !window.confirm(t('auth.disable_confirm', { title: a.title || a.authTypeTitle }))) return;
     AG.api('POST', '/api/authenticators:update?filterByTk=' + a.id, { enabled: !a.enabled }).then(function (r) {
       if (guard(r)) loadAuthenticators();
     });
@@ -316,9 +317,13 @@
       var list = document.getElementById('user-identities');
       list.textContent = '';
       (u.identities || []).forEach(function (i) {
+        var via = authenticatorTitle(i.authenticator);
         list.appendChild(el('li', { className: 'identity' }, [
-          el('span', {}, [(i.nickname || '') + ' · ' + i.authenticator + ' · ' + i.uuid + ' ']),
-          button(t('users.unlink'), function () { unlink(u.id, i.id); }, 'danger')
+          el('span', {}, [(i.nickname ? i.nickname + ' · ' : '') + via + ' · ' + i.uuid + ' ']),
+          button(t('users.unlink'), function () {
+            var who = u.nickname || u.username || ('#' + u.id);
+            if (window.confirm(t('users.unlink_confirm', { name: who, what: via }))) unlink(u.id, i.id);
+          }, 'danger')
         ]));
       });
       identitiesBox.hidden = !(u.identities || []).length;
@@ -326,6 +331,12 @@
       userForm.hidden = false;
       userForm.scrollIntoView({ block: 'start' });
     });
+  }
+
+  // An authenticator as people know it: its title, else its type's name (not its internal name).
+  function authenticatorTitle(name) {
+    var a = authenticators.filter(function (x) { return x.name === name; })[0];
+    return a ? (a.title || a.authTypeTitle || a.name) : name;
   }
 
   function unlink(userId, identityId) {
@@ -389,7 +400,7 @@
       if (!guard(r)) return;
       var tbody = document.querySelector('#session-table tbody');
       tbody.textContent = '';
-      if (!r.data.length) tbody.appendChild(el('tr', {}, [el('td', { colSpan: 6, className: 'empty' }, [t('session.none')])]));
+      if (!r.data.length) tbody.appendChild(el('tr', {}, [el('td', { colSpan: 7, className: 'empty' }, [t('session.none')])]));
       if (sessionUser && r.data.length) {
         sessionPerson = { id: r.data[0].userId, name: personName(r.data[0]) };
         document.getElementById('revoke-user').hidden = false;
@@ -398,6 +409,7 @@
       r.data.forEach(function (s) {
         tbody.appendChild(el('tr', { dataset: { session: s.id } }, [
           cell(personName(s)), cell(s.authenticator), cell(AG.time(s.signedInAt)), cell(AG.time(s.lastRenewedAt)), cell(s.ip),
+          el('td', { className: 'ua', attrs: { title: s.userAgent || '' } }, [s.device || '']),
           el('td', { className: 'actions' }, [s.current ? el('span', { className: 'muted' }, [t('account.this_device')])
             : button(t('session.revoke'), function () { revokeSession(s.id); }, 'revoke')])
         ]));

@@ -10,7 +10,8 @@
   }
 
   function signInError(r) {
-    if (r.status === 429) return AG.t('signin.locked', { s: r.retryAfter || '60' });
+    // The server's own words: when to try again, in minutes, in the reader's language.
+    if (r.status === 429) return r.message;
     if (r.status === 401) return AG.t('signin.wrong');
     return r.message;
   }

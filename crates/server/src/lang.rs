@@ -77,6 +77,17 @@ impl Lang {
     }
 }
 
+/// The reader's language as a handler argument.
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_request(&parts.headers))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,7 +85,8 @@ pub async fn run(mut settings: Settings, fake_port: Option<u16>) -> anyhow::Resu
                 &NewAuthenticator {
                     name: "dingtalk".into(),
                     auth_type: "dingtalk".into(),
-                    title: "Sign in via DingTalk".into(),
+                    // No title of its own: "Sign in via DingTalk" in the reader's language.
+                    title: String::new(),
                     description: "The demo's fake DingTalk".into(),
                     options,
                     enabled: true,

@@ -121,26 +121,11 @@ impl Browser {
     /// Runs `source` in every document this browser opens from now on, before the page's own
     /// scripts (Chrome DevTools `Page.addScriptToEvaluateOnNewDocument` through chromedriver).
     pub async fn before_every_page(&self, source: &str) {
-        let session = self
-            .c
-            .session_id()
-            .await
-            .unwrap()
-            .expect("a WebDriver session");
-        let r = reqwest::Client::new()
-            .post(format!(
-                "http://127.0.0.1:{}/session/{session}/goog/cdp/execute",
-                self.driver_port
-            ))
-            .json(&json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source": source}}))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            r.status().is_success(),
-            "CDP call failed: {}",
-            r.text().await.unwrap_or_default()
-        );
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": source}),
+        )
+        .await;
     }
 
     /// Ends the WebDriver session (closes Chromium); the driver is killed on drop.
@@ -280,11 +265,12 @@ pub fn screens_dir() -> String {
     dir
 }
 
-/// For screenshots: the administrator signed in at a phone's width (375) and a desktop's
-/// (1280), each in English and Chinese; `then` gets the browser, the language's tag (`en`,
-/// `zh`) and the width. The windows are taller than the pages (`desktop_height` for 1280),
-/// so that a picture of `<body>` is the whole page.
-pub async fn as_admin_at_each_width_and_language(
+/// For screenshots: a browser at a phone's width (375) and a desktop's (1280), each in
+/// English and Chinese, signed out; `then` gets the browser, the language's tag (`en`, `zh`)
+/// and the width. The windows are taller than the pages (`desktop_height` for 1280), so that
+/// a picture of `<body>` is the whole page. Every page it opens records its event listeners
+/// (for `assert_layout`).
+pub async fn at_each_width_and_language(
     s: &Server,
     desktop_height: u32,
     mut then: impl AsyncFnMut(&Browser, &str, u32),
@@ -297,6 +283,7 @@ pub async fn as_admin_at_each_width_and_language(
             b.c.set_window_size(1280, desktop_height).await.unwrap();
             b
         };
+        b.before_every_page(crate::page_checks::LISTENER_SPY).await;
         for lang in ["en", "zh-CN"] {
             let tag = if lang == "en" { "en" } else { "zh" };
             b.c.delete_all_cookies().await.unwrap();
@@ -305,11 +292,23 @@ pub async fn as_admin_at_each_width_and_language(
                 "document.cookie = 'lang={lang}; path=/'; return true;"
             ))
             .await;
-            b.sign_in(s, "/admin", "admin", ADMIN_PASSWORD).await;
             then(&b, tag, width).await;
         }
         b.quit().await;
     }
+}
+
+/// As [`at_each_width_and_language`], signed in as the administrator on `/admin`.
+pub async fn as_admin_at_each_width_and_language(
+    s: &Server,
+    desktop_height: u32,
+    mut then: impl AsyncFnMut(&Browser, &str, u32),
+) {
+    at_each_width_and_language(s, desktop_height, async |b, tag, width| {
+        b.sign_in(s, "/admin", "admin", ADMIN_PASSWORD).await;
+        then(b, tag, width).await;
+    })
+    .await;
 }
 
 impl Browser {
@@ -321,67 +320,7 @@ impl Browser {
     }
 }
 
-/// axe-core, the accessibility checker `axe_violations` runs in the page (vendored test code:
-/// `tests/vendor/axe-core/README.md`; authgate never serves it).
-const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
-
-/// Runs axe on the whole document with the WCAG 2.0 and 2.1 rules of levels A and AA, and hands
-/// back one line per element that fails a rule: `<rule id> (<impact>): <selector>: <what is
-/// wrong>` (the first line of axe's failure summary after its "Fix any/all of the following:").
-const AXE_RUN: &str = r#"
-var done = arguments[arguments.length - 1];
-axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
-  .then(function (r) {
-    var out = [];
-    r.violations.forEach(function (v) {
-      v.nodes.forEach(function (n) {
-        var why = (n.failureSummary || '').split('\n').map(function (l) { return l.trim(); })
-          .filter(function (l) { return l !== '' && !/^Fix (any|all) of the following:$/.test(l); });
-        var target = n.target.map(function (t) { return Array.isArray(t) ? t.join(' >>> ') : t; }).join(' ');
-        out.push(v.id + ' (' + v.impact + '): ' + target + ': ' + (why[0] || v.help));
-      });
-    });
-    done(out);
-  }, function (e) { done({error: String(e && e.message || e)}); });
-"#;
-
 impl Browser {
-    /// What axe-core finds against WCAG 2.1 A and AA on the current page as it is now (run it
-    /// once the page shows what is to be checked): one line per failing element, none if the
-    /// page passes. WebDriver's scripts are not subject to the page's Content-Security-Policy.
-    pub async fn axe_violations(&self) -> Vec<String> {
-        // Let what the page just did settle (a tab shown, rows filled in).
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        if let Err(e) = self.c.execute(AXE, vec![]).await {
-            panic!("axe-core did not load into {}: {e}", self.path().await);
-        }
-        let result = match self.c.execute_async(AXE_RUN, vec![]).await {
-            Ok(v) => v,
-            Err(e) => panic!("axe.run on {}: {e}", self.path().await),
-        };
-        match result {
-            Value::Array(lines) => lines
-                .into_iter()
-                .map(|l| l.as_str().unwrap_or_default().to_string())
-                .collect(),
-            other => panic!("axe.run failed on {}: {other}", self.path().await),
-        }
-    }
-
-    /// Panics, listing every violation, unless axe-core finds the current page meets WCAG 2.1
-    /// AA; `what` names the page and its state in the message (e.g. `/signin en 375`).
-    pub async fn assert_accessible(&self, what: &str) {
-        let violations = self.axe_violations().await;
-        if !violations.is_empty() {
-            panic!(
-                "{what} ({}): {} WCAG 2.1 A/AA violation(s) found by axe-core:\n  {}",
-                self.path().await,
-                violations.len(),
-                violations.join("\n  ")
-            );
-        }
-    }
-
     /// A Chrome DevTools Protocol command through chromedriver (e.g. `Network.setExtraHTTPHeaders`);
     /// its result.
     pub async fn cdp(&self, cmd: &str, params: Value) -> Value {

@@ -333,6 +333,37 @@ async fn every_error_code_answers_in_the_readers_language(db: Db) {
         assert_eq!(zh, zh_by_cookie, "{what}: the lang cookie chooses Chinese");
         assert_eq!(en.0, zh.0, "{what}: the same status in both languages");
     }
+    // A locked account: when to try again, in minutes, in both languages.
+    let locked = |lang: &'static str| {
+        let http = reqwest::Client::new();
+        let url = s.url("/api/auth:signIn");
+        async move {
+            let r = http
+                .post(url)
+                .header("x-authenticator", "basic")
+                .header("accept-language", lang)
+                .json(&json!({"account": "wangfang", "password": "still-wrong"}))
+                .send()
+                .await
+                .unwrap();
+            Reply::from(r).await
+        }
+    };
+    let mut tries = 0;
+    while locked("en").await.status != StatusCode::TOO_MANY_REQUESTS {
+        tries += 1;
+        assert!(tries < 10, "the account locks after a few wrong passwords");
+    }
+    let (en, zh) = (locked("en").await, locked("zh-CN").await);
+    assert_eq!(
+        en.body["errors"][0]["message"],
+        "Too many failed sign-in attempts. Please try again in 15 minutes"
+    );
+    assert_eq!(
+        zh.body["errors"][0]["message"],
+        "登录失败次数过多，请在 15 分钟后重试"
+    );
+
     // The field is named, in words, not serde's.
     let r = s
         .http
@@ -350,7 +381,64 @@ async fn every_error_code_answers_in_the_readers_language(db: Db) {
     );
 }
 
+/// An authenticator created without a title of its own is named after its type in the
+/// reader's language, on the sign-in page and in the public list (the stored title stays
+/// empty, as the console would leave it).
+async fn an_authenticator_without_a_title_is_named_in_the_readers_language(db: Db) {
+    let s = Server::start(db).await;
+    let admin = s.admin_token().await;
+    let created = s
+        .post(
+            "/api/authenticators:create",
+            Some(&admin),
+            json!({"name": "dingtalk", "authType": "dingtalk", "enabled": true,
+                   "options": {"clientId": "ding-id", "clientSecret": "ding-secret"}}),
+        )
+        .await;
+    created.assert_ok();
+    assert_eq!(created.body["data"]["title"], "");
+    let shown = |lang: &'static str, path: &'static str| {
+        let url = s.url(path);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header("accept-language", lang)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let titles = |body: String| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        titles(shown("en", "/api/authenticators:publicList").await),
+        ["Password", "DingTalk"]
+    );
+    assert_eq!(
+        titles(shown("zh-CN", "/api/authenticators:publicList").await),
+        ["密码", "钉钉"]
+    );
+    let zh = shown("zh-CN", "/signin").await;
+    assert!(
+        zh.contains(">钉钉登录</button>") && !zh.contains("DingTalk</button>"),
+        "{zh}"
+    );
+    let en = shown("en", "/signin").await;
+    assert!(en.contains(">Sign in via DingTalk</button>"), "{en}");
+}
+
 both_databases!(
+    an_authenticator_without_a_title_is_named_in_the_readers_language,
     dingtalk_failure_messages_follow_the_language_switch,
     option_help_exists_in_english_and_chinese,
     every_error_code_answers_in_the_readers_language

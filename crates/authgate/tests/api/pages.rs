@@ -392,7 +392,23 @@ mod chromium {
         let result = b.text_of("#test-result.alert").await;
         assert!(result.contains("DingTalk refused"), "{result}");
         // Disabling the password authenticator would leave the admin (no DingTalk account
-        // linked) with no way in: refused, and the reason is shown.
+        // linked) with no way in: refused, and the reason is shown. Disabling asks first; a
+        // "no" sends nothing.
+        b.js("window.confirmed = []; window.confirm = function (q) { window.confirmed.push(q); return false; }; return true;")
+            .await;
+        b.click("#auth-table tbody tr[data-name=basic] button.toggle")
+            .await;
+        assert_eq!(
+            b.js("return window.confirmed").await,
+            json!(["Disable Password? Nobody can sign in with it until it is enabled again."])
+        );
+        assert!(
+            b.js("return document.getElementById('admin-error').hidden")
+                .await
+                == json!(true)
+        );
+        b.js("window.confirm = function () { return true; }; return true;")
+            .await;
         b.click("#auth-table tbody tr[data-name=basic] button.toggle")
             .await;
         let message = b.text_of("#admin-error").await;
@@ -507,6 +523,33 @@ mod chromium {
         b.until_at("/").await;
         assert_eq!(b.text_of(".identity .identity-name").await, "张三");
         assert_eq!(b.text_of(".identity .muted").await, "Corp DingTalk");
+        // The admin console names the account by its authenticator's title, and unlinking
+        // there asks first too.
+        let a = Browser::start().await;
+        a.sign_in(&s, "/admin", "admin", ADMIN_PASSWORD).await;
+        a.open_admin_tab("sec-users").await;
+        a.fill("#user-search input[name=q]", "carl").await;
+        a.click("#user-search button[type=submit]").await;
+        a.until("document.querySelectorAll('#user-table tbody tr').length === 1")
+            .await;
+        a.click("#user-table tbody button.edit").await;
+        let listed = a.text_of("#user-identities .identity span").await;
+        assert!(listed.starts_with("张三 · Corp DingTalk · "), "{listed}");
+        a.js("window.confirm = function () { return false; }; return true;")
+            .await;
+        a.click("#user-identities button.danger").await;
+        let carl =
+            s.get("/api/users:list?q=carl", Some(&admin)).await.body["data"][0]["id"].clone();
+        assert_eq!(
+            s.get(&format!("/api/users:get?filterByTk={carl}"), Some(&admin))
+                .await
+                .body["data"]["identities"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        a.quit().await;
         // Unlinking asks first; a "no" changes nothing, a "yes" unlinks.
         b.js("window.confirm = function () { return false; }").await;
         b.click("button.unlink").await;

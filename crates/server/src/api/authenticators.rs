@@ -3,11 +3,13 @@
 use super::views::Id;
 use crate::auth::AdminUser;
 use crate::auth_types::options::OptionSpec;
+use crate::auth_types::shown_title;
 use crate::auth_types::SignInStyle;
 use crate::error::{ApiError, ApiResult, Text};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery, ByTk};
 use crate::http::response::{data, whole_list, Data, Page};
+use crate::lang::Lang;
 use crate::state::AppState;
 use authgate_core::clock::{now_ms, to_rfc3339};
 use authgate_core::model::{
@@ -27,7 +29,8 @@ pub struct AuthenticatorView {
     id: i64,
     name: String,
     auth_type: String,
-    auth_type_title: &'static str,
+    /// The type's name in the reader's language.
+    auth_type_title: String,
     title: String,
     description: String,
     enabled: bool,
@@ -44,7 +47,8 @@ pub struct AuthenticatorView {
 pub struct PublicAuthenticator {
     name: String,
     auth_type: String,
-    auth_type_title: &'static str,
+    auth_type_title: String,
+    /// Its own title, else its type's name, in the reader's language.
     title: String,
     description: String,
     style: SignInStyle,
@@ -56,7 +60,8 @@ pub struct PublicAuthenticator {
 #[derive(Serialize, ToSchema)]
 pub struct AuthTypeInfo {
     name: &'static str,
-    title: &'static str,
+    /// In the reader's language.
+    title: String,
     style: SignInStyle,
     /// How to draw each option in the admin form.
     options: Vec<OptionSpec>,
@@ -72,11 +77,11 @@ fn type_of<'a>(
         .ok_or_else(|| ApiError::internal(format!("auth type {} is not registered", a.auth_type)))
 }
 
-fn admin_view(state: &AppState, a: Authenticator) -> ApiResult<AuthenticatorView> {
+fn admin_view(state: &AppState, a: Authenticator, lang: Lang) -> ApiResult<AuthenticatorView> {
     let t = type_of(state, &a)?;
     Ok(AuthenticatorView {
         options: t.admin_options(state, &a),
-        auth_type_title: t.title(),
+        auth_type_title: t.title().in_chinese(lang == Lang::Zh).to_string(),
         id: a.id,
         name: a.name,
         auth_type: a.auth_type,
@@ -115,6 +120,7 @@ async fn audit_change(
     responses((status = 200, description = "Enabled authenticators in order, public options only", body = Data<Vec<PublicAuthenticator>>)))]
 pub async fn public_list(
     State(state): State<AppState>,
+    lang: Lang,
 ) -> ApiResult<Json<Data<Vec<PublicAuthenticator>>>> {
     let mut out = Vec::new();
     for a in state
@@ -129,11 +135,11 @@ pub async fn public_list(
         };
         out.push(PublicAuthenticator {
             options: t.public_options(&a),
-            auth_type_title: t.title(),
+            auth_type_title: t.title().in_chinese(lang == Lang::Zh).to_string(),
             style: t.style(),
+            title: shown_title(&a, t.as_ref(), lang),
             name: a.name,
             auth_type: a.auth_type,
-            title: a.title,
             description: a.description,
         });
     }
@@ -144,6 +150,7 @@ pub async fn public_list(
     responses((status = 200, description = "Auth types with their option schemas", body = Data<Vec<AuthTypeInfo>>), (status = 403, description = "Admins only")))]
 pub async fn list_types(
     State(state): State<AppState>,
+    lang: Lang,
     _admin: AdminUser,
 ) -> ApiResult<Json<Data<Vec<AuthTypeInfo>>>> {
     let types = state
@@ -152,7 +159,7 @@ pub async fn list_types(
         .iter()
         .map(|t| AuthTypeInfo {
             name: t.name(),
-            title: t.title(),
+            title: t.title().in_chinese(lang == Lang::Zh).to_string(),
             style: t.style(),
             options: t.option_schema(),
         })
@@ -164,12 +171,13 @@ pub async fn list_types(
     responses((status = 200, description = "All authenticators in order", body = Page<AuthenticatorView>), (status = 403, description = "Admins only")))]
 pub async fn list(
     State(state): State<AppState>,
+    lang: Lang,
     _admin: AdminUser,
 ) -> ApiResult<Json<Page<AuthenticatorView>>> {
     let all = state.store.list_authenticators().await?;
     let items = all
         .into_iter()
-        .map(|a| admin_view(&state, a))
+        .map(|a| admin_view(&state, a, lang))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(whole_list(items))
 }
@@ -179,11 +187,12 @@ pub async fn list(
     responses((status = 200, description = "The authenticator, secrets masked", body = Data<AuthenticatorView>), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
 pub async fn get_one(
     State(state): State<AppState>,
+    lang: Lang,
     _admin: AdminUser,
     ApiQuery(tk): ApiQuery<ByTk>,
 ) -> ApiResult<Json<Data<AuthenticatorView>>> {
     let a = find(&state, tk.id()?).await?;
-    Ok(data(admin_view(&state, a)?))
+    Ok(data(admin_view(&state, a, lang)?))
 }
 
 async fn find(state: &AppState, id: i64) -> ApiResult<Authenticator> {
@@ -213,6 +222,7 @@ pub struct CreateBody {
     responses((status = 200, description = "Created", body = Data<AuthenticatorView>), (status = 400, description = "Invalid or taken name, unknown type, invalid options"), (status = 403, description = "Admins only")))]
 pub async fn create(
     State(state): State<AppState>,
+    lang: Lang,
     admin: AdminUser,
     client: ClientInfo,
     ApiJson(body): ApiJson<CreateBody>,
@@ -237,7 +247,8 @@ pub async fn create(
     let options = t
         .prepare_options(&state, &name, body.options.unwrap_or_default(), None)
         .await?;
-    let title = text_field("title", body.title.unwrap_or_else(|| t.title().to_string()))?;
+    // No title of its own: readers see the type's name in their language (`shown_title`).
+    let title = text_field("title", body.title.unwrap_or_default())?;
     let created = state
         .store
         .create_authenticator(
@@ -253,7 +264,7 @@ pub async fn create(
         )
         .await?;
     audit_change(&state, &admin, &client, "authenticators:create", &name).await;
-    Ok(data(admin_view(&state, created)?))
+    Ok(data(admin_view(&state, created, lang)?))
 }
 
 fn text_field(field: &str, value: String) -> ApiResult<String> {
@@ -289,6 +300,7 @@ pub struct UpdateBody {
     responses((status = 200, description = "Updated", body = Data<AuthenticatorView>), (status = 400, description = "Invalid change, or disabling the last enabled authenticator"), (status = 403, description = "Admins only"), (status = 404, description = "No such authenticator")))]
 pub async fn update(
     State(state): State<AppState>,
+    lang: Lang,
     admin: AdminUser,
     client: ClientInfo,
     ApiQuery(tk): ApiQuery<ByTk>,
@@ -342,7 +354,7 @@ pub async fn update(
         &current.name,
     )
     .await;
-    Ok(data(admin_view(&state, updated)?))
+    Ok(data(admin_view(&state, updated, lang)?))
 }
 
 fn deleted_meanwhile() -> Text {
@@ -388,6 +400,7 @@ pub struct MoveParams {
     responses((status = 200, description = "Moved; the new order", body = Page<AuthenticatorView>), (status = 400, description = "Missing ids"), (status = 403, description = "Admins only"), (status = 404, description = "Unknown id")))]
 pub async fn move_one(
     State(state): State<AppState>,
+    lang: Lang,
     admin: AdminUser,
     client: ClientInfo,
     ApiQuery(query): ApiQuery<MoveParams>,
@@ -431,5 +444,5 @@ pub async fn move_one(
         &source.to_string(),
     )
     .await;
-    list(State(state), admin).await
+    list(State(state), lang, admin).await
 }

@@ -4,6 +4,7 @@ pub mod access_rules;
 pub mod audit_logs;
 pub mod auth;
 pub mod authenticators;
+pub mod device;
 pub mod oidc_clients;
 pub mod openapi;
 pub mod ops;

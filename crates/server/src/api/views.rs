@@ -89,6 +89,8 @@ pub struct SessionView {
     last_renewed_at: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
+    /// The device as people name it, from the user agent (e.g. "Chrome 120 · Windows").
+    device: Option<String>,
     revoked: bool,
     /// The session of the request's own token.
     current: bool,
@@ -108,6 +110,10 @@ impl SessionView {
             signed_in_at: to_rfc3339(session.signed_in_at),
             last_renewed_at: session.last_renewed_at.map(to_rfc3339),
             ip: session.ip,
+            device: session
+                .user_agent
+                .as_deref()
+                .and_then(super::device::describe),
             user_agent: session.user_agent,
             revoked: session.revoked_at.is_some(),
         }

@@ -33,7 +33,8 @@ pub struct SignInContext<'a> {
 pub trait AuthType: Send + Sync + 'static {
     /// The `authType` stored with authenticators, e.g. "password".
     fn name(&self) -> &'static str;
-    fn title(&self) -> &'static str;
+    /// The type's name for people, in both languages ("DingTalk", "钉钉").
+    fn title(&self) -> Text;
     fn style(&self) -> SignInStyle;
     /// Describes each option for the admin form (see [`options::OptionSpec`]).
     fn option_schema(&self) -> Vec<options::OptionSpec>;
@@ -107,5 +108,24 @@ impl AuthTypes {
 
     pub fn all(&self) -> &[Arc<dyn AuthType>] {
         &self.types
+    }
+}
+
+/// An authenticator's own title: none when it has none, or kept the type's English name it
+/// was created with (readers then see the type's name in their language).
+pub fn own_title<'a>(a: &'a Authenticator, t: &dyn AuthType) -> Option<&'a str> {
+    let own = a.title.trim();
+    (!own.is_empty() && own != t.title().en).then_some(own)
+}
+
+/// An authenticator's title as a reader sees it: its own, else its type's name in the
+/// reader's language.
+pub fn shown_title(a: &Authenticator, t: &dyn AuthType, lang: crate::lang::Lang) -> String {
+    match own_title(a, t) {
+        Some(own) => own.to_string(),
+        None => t
+            .title()
+            .in_chinese(lang == crate::lang::Lang::Zh)
+            .to_string(),
     }
 }

@@ -160,8 +160,8 @@ impl AuthType for PasswordAuth {
         TYPE_NAME
     }
 
-    fn title(&self) -> &'static str {
-        "Password"
+    fn title(&self) -> Text {
+        Text::new("Password", "密码")
     }
 
     fn style(&self) -> SignInStyle {

@@ -10,6 +10,7 @@ pub mod signout;
 use crate::auth::CurrentUser;
 use crate::auth_types::dingtalk::messages::Failure;
 use crate::auth_types::SignInStyle;
+use crate::auth_types::{own_title, shown_title};
 use crate::error::ApiError;
 use crate::http::redirect_target::{checked_redirect_target, redirect_target};
 use crate::lang::Lang;
@@ -175,13 +176,16 @@ fn style_of(state: &AppState, a: &Authenticator) -> Option<SignInStyle> {
     state.auth_types.get(&a.auth_type).map(|t| t.style())
 }
 
-fn button_title(ctx: &Ctx, a: &Authenticator) -> String {
-    if !a.title.trim().is_empty() {
-        a.title.clone()
-    } else if a.auth_type == "dingtalk" {
-        ctx.t("signin.dingtalk").to_string()
-    } else {
-        a.name.clone()
+/// A sign-in button's words: the authenticator's own title, else "Sign in via DingTalk" (or
+/// its type's name) in the reader's language.
+fn button_title(state: &AppState, ctx: &Ctx, a: &Authenticator) -> String {
+    let Some(t) = state.auth_types.get(&a.auth_type) else {
+        return a.name.clone();
+    };
+    match own_title(a, t.as_ref()) {
+        Some(own) => own.to_string(),
+        None if a.auth_type == "dingtalk" => ctx.t("signin.dingtalk").to_string(),
+        None => shown_title(a, t.as_ref(), ctx.lang),
     }
 }
 
@@ -211,11 +215,7 @@ async fn signin(
         match style_of(&state, a) {
             Some(SignInStyle::Form) => forms.push(FormAuth {
                 name: a.name.clone(),
-                title: if a.title.trim().is_empty() {
-                    a.name.clone()
-                } else {
-                    a.title.clone()
-                },
+                title: button_title(&state, &ctx, a),
                 allow_signup: a.options.get("allowSignUp") == Some(&Value::Bool(true)),
             }),
             Some(SignInStyle::Button) => {
@@ -223,7 +223,7 @@ async fn signin(
                 let err = if mine { general_error.take() } else { None };
                 buttons.push(ButtonAuth {
                     name: a.name.clone(),
-                    title: button_title(&ctx, a),
+                    title: button_title(&state, &ctx, a),
                     error: err,
                 });
             }
@@ -408,9 +408,13 @@ async fn account(
         .map(|a| ButtonAuth {
             name: a.name.clone(),
             // "Link DingTalk account", and the authenticator's own title when it has one.
-            title: match a.title.trim() {
-                "" => ctx.t("account.link").to_string(),
-                title => format!("{}: {title}", ctx.t("account.link")),
+            title: match state
+                .auth_types
+                .get(&a.auth_type)
+                .and_then(|t| own_title(a, t.as_ref()))
+            {
+                None => ctx.t("account.link").to_string(),
+                Some(title) => format!("{}: {title}", ctx.t("account.link")),
             },
             error: None,
         })
@@ -419,7 +423,7 @@ async fn account(
         authenticators
             .iter()
             .find(|a| a.name == name)
-            .map_or_else(|| name.to_string(), |a| button_title(&ctx, a))
+            .map_or_else(|| name.to_string(), |a| button_title(&state, &ctx, a))
     };
     let link_error = q
         .link_error
@@ -551,7 +555,9 @@ async fn dingtalk_auto(
         .filter(|c| !c.is_empty() && !c.contains('$') && c.len() <= 128);
     let p = AutoPage {
         authenticator: chosen.map(|a| a.name.clone()).unwrap_or_default(),
-        button_title: chosen.map(|a| button_title(&ctx, a)).unwrap_or_default(),
+        button_title: chosen
+            .map(|a| button_title(&state, &ctx, a))
+            .unwrap_or_default(),
         client_id: chosen.map(|a| text(a, "clientId")).unwrap_or_default(),
         corp_id: chosen
             .map(|a| text(a, "corpId"))

@@ -71,8 +71,8 @@ impl AuthType for DingTalkAuth {
         TYPE_NAME
     }
 
-    fn title(&self) -> &'static str {
-        "DingTalk"
+    fn title(&self) -> Text {
+        Text::new("DingTalk", "钉钉")
     }
 
     fn style(&self) -> SignInStyle {

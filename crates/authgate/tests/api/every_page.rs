@@ -1,14 +1,24 @@
-//! WCAG 2.1 AA, checked by axe-core (vendored: `tests/vendor/axe-core`) in a real headless
-//! Chromium on every page and admin tab, at a phone's width (375) and a desktop's (1280), in
-//! English and Chinese: sign-in (with a DingTalk button, a wrong password, a DingTalk failure,
-//! someone signed in already), sign-up, `/dingtalk/auto` outside DingTalk, the account page,
-//! sign-out, the 403 and 404 pages, forward auth's "no access" page, and the admin console's
-//! tabs and forms. SQLite only, like the other page tests: what a page shows does not depend on
-//! the database.
+//! Every page and admin tab as people see it, at a phone's width (375) and a desktop's (1280),
+//! in English and Chinese, with realistic data (several sessions, a long user agent, long and
+//! Chinese names): each passes `check_page` (WCAG 2.1 AA by axe-core, vendored in
+//! `tests/vendor/axe-core`; no overflow, no broken words, no dead buttons, nothing hidden
+//! shown) and leaves its picture in the screenshot folder (`$AUTHGATE_SCREENS`, else
+//! /tmp/screens). The pages: sign-in (with a DingTalk button, a wrong password, a DingTalk
+//! failure, someone signed in already), sign-up, `/dingtalk/auto` outside DingTalk, the
+//! account page, sign-out, the 403 and 404 pages, forward auth's "no access" page, and the
+//! admin console's tabs and forms. SQLite only, like the other page tests: what a page shows
+//! does not depend on the database.
 
-use crate::browser::{as_admin_at_each_width_and_language, Browser};
+use crate::browser::{as_admin_at_each_width_and_language, at_each_width_and_language, Browser};
+use crate::page_checks::ADMIN_TABS;
 use crate::support::*;
 use serde_json::json;
+
+/// What a phone's DingTalk client says it is: long, and without a space for 60 characters.
+const LONG_USER_AGENT: &str =
+    "Mozilla/5.0 (Linux; Android 13; 22081212C Build/TKQ1.220829.002; wv) AppleWebKit/537.36 \
+    (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 AliApp(DingTalk/7.6.10) \
+    com.alibaba.android.rimet/37411375 Channel/227200 language/zh-CN abi/64 UT4Aplus/0.2.25";
 
 const CAROL_PASSWORD: &str = "carol-Passw0rd!";
 
@@ -41,6 +51,35 @@ async fn server() -> Server {
         json!({"username": "carol", "nickname": "Carol 陈", "email": "carol@corp.test", "password": CAROL_PASSWORD}),
     )
     .await;
+    s.create_user(
+        &admin,
+        json!({"username": "zhangwei", "nickname": "张伟", "phone": "+8613800138000", "password": "zhangwei-Passw0rd!"}),
+    )
+    .await;
+    s.create_user(
+        &admin,
+        json!({"username": "alexandra_konstantinopoulou", "nickname": "Alexandra Konstantinopoulou-Vasilopoulou",
+               "email": "alexandra.konstantinopoulou@corporate-headquarters.example", "password": "alexandra-Passw0rd!"}),
+    )
+    .await;
+    // Sessions on several devices, one of them the DingTalk client's long user agent.
+    for (account, password, agent) in [
+        ("carol", CAROL_PASSWORD, LONG_USER_AGENT),
+        ("carol", CAROL_PASSWORD, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"),
+        ("zhangwei", "zhangwei-Passw0rd!", LONG_USER_AGENT),
+        ("alexandra_konstantinopoulou", "alexandra-Passw0rd!", "curl/8.5.0"),
+    ] {
+        let r = s
+            .http
+            .post(s.url("/api/auth:signIn"))
+            .header("X-Authenticator", "basic")
+            .header("User-Agent", agent)
+            .json(&json!({"account": account, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
     s.post(
         "/api/oidcClients:create",
         Some(&admin),
@@ -59,30 +98,6 @@ async fn server() -> Server {
     s
 }
 
-/// A browser at a phone's width (375, as tall as `as_admin_at_each_width_and_language` makes
-/// it) and at a desktop's (1280), each in English and Chinese, signed out; `then` gets the
-/// browser and a label such as `en 375` for the messages.
-async fn at_each_width_and_language(s: &Server, mut then: impl AsyncFnMut(&Browser, &str)) {
-    for width in [375u32, 1280] {
-        let b = if width == 375 {
-            Browser::launch(Some((width, 4000)), None).await
-        } else {
-            Browser::start().await
-        };
-        for lang in ["en", "zh-CN"] {
-            let tag = if lang == "en" { "en" } else { "zh" };
-            b.c.delete_all_cookies().await.unwrap();
-            b.goto(s, "/signin").await;
-            b.js(&format!(
-                "document.cookie = 'lang={lang}; path=/'; return true;"
-            ))
-            .await;
-            then(&b, &format!("{tag} {width}")).await;
-        }
-        b.quit().await;
-    }
-}
-
 /// Waits until the page has loaded and its scripts have run.
 async fn loaded(b: &Browser) {
     b.find("main").await;
@@ -93,13 +108,14 @@ mod chromium {
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sign_in_sign_up_and_dingtalk_auto_meet_wcag_aa() {
+    async fn sign_in_sign_up_and_dingtalk_auto() {
         let s = server().await;
-        at_each_width_and_language(&s, async |b, at| {
+        at_each_width_and_language(&s, 1600, async |b, tag, width| {
+            let at = format!("{tag} {width}");
             b.goto(&s, "/signin").await;
             loaded(b).await;
             b.find(".sso-button.dingtalk").await;
-            b.assert_accessible(&format!("/signin {at}")).await;
+            b.check_page("signin", &at).await;
             // A wrong password: the message in the form (an account of its own each time, so
             // that no account is locked).
             let account = format!("nobody-{}", at.replace(' ', "-"));
@@ -108,54 +124,49 @@ mod chromium {
                 .await;
             b.click(".pw-form button[type=submit]").await;
             b.text_of(".pw-form .form-error[role=alert]").await;
-            b.assert_accessible(&format!("/signin with a wrong password {at}"))
-                .await;
+            b.check_page("signin-wrong-password", &at).await;
             // A DingTalk sign-in that came back with an error: the message at its button.
             b.goto(&s, "/signin?authenticator=dingtalk&error=consent_denied")
                 .await;
             loaded(b).await;
             b.text_of("[data-error-for=dingtalk][role=alert]").await;
-            b.assert_accessible(&format!("/signin with a DingTalk error {at}"))
-                .await;
+            b.check_page("signin-dingtalk-error", &at).await;
             b.goto(&s, "/signup?authenticator=basic").await;
             loaded(b).await;
             b.find(".signup-form input[name=username]").await;
-            b.assert_accessible(&format!("/signup {at}")).await;
+            b.check_page("signup", &at).await;
             // Outside DingTalk: the explanation and the ordinary DingTalk button.
             b.goto(&s, "/dingtalk/auto").await;
             loaded(b).await;
             b.until("!document.getElementById('fallback').hidden").await;
-            b.assert_accessible(&format!("/dingtalk/auto {at}")).await;
+            b.check_page("dingtalk-auto", &at).await;
         })
         .await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn account_sign_out_and_no_access_pages_meet_wcag_aa() {
+    async fn account_sign_out_and_refusals() {
         let s = server().await;
-        at_each_width_and_language(&s, async |b, at| {
+        at_each_width_and_language(&s, 1600, async |b, tag, width| {
+            let at = format!("{tag} {width}");
             b.sign_in(&s, "/", "carol", CAROL_PASSWORD).await;
             b.find("#my-sessions tbody tr").await;
             b.find(".link-dingtalk[data-authenticator=dingtalk]").await;
-            b.assert_accessible(&format!("/ (a user's account) {at}"))
-                .await;
+            b.check_page("account", &at).await;
             // The sign-in page for someone signed in already: as whom, and "continue".
             b.goto(&s, "/signin?redirect=%2F").await;
             b.find("#signed-in-as #continue-as").await;
-            b.assert_accessible(&format!("/signin when signed in {at}"))
-                .await;
+            b.check_page("signin-signed-in", &at).await;
             b.goto(&s, "/no-such-page").await;
             b.find("#not-found").await;
-            b.assert_accessible(&format!("an address with no page (404) {at}"))
-                .await;
+            b.check_page("not-found", &at).await;
             b.goto(&s, "/signout").await;
             b.find("#signout-yes").await;
-            b.assert_accessible(&format!("/signout {at}")).await;
+            b.check_page("signout", &at).await;
             // The admin console for someone who is not an administrator: 403.
             b.goto(&s, "/admin").await;
             b.find("#forbidden").await;
-            b.assert_accessible(&format!("/admin as a user (403) {at}"))
-                .await;
+            b.check_page("admin-forbidden", &at).await;
             // Forward auth's "no access" page, as a proxy in front of app.corp.test (admins
             // only) would show it: the browser asks nginx's endpoint itself, with the header
             // the proxy would add.
@@ -169,37 +180,26 @@ mod chromium {
             b.cdp("Network.setExtraHTTPHeaders", json!({"headers": {}}))
                 .await;
             b.find("#denied #switch-account").await;
-            b.assert_accessible(&format!("forward auth's no-access page (403) {at}"))
-                .await;
+            b.check_page("forward-auth-denied", &at).await;
         })
         .await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_admin_tab_and_form_meets_wcag_aa() {
+    async fn every_admin_tab_and_form() {
         let s = server().await;
         as_admin_at_each_width_and_language(&s, 3000, async |b, tag, width| {
             let at = format!("{tag} {width}");
             b.find("#auth-table tbody tr[data-name=dingtalk]").await;
-            for tab in [
-                "sec-authenticators",
-                "sec-apps",
-                "sec-rules",
-                "sec-users",
-                "sec-sessions",
-                "sec-policy",
-                "sec-audit",
-            ] {
-                b.click(&format!(".tab[data-panel={tab}]")).await;
-                b.until(&format!("!document.getElementById('{tab}').hidden"))
-                    .await;
+            for tab in ADMIN_TABS {
+                b.open_admin_tab(tab).await;
                 if tab == "sec-policy" {
                     b.until("document.querySelector('#policy-form input[name=tokenExpirationTime]').value !== ''")
                         .await;
                 } else {
                     b.find(&format!("#{tab} tbody tr")).await;
                 }
-                b.assert_accessible(&format!("/admin #{tab} {at}")).await;
+                b.check_page(&format!("admin-{tab}"), &at).await;
             }
             // The forms: DingTalk's (with its Redirect URL), a new application, rule and user.
             b.click(".tab[data-panel=sec-authenticators]").await;
@@ -207,7 +207,7 @@ mod chromium {
                 .await;
             b.until("document.getElementById('redirect-url').value !== ''")
                 .await;
-            b.assert_accessible(&format!("/admin DingTalk's form {at}"))
+            b.check_page("admin-dingtalk-form", &at)
                 .await;
             b.click("#auth-form button.cancel").await;
             for (tab, new, form) in [
@@ -215,18 +215,16 @@ mod chromium {
                 ("sec-rules", "#rule-new", "rule-form"),
                 ("sec-users", "#user-new", "user-form"),
             ] {
-                b.click(&format!(".tab[data-panel={tab}]")).await;
-                b.until(&format!("!document.getElementById('{tab}').hidden"))
-                    .await;
+                b.open_admin_tab(tab).await;
                 b.click(new).await;
                 b.until(&format!("!document.getElementById('{form}').hidden"))
                     .await;
-                b.assert_accessible(&format!("/admin #{form} {at}")).await;
+                b.check_page(&format!("admin-{form}"), &at).await;
             }
             // The administrator's own account page.
             b.goto(&s, "/").await;
             b.find("#my-sessions tbody tr").await;
-            b.assert_accessible(&format!("/ (the administrator's account) {at}"))
+            b.check_page("account-admin", &at)
                 .await;
         })
         .await;
