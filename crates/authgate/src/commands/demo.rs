@@ -102,9 +102,14 @@ pub async fn run(mut settings: Settings, fake_port: Option<u16>) -> anyhow::Resu
          \n  admin           username '{}', password '{password}'\
          \n  DingTalk        a fake DingTalk at {fake_base} (app {DEFAULT_CLIENT_ID}, redirect URL {redirect_url})\
          \n  employees       {}\
-         \n  try it via API  curl -s -X POST {origin}/api/dingtalk:getAuthUrl -H 'X-Authenticator: dingtalk' \
-         -H 'Content-Type: application/json' -d '{{}}'  then open the URL and pick an employee\
-         \n  data            {}\n",
+         \n  data            {}\
+         \n\
+         \n  try it via API (the cookie jar stands for the browser the sign-in is bound to):\
+         \n    $ url=$(curl -s -c jar -X POST {origin}/api/dingtalk:getAuthUrl -H 'X-Authenticator: dingtalk' -H 'Content-Type: application/json' -d '{{}}' | sed 's/.*\"url\":\"\\([^\"]*\\)\".*/\\1/')\
+         \n    $ curl -s -b jar -c jar -L -o /dev/null \"$url&login_as=zhangsan\"\
+         \n    $ curl -s -b jar {origin}/api/auth:check\
+         \n  (login_as=zhangsan is the fake DingTalk's shortcut: without it, open $url in a browser\
+         \n  that has the jar's cookie, or simply use the sign-in page's button)\n",
         settings.admin_username,
         users.join(", "),
         settings.database_url(),

@@ -325,6 +325,64 @@ async fn demo_signs_an_employee_in_with_the_built_in_fake_dingtalk() {
     let _ = child.wait();
 }
 
+/// The demo's "try it via API" commands work as printed: pasted into a shell, they sign
+/// zhangsan in through the fake DingTalk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_s_api_hint_works_as_printed() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(binary())
+        .current_dir(dir.path())
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The demo logs to stderr as it runs: keep reading it (a closed pipe would stop it).
+    let stderr = child.stderr.take().unwrap();
+    let (found, commands) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut hint = Vec::new();
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(command) = line.trim_start().strip_prefix("$ ") {
+                hint.push(command.to_string());
+                if command.contains("auth:check") {
+                    let _ = found.send(std::mem::take(&mut hint));
+                }
+            }
+        }
+    });
+    let commands = commands
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the demo prints its API hint");
+    assert_eq!(commands.len(), 3, "{commands:?}");
+    // As a person would: once the demo answers.
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..300 {
+        if reqwest::get(format!("{base}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let out = Command::new("bash")
+        .current_dir(dir.path())
+        .args(["-c", &commands.join("\n")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let me: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("{text}{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(me["data"]["nickname"], "张三", "{me}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// A token policy whose tokens die at once (and cannot be renewed) signs everyone out, the
 /// admins too; `authgate token-policy reset` puts the default back offline.
 async fn token_policy_reset_recovers_from_a_policy_that_signs_everyone_out(db: Db) {
