@@ -346,7 +346,10 @@ async fn the_demo_s_api_hint_works_as_printed() {
     let (found, commands) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut hint = Vec::new();
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
             if let Some(command) = line.trim_start().strip_prefix("$ ") {
                 hint.push(command.to_string());
                 if command.contains("auth:check") {

@@ -140,6 +140,11 @@ mod chromium {
             loaded(b).await;
             b.until("!document.getElementById('fallback').hidden").await;
             b.check_page("dingtalk-auto", &at).await;
+            // A link naming an authenticator that is not there: what to do about it.
+            b.goto(&s, "/dingtalk/auto?authenticator=dingtalk-hq").await;
+            loaded(b).await;
+            b.find("#auto-unconfigured").await;
+            b.check_page("dingtalk-auto-unconfigured", &at).await;
         })
         .await;
     }

@@ -316,7 +316,91 @@ async fn admin_unlinks_an_identity(db: Db) {
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
+/// Dead ends lead somewhere: an address with no page answers a browser with a page in its
+/// language (programs still get JSON), there is a favicon, and `/dingtalk/auto` with nothing
+/// set up says what an administrator should do and offers the sign-in page.
+async fn dead_ends_lead_somewhere(db: Db) {
+    let s = Server::start(db).await;
+    let html = [
+        ("accept", "text/html,application/xhtml+xml"),
+        ("accept-language", "zh-CN"),
+    ];
+    let (status, headers, body) = page(&s, "/no/such/page", &html).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(
+        body.contains("找不到页面") && body.contains(r#"href="/""#),
+        "{body}"
+    );
+    let (status, _, body) = page(&s, "/no/such/page", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["errors"][0]["code"],
+        "NOT_FOUND"
+    );
+    let (status, _, body) = page(&s, "/api/nothing:here", &html).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.starts_with('{'), "the API answers JSON: {body}");
+    let (status, headers, body) = page(&s, "/favicon.ico", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "image/svg+xml");
+    assert!(body.starts_with("<svg"));
+
+    let (_, _, body) = page(
+        &s,
+        "/dingtalk/auto?redirect=%2Fadmin",
+        &[("accept-language", "en")],
+    )
+    .await;
+    assert!(
+        body.contains("Login-free sign-in inside DingTalk is not set up yet."),
+        "{body}"
+    );
+    assert!(
+        body.contains("turn on “Login-free inside the DingTalk client”"),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"href="/signin?redirect=%2Fadmin""#),
+        "{body}"
+    );
+    let (_, _, body) = page(
+        &s,
+        "/dingtalk/auto?authenticator=dingtalk-hq",
+        &[("accept-language", "zh-CN")],
+    )
+    .await;
+    assert!(
+        body.contains("没有名为“dingtalk-hq”的已启用钉钉认证器。"),
+        "{body}"
+    );
+
+    // The sign-in page for someone signed in already: as whom, and a way on.
+    let admin = s.admin_token().await;
+    let cookie = format!("authgate_token={admin}");
+    let (_, _, body) = page(
+        &s,
+        "/signin?redirect=%2Fadmin",
+        &[("cookie", &cookie), ("accept-language", "en")],
+    )
+    .await;
+    assert!(
+        body.contains("You are signed in as <strong>Super Admin (admin)</strong>"),
+        "{body}"
+    );
+    assert!(body.contains(r#"id="continue-as" href="/admin""#), "{body}");
+    // Not when an application asked for a fresh sign-in: going on would only come back.
+    let fresh =
+        "/signin?redirect=%2Foidc%2Fauthorize%3Fclient_id%3Dx%26authgate_signed_in_after%3D1";
+    let (_, _, body) = page(&s, fresh, &[("cookie", &cookie)]).await;
+    assert!(!body.contains("continue-as"), "{body}");
+}
+
 both_databases!(
+    dead_ends_lead_somewhere,
     pages_have_a_strict_csp_and_signed_out_people_go_to_signin,
     signin_lists_methods_in_the_users_language_and_escapes_everything,
     no_methods_and_signup_link,

@@ -274,7 +274,10 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("auto.title", "Authorizing Login", "授权登录中..."),
     ("auto.not_in_client", "This page signs you in inside the DingTalk app. Outside it, use the button below.", "此页面用于在钉钉客户端内登录。在钉钉之外，请使用下面的按钮。"),
     ("auto.failed", "DingTalk sign-in failed: {m}", "钉钉登录失败：{m}"),
-    ("auto.no_authenticator", "Login-free sign-in is not configured.", "未配置钉钉免登。"),
+    ("auto.no_authenticator", "Login-free sign-in inside DingTalk is not set up yet.", "尚未设置钉钉内免登。"),
+    ("auto.no_such_authenticator", "There is no enabled DingTalk authenticator named “{name}”.", "没有名为“{name}”的已启用钉钉认证器。"),
+    ("auto.admin_hint", "Administrators: in the admin console, edit a DingTalk authenticator, turn on “Login-free inside the DingTalk client”, and put the “Workbench homepage for login-free sign-in” it shows into the app's settings in DingTalk's developer console.", "管理员：请在管理后台编辑一个钉钉认证器，开启“钉钉内免登”，并把其中显示的“工作台首页地址（免登）”填入钉钉开发者后台的应用设置。"),
+    ("auto.signin_instead", "Sign in another way", "用其他方式登录"),
     ("auto.retry", "Try again", "重试"),
     // The admin console's "Access rules" (forward auth).
     ("rules.tab", "Access rules", "访问规则"),

@@ -519,6 +519,10 @@ pub struct AutoQuery {
 pub struct AutoPage {
     pub ctx: Ctx,
     pub authenticator: String,
+    /// The authenticator the link named, when there is no such enabled DingTalk one.
+    pub asked_for: Option<String>,
+    /// The sign-in page, coming back to the same place.
+    pub signin_href: String,
     pub button_title: String,
     pub client_id: String,
     pub corp_id: String,
@@ -553,7 +557,19 @@ async fn dingtalk_auto(
     let query_corp = q
         .corp_id
         .filter(|c| !c.is_empty() && !c.contains('$') && c.len() <= 128);
+    let redirect = redirect_target(q.redirect.as_deref(), &state.config);
+    let signin_href = format!(
+        "/signin?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("redirect", &redirect)
+            .finish()
+    );
     let p = AutoPage {
+        asked_for: q
+            .authenticator
+            .clone()
+            .filter(|n| !n.is_empty() && n.len() <= 64 && chosen.is_none()),
+        signin_href,
         authenticator: chosen.map(|a| a.name.clone()).unwrap_or_default(),
         button_title: chosen
             .map(|a| button_title(&state, &ctx, a))
@@ -564,7 +580,7 @@ async fn dingtalk_auto(
             .filter(|c| !c.is_empty())
             .or(query_corp)
             .unwrap_or_default(),
-        redirect: redirect_target(q.redirect.as_deref(), &state.config),
+        redirect,
         ctx,
     };
     // The DingTalk client opens the page itself (not in a frame): the usual CSP applies.
