@@ -207,21 +207,28 @@
       enabled: authForm.elements.enabled.checked,
       options: read.options
     };
-    var call;
-    if (editing.id) {
-      call = AG.api('POST', '/api/authenticators:update?filterByTk=' + editing.id, body);
-    } else {
-      body.name = authForm.elements.name.value.trim();
-      body.authType = editing.authType;
-      call = AG.api('POST', '/api/authenticators:create', body);
-    }
-    call.then(function (r) {
-      if (!r.ok) { AG.show(err, r.message); return; }
-      notice(t('common.saved'));
-      loadAuthenticators();
-      // Stay in the form: a new DingTalk authenticator now has its Redirect URL to copy.
-      openAuth(r.data);
-      notice(t('common.saved'));
+    // A DingTalk authenticator about to appear on the sign-in page is tried first: one that
+    // DingTalk refuses is saved, but left off the sign-in page until it works.
+    var goesLive = editing.authType === 'dingtalk' && body.enabled && !(editing.id && editing.enabled);
+    var tried = goesLive ? testConnection() : Promise.resolve({ ok: true });
+    tried.then(function (test) {
+      if (!test.ok) body.enabled = false;
+      var call;
+      if (editing.id) {
+        call = AG.api('POST', '/api/authenticators:update?filterByTk=' + editing.id, body);
+      } else {
+        body.name = authForm.elements.name.value.trim();
+        body.authType = editing.authType;
+        call = AG.api('POST', '/api/authenticators:create', body);
+      }
+      call.then(function (r) {
+        if (!r.ok) { AG.show(err, r.message); return; }
+        loadAuthenticators();
+        // Stay in the form: a new DingTalk authenticator now has its Redirect URL to copy.
+        openAuth(r.data);
+        if (test.ok) { notice(t('common.saved')); return; }
+        problem(t('auth.kept_disabled', { m: test.text }));
+      });
     });
   });
   authForm.querySelector('.cancel').addEventListener('click', function () { authForm.hidden = true; editing = null; });
@@ -245,23 +252,31 @@
     });
   });
 
-  document.getElementById('test-connection').addEventListener('click', function () {
-    var result = document.getElementById('test-result');
+  // Asks DingTalk whether the form's Client ID and Secret (or the stored secret) work;
+  // resolves to {ok, text}.
+  function testConnection() {
     var read = readOptions().options;
     var body = { clientId: read.clientId || '' };
     if (read.clientSecret) body.clientSecret = read.clientSecret;
     if (editing && editing.id) body.authenticator = editing.name;
-    result.className = '';
-    AG.show(result, t('common.loading'));
-    AG.api('POST', '/api/dingtalk:testConnection', body).then(function (r) {
-      if (!r.ok) { result.className = 'alert'; AG.show(result, r.message); return; }
-      if (r.data.ok) { result.className = 'notice'; AG.show(result, t('auth.test_ok')); return; }
+    return AG.api('POST', '/api/dingtalk:testConnection', body).then(function (r) {
+      if (!r.ok) return { ok: false, text: r.message };
+      if (r.data.ok) return { ok: true, text: t('auth.test_ok') };
       var parts = [r.data.message || r.data.detail || ''];
       if (r.data.code) parts.push('(' + r.data.code + ')');
       if (r.data.hint) parts.push('— ' + r.data.hint);
       if (r.data.requestid) parts.push('[requestid ' + r.data.requestid + ']');
-      result.className = 'alert';
-      AG.show(result, t('auth.test_fail', { m: parts.join(' ') }));
+      return { ok: false, text: t('auth.test_fail', { m: parts.join(' ') }) };
+    });
+  }
+
+  document.getElementById('test-connection').addEventListener('click', function () {
+    var result = document.getElementById('test-result');
+    result.className = '';
+    AG.show(result, t('common.loading'));
+    testConnection().then(function (test) {
+      result.className = test.ok ? 'notice' : 'alert';
+      AG.show(result, test.text);
     });
   });
 

@@ -412,19 +412,65 @@ both_databases!(
 mod chromium {
     use super::*;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn admin_signs_in_adds_dingtalk_copies_the_redirect_url_and_tests_the_connection() {
-        let (s, _fake, _admin) = with_fake_dingtalk(Db::Sqlite).await;
-        let b = Browser::start().await;
-        b.sign_in(&s, "/admin", "admin", ADMIN_PASSWORD).await;
-        b.find("#auth-table tbody tr[data-name=basic]").await;
-        // Add a DingTalk authenticator from the form generated from listTypes.
+    /// On /admin: the form for a new DingTalk authenticator (generated from listTypes), named
+    /// `dingtalk`.
+    async fn new_dingtalk_form(b: &Browser) {
         b.until("document.querySelector('#add-type option[value=dingtalk]')")
             .await;
         b.js("document.getElementById('add-type').value = 'dingtalk'; return true;")
             .await;
         b.click("#add-auth").await;
         b.fill("#auth-form input[name=name]", "dingtalk").await;
+    }
+
+    /// A DingTalk authenticator whose connection DingTalk refuses never reaches the sign-in
+    /// page from the console: it is saved disabled, with DingTalk's reason, until it works.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dingtalk_authenticator_that_does_not_connect_stays_off_the_sign_in_page() {
+        let (s, _fake, _admin) = with_fake_dingtalk(Db::Sqlite).await;
+        let public = async || -> Vec<String> {
+            s.get("/api/authenticators:publicList", None).await.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let b = Browser::start().await;
+        b.sign_in(&s, "/admin", "admin", ADMIN_PASSWORD).await;
+        new_dingtalk_form(&b).await;
+        b.js(
+            "document.querySelector('#auth-form input[name=enabled]').checked = true; return true;",
+        )
+        .await;
+        b.fill("#opt-clientId", DEFAULT_CLIENT_ID).await;
+        b.fill("#opt-clientSecret", "not-the-secret").await;
+        b.click("#auth-form button[type=submit]").await;
+        let message = b.text_of("#admin-error").await;
+        assert!(
+            message.starts_with("Saved, but left disabled") && message.contains("DingTalk refused"),
+            "{message}"
+        );
+        assert_eq!(public().await, ["basic"]);
+        // The right secret, enabled again: tried, and on the sign-in page.
+        b.fill("#opt-clientSecret", DEFAULT_CLIENT_SECRET).await;
+        b.js(
+            "document.querySelector('#auth-form input[name=enabled]').checked = true; return true;",
+        )
+        .await;
+        b.click("#auth-form button[type=submit]").await;
+        b.text_of("#admin-notice").await;
+        assert_eq!(public().await, ["basic", "dingtalk"]);
+        b.quit().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn admin_signs_in_adds_dingtalk_copies_the_redirect_url_and_tests_the_connection() {
+        let (s, _fake, _admin) = with_fake_dingtalk(Db::Sqlite).await;
+        let b = Browser::start().await;
+        b.sign_in(&s, "/admin", "admin", ADMIN_PASSWORD).await;
+        b.find("#auth-table tbody tr[data-name=basic]").await;
+        new_dingtalk_form(&b).await;
         b.fill("#auth-form input[name=title]", "DingTalk").await;
         b.fill("#opt-clientId", DEFAULT_CLIENT_ID).await;
         b.fill("#opt-clientSecret", DEFAULT_CLIENT_SECRET).await;

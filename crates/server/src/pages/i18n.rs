@@ -226,6 +226,7 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("auth.down", "Move down", "下移"),
     ("auth.enable", "Enable", "启用"),
     ("auth.disable", "Disable", "禁用"),
+    ("auth.kept_disabled", "Saved, but left disabled so that it does not appear on the sign-in page yet. {m}", "已保存，但暂不启用，以免它出现在登录页上。{m}"),
     ("auth.disable_confirm", "Disable {title}? Nobody can sign in with it until it is enabled again.", "禁用“{title}”？在重新启用之前，任何人都无法用它登录。"),
     ("auth.add_type", "Add authenticator of type", "添加认证器，类型"),
     ("auth.options", "Options", "选项"),
