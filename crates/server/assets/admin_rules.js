@@ -6,7 +6,6 @@
   var AG = window.AG;
   var el = AG.el;
   var t = AG.t;
-  var zh = AG.lang.indexOf('zh') === 0;
   var errorBox = document.getElementById('admin-error');
   var noticeBox = document.getElementById('admin-notice');
   var form = document.getElementById('rule-form');
@@ -59,52 +58,6 @@
     if (a.users && a.users.length) parts.push(t('rules.users', { list: a.users.join(', ') }));
     if (a.authenticators && a.authenticators.length) parts.push(t('rules.authenticators', { list: a.authenticators.join(', ') }));
     return parts.join(t('rules.or'));
-  }
-
-  // The server explains in English; a Chinese page says the same in Chinese when it can read
-  // the explanation (else it shows it as it came).
-  function whoZh(s) {
-    var m;
-    if (s === 'anyone signed in') return t('rules.why.anyone');
-    if (s === 'administrators') return t('rules.why.admins');
-    if ((m = /^user (.+)$/.exec(s))) return t('rules.why.user', { name: m[1] });
-    if ((m = /^users (.+)$/.exec(s))) return t('rules.why.users', { list: m[1] });
-    if ((m = /^signed in with (.+)$/.exec(s))) return t('rules.why.with', { list: m[1] });
-    return null;
-  }
-
-  function clauseZh(s) {
-    var m = /^no rule covers (.+)$/.exec(s);
-    if (m) return t('rules.why.no_rule', { host: m[1] });
-    m = /^rule (\d+) \((.+?)\) (.+)$/.exec(s);
-    if (!m) return null;
-    var at = { n: m[1], scope: m[2] };
-    var rest = m[3];
-    var x;
-    if (rest === 'lets it through without sign-in') return t('rules.why.public', at);
-    if (rest === 'denies everyone') return t('rules.why.deny', at);
-    if (rest === 'needs a signed-in person') return t('rules.why.sign_in', at);
-    if ((x = /^lets the path through without sign-in, but the request's path encodes a dot, slash or backslash; (.+)$/.exec(rest))) {
-      var after = clauseZh(x[1]);
-      return after === null ? null : t('rules.why.ambiguous', { n: at.n, scope: at.scope, rest: after });
-    }
-    if ((x = /^does not allow this person \(it allows (.+)\)$/.exec(rest))) {
-      var who = x[1].split('; ').map(whoZh);
-      if (who.indexOf(null) >= 0) return null;
-      return t('rules.why.refuses', { n: at.n, scope: at.scope, who: who.join(t('rules.why.list_sep')) });
-    }
-    if ((x = /^allows (.+)$/.exec(rest))) {
-      var one = whoZh(x[1]);
-      return one === null ? null : t('rules.why.allows', { n: at.n, scope: at.scope, who: one });
-    }
-    return null;
-  }
-
-  function reasonZh(reason) {
-    var suffix = ' (but the user is disabled: no session)';
-    var disabled = reason.slice(-suffix.length) === suffix;
-    var text = clauseZh(disabled ? reason.slice(0, -suffix.length) : reason);
-    return text === null ? null : text + (disabled ? t('rules.why.disabled') : '');
   }
 
   // ------------------------------------------------------------------ the list
@@ -338,11 +291,8 @@
     var decider = document.getElementById('rule-decider');
     decider.textContent = rule ? t('rules.decided_by', { n: rule.position, scope: scope(rule) }) : d.ruleId ? '' : t('rules.no_rule');
     var reason = document.getElementById('rule-reason');
-    var translated = zh ? reasonZh(d.reason) : null;
-    reason.textContent = translated === null ? d.reason : translated;
-    // Shown as the server wrote it (English) on a Chinese page: say so to screen readers.
-    if (zh && translated === null) reason.setAttribute('lang', 'en'); else reason.removeAttribute('lang');
-    reason.title = zh ? d.reason : '';
+    // In the page's language: the server answers in it.
+    reason.textContent = d.reason;
     decidedBy = d.ruleId || null;
     markDecider();
     result.hidden = false;

@@ -235,6 +235,46 @@ mod chromium {
         .await;
     }
 
+    /// The other checks themselves: a Chinese page with English help, a button with no
+    /// handler, something hidden that shows, a word broken across lines and a page wider than
+    /// the phone are each reported.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn layout_and_language_checks_report_what_they_should() {
+        let s = Server::start(Db::Sqlite).await;
+        let b = Browser::launch(Some((375, 800)), None).await;
+        b.before_every_page(crate::page_checks::LISTENER_SPY).await;
+        b.goto(&s, "/signin").await;
+        b.js("document.cookie = 'lang=zh-CN; path=/'; return true;")
+            .await;
+        b.goto(&s, "/signin").await;
+        loaded(&b).await;
+        assert_eq!(b.layout_problems().await, Vec::<String>::new());
+        assert_eq!(b.english_on_a_chinese_page().await, Vec::<String>::new());
+        b.js("var m = document.querySelector('main');\
+              var p = m.appendChild(document.createElement('p')); p.className = 'help'; p.textContent = '请 Save changes';\
+              var dead = m.appendChild(document.createElement('button')); dead.type = 'button'; dead.textContent = '无用';\
+              var h = m.appendChild(document.createElement('div')); h.hidden = true; h.style.setProperty('display', 'block', 'important'); h.textContent = '隐藏';\
+              var w = m.appendChild(document.createElement('div')); w.style.width = '30px'; w.textContent = 'Konstantin';\
+              var wide = m.appendChild(document.createElement('div')); wide.style.width = '900px'; wide.textContent = '宽';\
+              return true;")
+            .await;
+        let english = b.english_on_a_chinese_page().await;
+        assert!(
+            english.iter().any(|l| l.starts_with("\"Save\" in p")),
+            "{english:?}"
+        );
+        let layout = b.layout_problems().await.join("\n");
+        for expected in [
+            "px wide in a 375 px window",
+            "shown although hidden: div",
+            "\"Konstantin\" is broken across lines",
+            "a button that does nothing: button \"无用\"",
+        ] {
+            assert!(layout.contains(expected), "{expected}: {layout}");
+        }
+        b.quit().await;
+    }
+
     /// The checker itself: a page with a known fault (an image with no text alternative, a
     /// button with no name) is reported, rule by rule.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! What every page must pass, checked in the browser on the page as it is: WCAG 2.1 AA by
-//! axe-core, and a layout a person can use (nothing wider than the window, no word broken
-//! across lines, no button that does nothing, nothing hidden that shows). `check_page` runs
-//! both and keeps a picture of the page.
+//! axe-core, a layout a person can use (nothing wider than the window, no word broken across
+//! lines, no button that does nothing, nothing hidden that shows), and no English in a
+//! Chinese page's own words. `check_page` runs them all and keeps a picture of the page.
 
 use crate::browser::{screens_dir, Browser};
 use serde_json::Value;
@@ -28,6 +28,33 @@ pub const LISTENER_SPY: &str = r#"(function () {
   };
 })();"#;
 
+/// On a Chinese page, English words in the page's own words (headings, labels, buttons,
+/// column heads, help and messages; not the data: names, ids, URLs, code), one line each.
+/// Technical names that Chinese pages use as they are (Client ID, URL, IP...) are allowed.
+const ENGLISH_ON_A_CHINESE_PAGE: &str = r#"
+if (!/^zh/.test(document.documentElement.lang)) return [];
+var allowed = /^(authgate|DingTalk|Client|Secret|ID|IDs|URL|URI|URIs|IP|API|JSON|OIDC|OpenID|Connect|JWT|JWKS|HTTP|HTTPS|http|https|corpId|unionId|userid|UID|Auth|PKCE|S256|RS256|EdDSA|openid|profile|email|phone|offline_access|dingtalk|English|Cookie|localhost|forward|auth|mobile|orgEmail|corpid|CorpId|public_url|token|jwt|authenticator|name|CSRF|SQLite|PostgreSQL|Remote|User|Name|Email|Groups|Jwt|nginx|Caddy|Traefik|Grafana|GitLab|Gitea|Outline|JupyterHub|NocoBase|Apache|mod_auth_openidc|Basic|Post|none|client_secret_basic|client_secret_post|basic|post|AppKey|AppSecret|Token|Access|Refresh|ms|max_age|prompt|login|consent|select_account|account|RFC|ISO|UTC|GMT|AM|PM|yyyy|mm|dd)$/;
+var out = [];
+var chrome = 'h1, h2, h3, h4, legend, th, label, button, option, .help, .empty, .alert, .notice, .warning, .tab, a.button';
+document.querySelectorAll(chrome).forEach(function (e) {
+  if (!e.getClientRects().length || e.closest('code, pre, td, .copyable, strong, .identity-name, .lang-switch, .sso-button, [data-data]')) return;
+  var own = Array.prototype.filter.call(e.childNodes, function (n) { return n.nodeType === 3; })
+    .map(function (n) { return n.data; }).join(' ');
+  // Dotted names and paths (hosts, files, /admin) are data whatever their letters, and so are
+  // identifiers: snake_case and camelCase (client_credentials, orgEmail).
+  (own.match(/[A-Za-z0-9*\/][A-Za-z0-9.*_:\/-]*/g) || []).forEach(function (w) {
+    if (/[.\/]/.test(w) || !/^[A-Za-z][A-Za-z_]{2,}$/.test(w) || /_|[a-z][A-Z]/.test(w) || allowed.test(w)) return;
+    out.push('"' + w + '" in ' + e.tagName.toLowerCase() + ': ' + own.trim().slice(0, 60));
+  });
+});
+// Placeholders that are prose (not a sample value such as a URL, host or name).
+document.querySelectorAll('[placeholder]').forEach(function (e) {
+  var p = e.getAttribute('placeholder');
+  if (/[A-Za-z]{3,} [A-Za-z]{3,}/.test(p)) out.push('"' + p + '" is the placeholder of ' + (e.name || e.id));
+});
+return out;
+"#;
+
 /// The layout's problems on the page as it is, one line each.
 const LAYOUT: &str = r#"
 var problems = [];
@@ -37,9 +64,10 @@ function describe(e) {
   return s + (text ? ' "' + text + '"' : '');
 }
 function visible(e) { return e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden'; }
+// The layout viewport (a phone zooms out to fit a wider page, so innerWidth would grow too).
 var doc = document.documentElement;
-if (doc.scrollWidth > window.innerWidth + 1) {
-  problems.push('the page is ' + doc.scrollWidth + ' px wide in a ' + window.innerWidth + ' px window');
+if (doc.scrollWidth > doc.clientWidth + 1) {
+  problems.push('the page is ' + doc.scrollWidth + ' px wide in a ' + doc.clientWidth + ' px window');
 }
 document.querySelectorAll('[hidden]').forEach(function (e) {
   if (visible(e)) problems.push('shown although hidden: ' + describe(e));
@@ -139,6 +167,20 @@ impl Browser {
         }
     }
 
+    /// English words among a Chinese page's own words (see `ENGLISH_ON_A_CHINESE_PAGE`).
+    pub async fn english_on_a_chinese_page(&self) -> Vec<String> {
+        match self.js(ENGLISH_ON_A_CHINESE_PAGE).await {
+            Value::Array(words) => words
+                .into_iter()
+                .map(|w| w.as_str().unwrap_or_default().to_string())
+                .collect(),
+            other => panic!(
+                "the language check failed on {}: {other}",
+                self.path().await
+            ),
+        }
+    }
+
     /// The layout's problems on the current page (see `LAYOUT`); none when it is right.
     pub async fn layout_problems(&self) -> Vec<String> {
         match self.js(LAYOUT).await {
@@ -163,6 +205,13 @@ impl Browser {
             self.path().await,
             screens_dir(),
             layout.join("\n  ")
+        );
+        let english = self.english_on_a_chinese_page().await;
+        assert!(
+            english.is_empty(),
+            "{name} {at} ({}): English on a Chinese page:\n  {}",
+            self.path().await,
+            english.join("\n  ")
         );
         self.assert_accessible(&format!("{name} {at}")).await;
     }

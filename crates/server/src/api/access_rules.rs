@@ -8,6 +8,7 @@ use crate::forward_auth::rules::{decide, parse, Person, Target, Verdict};
 use crate::http::client::ClientInfo;
 use crate::http::extract::{ApiJson, ApiQuery, ByTk};
 use crate::http::response::{data, whole_list, Data, Page};
+use crate::lang::Lang;
 use crate::state::AppState;
 use authgate_core::clock::{now_ms, to_rfc3339};
 use authgate_store::AccessRuleRecord;
@@ -262,6 +263,7 @@ pub struct Explanation {
     responses((status = 200, description = "Which rule decides, and why", body = Data<Explanation>), (status = 400, description = "Not an http(s) URL"), (status = 403, description = "Admins only"), (status = 404, description = "No such user")))]
 pub async fn explain(
     State(state): State<AppState>,
+    lang: Lang,
     _admin: AdminUser,
     ApiQuery(q): ApiQuery<ExplainQuery>,
 ) -> ApiResult<Json<Data<Explanation>>> {
@@ -313,9 +315,13 @@ pub async fn explain(
         Verdict::Deny => "deny",
     };
     let reason = match &user {
-        Some(u) if !u.enabled => format!("{} (but the user is disabled: no session)", d.reason),
+        Some(u) if !u.enabled => Text::new(
+            format!("{} (but the user is disabled: no session)", d.reason.en),
+            format!("{}（但该用户已被禁用：没有会话）", d.reason.zh),
+        ),
         _ => d.reason,
     };
+    let reason = reason.in_chinese(lang == Lang::Zh).to_string();
     Ok(data(Explanation {
         verdict: verdict.into(),
         rule_id: d.rule_id,

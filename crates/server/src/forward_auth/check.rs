@@ -173,8 +173,8 @@ fn respond(
         Verdict::Deny => match me {
             Some(me) if wants_html(headers) => denied_page(state, me, headers, original, decision),
             _ => ApiError::forbidden(Text::new(
-                format!("No access: {}", decision.reason),
-                format!("无权访问：{}", decision.reason),
+                format!("No access: {}", decision.reason.en),
+                format!("无权访问：{}", decision.reason.zh),
             ))
             .into_response(),
         },
@@ -243,12 +243,17 @@ fn denied_page(
         (None, Some(name)) => name.clone(),
         (None, None) => format!("#{}", u.id),
     };
+    let ctx = Ctx::new(headers);
+    let reason = decision
+        .reason
+        .in_chinese(ctx.lang == crate::lang::Lang::Zh)
+        .to_string();
     let page = DeniedPage {
-        ctx: Ctx::new(headers),
+        ctx,
         public_origin: public_origin.clone(),
         user,
         host: original.url.host_str().unwrap_or_default().to_string(),
-        reason: decision.reason.clone(),
+        reason,
         switch_href,
     };
     // Served on the application's host: its styles and links are authgate's, by full URL.

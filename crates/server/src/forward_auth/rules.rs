@@ -108,7 +108,7 @@ pub struct Decision {
     /// The rule that decided (none: no rule covers the request).
     pub rule_id: Option<i64>,
     /// Why, in words an administrator reads (the explain tool and the 403 page show it).
-    pub reason: String,
+    pub reason: Text,
 }
 
 impl HostPattern {
@@ -173,12 +173,12 @@ impl Rule {
 
 impl Allowed {
     /// Which condition lets `p` in, if any.
-    fn admits(&self, p: &Person<'_>) -> Option<String> {
+    fn admits(&self, p: &Person<'_>) -> Option<Text> {
         if self.signed_in {
-            return Some("anyone signed in".into());
+            return Some(Text::new("anyone signed in", "任何已登录的用户"));
         }
         if self.admins && p.is_admin {
-            return Some("administrators".into());
+            return Some(Text::new("administrators", "管理员"));
         }
         let id = p.user_id.to_string();
         if let Some(u) = self
@@ -186,10 +186,13 @@ impl Allowed {
             .iter()
             .find(|u| **u == id || p.username == Some(u.as_str()))
         {
-            return Some(format!("user {u}"));
+            return Some(Text::new(format!("user {u}"), format!("用户 {u}")));
         }
         if self.authenticators.iter().any(|a| a == p.authenticator) {
-            return Some(format!("signed in with {}", p.authenticator));
+            return Some(Text::new(
+                format!("signed in with {}", p.authenticator),
+                format!("通过 {} 登录的用户", p.authenticator),
+            ));
         }
         None
     }
@@ -206,8 +209,15 @@ fn decide_from(rules: &[Rule], from: usize, t: &Target, who: Option<&Person<'_>>
         if !rule.covers(t) {
             continue;
         }
-        let at = format!("rule {} ({})", n + 1, rule.scope());
-        let decided = |verdict, reason: String| Decision {
+        let (n, scope) = (n + 1, rule.scope());
+        // "rule 2 (wiki.corp.example) <what>", in both languages.
+        let at = |en: &str, zh: &str| {
+            Text::new(
+                format!("rule {n} ({scope}) {en}"),
+                format!("规则 {n}（{scope}）{zh}"),
+            )
+        };
+        let decided = |verdict, reason: Text| Decision {
             verdict,
             rule_id: Some(rule.id),
             reason,
@@ -215,29 +225,47 @@ fn decide_from(rules: &[Rule], from: usize, t: &Target, who: Option<&Person<'_>>
         return match &rule.action {
             Action::Public if t.ambiguous_path => {
                 // Not public after all: the rules after it decide, as for a signed-in request.
-                let rest = decide_from(rules, n + 1, t, who);
+                let rest = decide_from(rules, n, t, who);
                 Decision {
-                    reason: format!(
-                        "{at} lets the path through without sign-in, but the request's path \
-                         encodes a dot, slash or backslash; {}",
-                        rest.reason
+                    reason: at(
+                        &format!(
+                            "lets the path through without sign-in, but the request's path \
+                             encodes a dot, slash or backslash; {}",
+                            rest.reason.en
+                        ),
+                        &format!(
+                            "无需登录即放行该路径，但请求路径中含有编码的点、斜杠或反斜杠；{}",
+                            rest.reason.zh
+                        ),
                     ),
                     ..rest
                 }
             }
             Action::Public => decided(
                 Verdict::Allow,
-                format!("{at} lets it through without sign-in"),
+                at("lets it through without sign-in", "无需登录即放行"),
             ),
-            Action::Deny => decided(Verdict::Deny, format!("{at} denies everyone")),
+            Action::Deny => decided(Verdict::Deny, at("denies everyone", "拒绝所有人")),
             Action::Allow(allowed) => match who {
-                None => decided(Verdict::SignIn, format!("{at} needs a signed-in person")),
+                None => decided(
+                    Verdict::SignIn,
+                    at("needs a signed-in person", "要求先登录"),
+                ),
                 Some(p) => match allowed.admits(p) {
-                    Some(why) => decided(Verdict::Allow, format!("{at} allows {why}")),
-                    None => decided(
-                        Verdict::Deny,
-                        format!("{at} does not allow this person ({})", allowed.describe()),
+                    Some(why) => decided(
+                        Verdict::Allow,
+                        at(&format!("allows {}", why.en), &format!("允许{}", why.zh)),
                     ),
+                    None => {
+                        let them = allowed.describe();
+                        decided(
+                            Verdict::Deny,
+                            at(
+                                &format!("does not allow this person ({})", them.en),
+                                &format!("不允许此用户（{}）", them.zh),
+                            ),
+                        )
+                    }
                 },
             },
         };
@@ -245,23 +273,35 @@ fn decide_from(rules: &[Rule], from: usize, t: &Target, who: Option<&Person<'_>>
     Decision {
         verdict: Verdict::Deny,
         rule_id: None,
-        reason: format!("no rule covers {}", t.host),
+        reason: Text::new(
+            format!("no rule covers {}", t.host),
+            format!("没有规则覆盖 {}", t.host),
+        ),
     }
 }
 
 impl Allowed {
-    fn describe(&self) -> String {
-        let mut who = Vec::new();
+    /// Whom the rule lets in: "it allows administrators; users alice, bob".
+    fn describe(&self) -> Text {
+        let mut en = Vec::new();
+        let mut zh = Vec::new();
         if self.admins {
-            who.push("administrators".to_string());
+            en.push("administrators".to_string());
+            zh.push("管理员".to_string());
         }
         if !self.users.is_empty() {
-            who.push(format!("users {}", self.users.join(", ")));
+            en.push(format!("users {}", self.users.join(", ")));
+            zh.push(format!("用户 {}", self.users.join(", ")));
         }
         if !self.authenticators.is_empty() {
-            who.push(format!("signed in with {}", self.authenticators.join(", ")));
+            let list = self.authenticators.join(", ");
+            en.push(format!("signed in with {list}"));
+            zh.push(format!("通过 {list} 登录的用户"));
         }
-        format!("it allows {}", who.join("; "))
+        Text::new(
+            format!("it allows {}", en.join("; ")),
+            format!("它允许{}", zh.join("；")),
+        )
     }
 }
 
@@ -652,7 +692,7 @@ mod tests {
             "https://wiki.corp.example/public/..%5cadmin",
         ] {
             let d = decide(&r, &target(url, "GET"), None);
-            assert_eq!(d.verdict, Verdict::SignIn, "{url}: {}", d.reason);
+            assert_eq!(d.verdict, Verdict::SignIn, "{url}: {}", d.reason.en);
         }
         let d = decide(
             &r,
@@ -661,7 +701,7 @@ mod tests {
         );
         assert_eq!(d.rule_id, Some(2));
         assert!(
-            d.reason.contains("; rule 2 (wiki.corp.example)"),
+            d.reason.en.contains("; rule 2 (wiki.corp.example)"),
             "{}",
             d.reason
         );

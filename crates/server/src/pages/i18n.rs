@@ -336,20 +336,6 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("rules.decided_by", "Decided by rule {n}: {scope}", "由规则 {n} 决定：{scope}"),
     ("rules.no_rule", "No rule covers this URL.", "没有规则覆盖此网址。"),
     ("rules.reason", "Why:", "原因："),
-    ("rules.why.no_rule", "no rule covers {host}", "没有规则覆盖 {host}"),
-    ("rules.why.public", "rule {n} ({scope}) lets it through without sign-in", "规则 {n}（{scope}）无需登录即放行"),
-    ("rules.why.deny", "rule {n} ({scope}) denies everyone", "规则 {n}（{scope}）拒绝所有人"),
-    ("rules.why.sign_in", "rule {n} ({scope}) needs a signed-in person", "规则 {n}（{scope}）要求先登录"),
-    ("rules.why.allows", "rule {n} ({scope}) allows {who}", "规则 {n}（{scope}）允许{who}"),
-    ("rules.why.refuses", "rule {n} ({scope}) does not allow this person (it allows {who})", "规则 {n}（{scope}）不允许此用户（它允许{who}）"),
-    ("rules.why.ambiguous", "rule {n} ({scope}) lets the path through without sign-in, but the request's path encodes a dot, slash or backslash; {rest}", "规则 {n}（{scope}）无需登录即放行该路径，但请求路径中含有编码的点、斜杠或反斜杠；{rest}"),
-    ("rules.why.anyone", "anyone signed in", "任何已登录的用户"),
-    ("rules.why.admins", "administrators", "管理员"),
-    ("rules.why.user", "user {name}", "用户 {name}"),
-    ("rules.why.users", "users {list}", "用户 {list}"),
-    ("rules.why.with", "signed in with {list}", "通过 {list} 登录的用户"),
-    ("rules.why.list_sep", "; ", "；"),
-    ("rules.why.disabled", " (but the user is disabled: no session)", "（但该用户已被禁用：没有会话）"),
     // Server messages the pages translate (the API answers in English).
 ];
 
