@@ -464,6 +464,55 @@ mod chromium {
         b.quit().await;
     }
 
+    /// On a desktop, filter rows and forms keep their controls to the size of their words:
+    /// no page-wide Search, Filter or Save bar, and each token lifetime's number and unit on
+    /// one line.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn desktop_forms_keep_buttons_to_their_words() {
+        let s = Server::start(Db::Sqlite).await;
+        let b = Browser::start().await;
+        b.c.set_window_size(1280, 900).await.unwrap();
+        b.sign_in(&s, "/admin", "admin", ADMIN_PASSWORD).await;
+        let width = async |css: &str| -> f64 {
+            b.js(&format!(
+                "return document.querySelector({}).getBoundingClientRect().width",
+                serde_json::to_string(css).unwrap()
+            ))
+            .await
+            .as_f64()
+            .unwrap()
+        };
+        b.open_admin_tab("sec-users").await;
+        assert!(width("#user-search button[type=submit]").await < 200.0);
+        b.open_admin_tab("sec-sessions").await;
+        assert!(width("#session-filter button[type=submit]").await < 200.0);
+        b.open_admin_tab("sec-policy").await;
+        b.until(
+            "document.querySelector('#policy-form input[name=tokenExpirationTime]').value !== ''",
+        )
+        .await;
+        assert!(width("#policy-form > button[type=submit]").await < 300.0);
+        for field in [
+            "tokenExpirationTime",
+            "sessionExpirationTime",
+            "expiredTokenRenewLimit",
+        ] {
+            let same_line = b
+                .js(&format!(
+                    "var i = document.querySelector('#policy-form input[name={field}]').getBoundingClientRect();\
+                     var u = document.querySelector('#policy-form select[name={field}Unit]').getBoundingClientRect();\
+                     return Math.abs(i.top - u.top) < 4 && u.left > i.right;"
+                ))
+                .await;
+            assert_eq!(
+                same_line,
+                json!(true),
+                "{field}: number and unit on one line"
+            );
+        }
+        b.quit().await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn admin_signs_in_adds_dingtalk_copies_the_redirect_url_and_tests_the_connection() {
         let (s, _fake, _admin) = with_fake_dingtalk(Db::Sqlite).await;
