@@ -34,6 +34,15 @@ impl User {
             .cloned()
             .unwrap_or_else(|| format!("#{}", self.id))
     }
+
+    /// The display name with the username after it when they differ: "张伟 (zhangwei)".
+    pub fn name_and_username(&self) -> String {
+        let name = self.display_name();
+        match &self.username {
+            Some(u) if *u != name => format!("{name} ({u})"),
+            _ => name,
+        }
+    }
 }
 
 /// Fields of a user to be created. `phone` is already E.164, `email` already lower case.

@@ -1025,18 +1025,8 @@ mod chromium {
         }
         b.sign_in(&s, "/admin", "admin", ADMIN_PASSWORD).await;
         b.find("#auth-table tbody tr").await;
-        for tab in [
-            "sec-authenticators",
-            "sec-apps",
-            "sec-rules",
-            "sec-users",
-            "sec-sessions",
-            "sec-policy",
-            "sec-audit",
-        ] {
-            b.click(&format!(".tab[data-panel={tab}]")).await;
-            b.until(&format!("!document.getElementById('{tab}').hidden"))
-                .await;
+        for tab in crate::page_checks::ADMIN_TABS {
+            b.open_admin_tab(tab).await;
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             assert_eq!(b.js(shown).await, json!([]), "{tab}");
         }

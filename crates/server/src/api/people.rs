@@ -45,12 +45,7 @@ pub async fn resolve(state: &AppState, who: Option<&str>) -> ApiResult<Option<i6
             let names = found
                 .iter()
                 .take(5)
-                .map(|u| match &u.username {
-                    Some(name) if *name != u.display_name() => {
-                        format!("{} ({name})", u.display_name())
-                    }
-                    _ => u.display_name(),
-                })
+                .map(|u| u.name_and_username())
                 .collect::<Vec<_>>()
                 .join(", ");
             Err(ApiError::bad_request(Text::new(

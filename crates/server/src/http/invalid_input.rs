@@ -48,14 +48,11 @@ pub fn explain(source: Source, path: &str, problem: &str) -> Text {
         .strip_prefix("invalid type: ")
         .or_else(|| problem.strip_prefix("invalid value: "))
     {
-        if let Some((got, expected)) = rest.rsplit_once(", expected ") {
+        if let Some((sent, expected)) = rest.rsplit_once(", expected ") {
+            let (sent_en, sent_zh) = got(sent);
             return Text::new(
-                format!("{subject_en} must be {expected}, not {}", got_en(got)),
-                format!(
-                    "{subject_zh}应为{}，而不是{}",
-                    kind_zh(expected),
-                    got_zh(got)
-                ),
+                format!("{subject_en} must be {expected}, not {sent_en}"),
+                format!("{subject_zh}应为{}，而不是{sent_zh}", kind_zh(expected)),
             );
         }
     }
@@ -107,44 +104,28 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     rest.split_once(end).map(|(inside, _)| inside)
 }
 
-/// serde's name of what was sent (`integer \`123\``, `string "abc"`, `null`...).
-fn got_en(got: &str) -> String {
+/// serde's name of what was sent (`integer \`123\``, `string "abc"`, `null`...), in English
+/// and Chinese.
+fn got(got: &str) -> (String, String) {
     if let Some(v) = got
         .strip_prefix("integer ")
         .or_else(|| got.strip_prefix("floating point "))
     {
-        format!("the number {}", v.trim_matches('`'))
+        let v = v.trim_matches('`');
+        (format!("the number {v}"), format!("数字 {v}"))
     } else if let Some(v) = got.strip_prefix("boolean ") {
-        v.trim_matches('`').to_string()
+        let v = v.trim_matches('`').to_string();
+        (v.clone(), v)
     } else if let Some(v) = got.strip_prefix("string ") {
-        format!("the text {v}")
+        (format!("the text {v}"), format!("文本 {v}"))
     } else {
-        match got {
-            "map" => "an object".into(),
-            "sequence" => "a list".into(),
-            "unit value" | "null" => "null".into(),
-            other => other.to_string(),
-        }
-    }
-}
-
-fn got_zh(got: &str) -> String {
-    if let Some(v) = got
-        .strip_prefix("integer ")
-        .or_else(|| got.strip_prefix("floating point "))
-    {
-        format!("数字 {}", v.trim_matches('`'))
-    } else if let Some(v) = got.strip_prefix("boolean ") {
-        v.trim_matches('`').to_string()
-    } else if let Some(v) = got.strip_prefix("string ") {
-        format!("文本 {v}")
-    } else {
-        match got {
-            "map" => "对象".into(),
-            "sequence" => "列表".into(),
-            "unit value" | "null" => "null".into(),
-            other => other.to_string(),
-        }
+        let (en, zh) = match got {
+            "map" => ("an object", "对象"),
+            "sequence" => ("a list", "列表"),
+            "unit value" | "null" => ("null", "null"),
+            other => (other, other),
+        };
+        (en.to_string(), zh.to_string())
     }
 }
 

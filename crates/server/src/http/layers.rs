@@ -58,14 +58,20 @@ pub async fn read_body_in_time(
 /// Error answers are written in English with both texts attached (`ErrorMessage`); a reader
 /// whose language is Chinese (`lang` cookie, else `Accept-Language`) gets the Chinese one.
 pub async fn answer_in_the_readers_language(req: Request, next: Next) -> Response {
-    let lang = Lang::from_request(req.headers());
-    let mut response = next.run(req).await;
-    if lang != Lang::Zh {
-        return response;
+    // Only the two headers that choose the language are kept, and read only for an error.
+    let mut chooses = axum::http::HeaderMap::new();
+    for name in [header::COOKIE, header::ACCEPT_LANGUAGE] {
+        if let Some(v) = req.headers().get(&name) {
+            chooses.insert(name, v.clone());
+        }
     }
+    let mut response = next.run(req).await;
     let Some(message) = response.extensions_mut().remove::<ErrorMessage>() else {
         return response;
     };
+    if Lang::from_request(&chooses) != Lang::Zh {
+        return response;
+    }
     let (mut parts, _) = response.into_parts();
     // The length of the English body no longer holds.
     parts.headers.remove(header::CONTENT_LENGTH);

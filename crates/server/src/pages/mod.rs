@@ -241,13 +241,7 @@ async fn signin(
     let signed_in_as = current
         .ok()
         .filter(|_| !fresh_asked)
-        .map(|CurrentUser(me)| {
-            let name = me.user.display_name();
-            match &me.user.username {
-                Some(u) if *u != name => format!("{name} ({u})"),
-                _ => name,
-            }
-        });
+        .map(|CurrentUser(me)| me.user.name_and_username());
     let p = SignInPage {
         redirect,
         redirect_refused,
